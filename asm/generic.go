@@ -1,0 +1,257 @@
+package asm
+
+import (
+	"math"
+
+	"github.com/x448/float16"
+)
+
+// f16Table widens any half-precision bit pattern with one load; it is the
+// pure-Go path's substitute for VCVTPH2PS/FCVTL.
+var f16Table = func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for i := range t {
+		t[i] = float16.Frombits(uint16(i)).Float32()
+	}
+	return &t
+}()
+
+// F16 widens one half-precision value.
+func F16(h uint16) float32 { return f16Table[h] }
+
+// BF16 widens one bfloat16 value.
+func BF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// ToF16 narrows one value with round-to-nearest-even.
+func ToF16(f float32) uint16 { return float16.Fromfloat32(f).Bits() }
+
+var generic = &Kernels{
+	Name:      "generic",
+	DotF32:    dotF32Generic,
+	DotF16:    dotF16Generic,
+	DotBF16:   dotBF16Generic,
+	RowsF32:   rowsF32Generic,
+	RowsF16:   rowsF16Generic,
+	RowsBF16:  rowsBF16Generic,
+	F16ToF32:  f16ToF32Generic,
+	BF16ToF32: bf16ToF32Generic,
+	F32ToF16:  f32ToF16Generic,
+	Axpy:      axpyGeneric,
+	AxpyF16:   axpyF16Generic,
+	Scale:     scaleGeneric,
+	Add:       addGeneric,
+	Mul:       mulGeneric,
+	Sum:       sumGeneric,
+	SumSq:     sumSqGeneric,
+	Max:       maxGeneric,
+	ExpSub:    expSubGeneric,
+	SiLU:      siluGeneric,
+	SwiGLU:    swigluGeneric,
+	GemmMR:    4,
+	GemmNR:    8,
+	GemmMicro: gemmMicro4x8Generic,
+}
+
+// Generic returns the pure-Go implementation.
+func Generic() *Kernels { return generic }
+
+// The dot products keep four partial sums, the same association the SIMD
+// kernels use lane-wise, so results stay close for long vectors.
+
+func dotF32Generic(a, b []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(a)
+	b = b[:n]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < n; i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func dotF16Generic(w []uint16, x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(x)
+	w = w[:n]
+	t := f16Table
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0 += t[w[i]] * x[i]
+		s1 += t[w[i+1]] * x[i+1]
+		s2 += t[w[i+2]] * x[i+2]
+		s3 += t[w[i+3]] * x[i+3]
+	}
+	for ; i < n; i++ {
+		s0 += t[w[i]] * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func dotBF16Generic(w []uint16, x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(x)
+	w = w[:n]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0 += BF16(w[i]) * x[i]
+		s1 += BF16(w[i+1]) * x[i+1]
+		s2 += BF16(w[i+2]) * x[i+2]
+		s3 += BF16(w[i+3]) * x[i+3]
+	}
+	for ; i < n; i++ {
+		s0 += BF16(w[i]) * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func rowsF32Generic(w []float32, stride int, x, y []float32) {
+	for r := range y {
+		y[r] = dotF32Generic(w[r*stride:], x)
+	}
+}
+
+func rowsF16Generic(w []uint16, stride int, x, y []float32) {
+	for r := range y {
+		y[r] = dotF16Generic(w[r*stride:], x)
+	}
+}
+
+func rowsBF16Generic(w []uint16, stride int, x, y []float32) {
+	for r := range y {
+		y[r] = dotBF16Generic(w[r*stride:], x)
+	}
+}
+
+func f16ToF32Generic(dst []float32, src []uint16) {
+	src = src[:len(dst)]
+	for i, h := range src {
+		dst[i] = f16Table[h]
+	}
+}
+
+func bf16ToF32Generic(dst []float32, src []uint16) {
+	src = src[:len(dst)]
+	for i, h := range src {
+		dst[i] = BF16(h)
+	}
+}
+
+func f32ToF16Generic(dst []uint16, src []float32) {
+	src = src[:len(dst)]
+	for i, f := range src {
+		dst[i] = ToF16(f)
+	}
+}
+
+func axpyGeneric(a float32, x, y []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+func axpyF16Generic(a float32, x []uint16, y []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * f16Table[x[i]]
+	}
+}
+
+func scaleGeneric(a float32, x []float32) {
+	for i := range x {
+		x[i] *= a
+	}
+}
+
+func addGeneric(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+func mulGeneric(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}
+
+func sumGeneric(x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i]
+		s1 += x[i+1]
+		s2 += x[i+2]
+		s3 += x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func sumSqGeneric(x []float32) float32 { return dotF32Generic(x, x) }
+
+func maxGeneric(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+func expSubGeneric(dst, x []float32, m float32) float32 {
+	x = x[:len(dst)]
+	var s float32
+	for i := range dst {
+		e := float32(math.Exp(float64(x[i] - m)))
+		dst[i] = e
+		s += e
+	}
+	return s
+}
+
+func silu(v float32) float32 { return v / (1 + float32(math.Exp(float64(-v)))) }
+
+func siluGeneric(dst, x []float32) {
+	x = x[:len(dst)]
+	for i := range dst {
+		dst[i] = silu(x[i])
+	}
+}
+
+func swigluGeneric(dst, gate, up []float32) {
+	gate, up = gate[:len(dst)], up[:len(dst)]
+	for i := range dst {
+		dst[i] = silu(gate[i]) * up[i]
+	}
+}
+
+func gemmMicro4x8Generic(k int, a, b, c []float32, ldc int) {
+	gemmMicroGeneric(4, 8, k, a, b, c, ldc)
+}
+
+// gemmMicroGeneric is the reference for every GEMM micro-kernel shape.
+func gemmMicroGeneric(mr, nr, k int, a, b, c []float32, ldc int) {
+	a, b = a[:k*mr], b[:k*nr]
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		for j := 0; j < nr; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += a[p*mr+i] * b[p*nr+j]
+			}
+			row[j] += s
+		}
+	}
+}
