@@ -1,0 +1,216 @@
+// Package model turns a checkpoint directory into a runnable chatumm model:
+// it reads config.json (Chameleon, Llama and the chatumm Mixture-of-
+// Transformers extension), checks every tensor against it before the first
+// token, and ties together the transformer, the tokenizer and the VQ-GAN.
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// Config is the transformer's shape, read from config.json.
+type Config struct {
+	ModelType     string
+	VocabSize     int
+	Dim           int // hidden_size
+	FFN           int // intermediate_size
+	Layers        int
+	Heads         int
+	KVHeads       int
+	HeadDim       int
+	RMSEps        float32
+	RopeTheta     float64
+	MaxPos        int
+	SwinNorm      bool
+	TieEmbeddings bool
+	QKNorm        bool // Chameleon's per-head LayerNorm on q and k
+	MoT           bool // separate experts for image-token positions
+	// RopeInterleaved selects pairs (2i, 2i+1) instead of rotate-half; set
+	// for GGUF llama files, whose q/k rows llama.cpp's converter permuted.
+	RopeInterleaved bool
+	VQ              *VQConfig
+}
+
+// VQConfig is the VQ-GAN's shape, accepted in the Hugging Face and in the
+// original taming-transformers spelling.
+type VQConfig struct {
+	EmbedDim       int
+	NumEmbeddings  int
+	LatentChannels int
+	DoubleLatent   bool
+	Resolution     int
+	InChannels     int
+	OutChannels    int
+	BaseChannels   int
+	ChannelMult    []int
+	NumResBlocks   int
+	AttnResolution []int
+	NormGroups     int
+}
+
+// GridSize is the side of the latent grid: one code per cell.
+func (v *VQConfig) GridSize() int { return v.Resolution >> (len(v.ChannelMult) - 1) }
+
+type rawConfig struct {
+	ModelType      string                        `json:"model_type"`
+	VocabSize      *int                          `json:"vocab_size"`
+	HiddenSize     *int                          `json:"hidden_size"`
+	Intermediate   *int                          `json:"intermediate_size"`
+	Layers         *int                          `json:"num_hidden_layers"`
+	Heads          *int                          `json:"num_attention_heads"`
+	KVHeads        *int                          `json:"num_key_value_heads"`
+	HeadDim        *int                          `json:"head_dim"`
+	RMSEps         *float64                      `json:"rms_norm_eps"`
+	RopeTheta      *float64                      `json:"rope_theta"`
+	RopeParameters *struct{ RopeTheta *float64 } `json:"rope_parameters"`
+	RopeScaling    json.RawMessage               `json:"rope_scaling"`
+	MaxPos         *int                          `json:"max_position_embeddings"`
+	SwinNorm       bool                          `json:"swin_norm"`
+	Tie            *bool                         `json:"tie_word_embeddings"`
+	AttentionBias  bool                          `json:"attention_bias"`
+	MLPBias        bool                          `json:"mlp_bias"`
+	HiddenAct      string                        `json:"hidden_act"`
+	MoT            bool                          `json:"mixture_of_transformers"`
+	VQ             json.RawMessage               `json:"vq_config"`
+}
+
+// LoadConfig reads DIR/config.json.
+func LoadConfig(dir string) (*Config, error) {
+	path := filepath.Join(dir, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s: no config.json (is this a model directory?)", dir)
+		}
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig parses and validates config.json bytes.
+func ParseConfig(data []byte) (*Config, error) {
+	var r rawConfig
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	c := &Config{ModelType: r.ModelType}
+	switch r.ModelType {
+	case "chameleon":
+		c.QKNorm = true
+	case "llama":
+	case "chameleon_vq":
+		// A VQ-GAN alone (e.g. a decoder taken with --vq); no transformer.
+	case "":
+		return nil, fmt.Errorf("model_type missing")
+	default:
+		return nil, fmt.Errorf("unknown model_type %q (supported: chameleon, llama)", r.ModelType)
+	}
+	if len(r.VQ) > 0 && string(r.VQ) != "null" {
+		vq, err := parseVQConfig(r.VQ)
+		if err != nil {
+			return nil, fmt.Errorf("vq_config: %v", err)
+		}
+		c.VQ = vq
+	}
+	if r.ModelType == "chameleon_vq" {
+		if c.VQ == nil {
+			return nil, fmt.Errorf("model_type chameleon_vq without vq_config")
+		}
+		return c, nil
+	}
+	need := func(name string, p *int) (int, error) {
+		if p == nil {
+			return 0, fmt.Errorf("%s missing", name)
+		}
+		if *p <= 0 || *p > 1<<24 {
+			return 0, fmt.Errorf("%s = %d out of range", name, *p)
+		}
+		return *p, nil
+	}
+	var err error
+	if c.VocabSize, err = need("vocab_size", r.VocabSize); err != nil {
+		return nil, err
+	}
+	if c.Dim, err = need("hidden_size", r.HiddenSize); err != nil {
+		return nil, err
+	}
+	if c.FFN, err = need("intermediate_size", r.Intermediate); err != nil {
+		return nil, err
+	}
+	if c.Layers, err = need("num_hidden_layers", r.Layers); err != nil {
+		return nil, err
+	}
+	if c.Heads, err = need("num_attention_heads", r.Heads); err != nil {
+		return nil, err
+	}
+	c.KVHeads = c.Heads
+	if r.KVHeads != nil {
+		if c.KVHeads, err = need("num_key_value_heads", r.KVHeads); err != nil {
+			return nil, err
+		}
+	}
+	if c.Heads%c.KVHeads != 0 {
+		return nil, fmt.Errorf("num_attention_heads %d is not a multiple of num_key_value_heads %d", c.Heads, c.KVHeads)
+	}
+	if r.HeadDim != nil {
+		if c.HeadDim, err = need("head_dim", r.HeadDim); err != nil {
+			return nil, err
+		}
+	} else {
+		if c.Dim%c.Heads != 0 {
+			return nil, fmt.Errorf("hidden_size %d is not divisible by num_attention_heads %d", c.Dim, c.Heads)
+		}
+		c.HeadDim = c.Dim / c.Heads
+	}
+	if c.HeadDim%2 != 0 {
+		return nil, fmt.Errorf("head_dim %d must be even for RoPE", c.HeadDim)
+	}
+	c.RMSEps = 1e-5
+	if r.RMSEps != nil {
+		if !(*r.RMSEps > 0 && *r.RMSEps < 1) {
+			return nil, fmt.Errorf("rms_norm_eps %v out of range", *r.RMSEps)
+		}
+		c.RMSEps = float32(*r.RMSEps)
+	}
+	c.RopeTheta = 10000
+	if r.RopeTheta != nil {
+		c.RopeTheta = *r.RopeTheta
+	} else if r.RopeParameters != nil && r.RopeParameters.RopeTheta != nil {
+		c.RopeTheta = *r.RopeParameters.RopeTheta
+	}
+	if !(c.RopeTheta > 1) || math.IsInf(c.RopeTheta, 0) {
+		return nil, fmt.Errorf("rope_theta %v out of range", c.RopeTheta)
+	}
+	if len(r.RopeScaling) > 0 && string(r.RopeScaling) != "null" {
+		return nil, fmt.Errorf("rope_scaling %s is not supported", string(r.RopeScaling))
+	}
+	c.MaxPos = 4096
+	if r.MaxPos != nil {
+		if c.MaxPos, err = need("max_position_embeddings", r.MaxPos); err != nil {
+			return nil, err
+		}
+	}
+	if r.AttentionBias || r.MLPBias {
+		return nil, fmt.Errorf("attention_bias/mlp_bias are not supported")
+	}
+	if r.HiddenAct != "" && r.HiddenAct != "silu" {
+		return nil, fmt.Errorf("hidden_act %q is not supported (only silu)", r.HiddenAct)
+	}
+	c.SwinNorm = r.SwinNorm
+	c.MoT = r.MoT
+	if r.ModelType == "llama" && (c.SwinNorm || c.MoT) {
+		return nil, fmt.Errorf("swin_norm and mixture_of_transformers need model_type chameleon")
+	}
+	if r.Tie != nil {
+		c.TieEmbeddings = *r.Tie
+	}
+	return c, nil
+}

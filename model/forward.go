@@ -1,0 +1,236 @@
+package model
+
+import (
+	"github.com/chatumm/chatumm/asm"
+	"github.com/chatumm/chatumm/ops"
+)
+
+// forwardBuffers is the scratch of one forward pass over n rows (tokens of
+// one sequence in prefill, or one token of each sequence in a batch step).
+// It grows to the largest batch seen and is reused, so decoding allocates
+// nothing per token.
+type forwardBuffers struct {
+	states  []*State
+	pos     []int
+	ids     []int
+	exp     []int
+	expRows [2][]int
+
+	h, xn, q, k, v, att, tmp, gate, up []float32
+	gin, gout                          []float32
+	logits                             []float32
+
+	rowsOut []int
+	dst     [][]float32
+	xs, ys  [][]float32
+}
+
+func (b *forwardBuffers) reset() {
+	b.states, b.pos, b.ids, b.exp = b.states[:0], b.pos[:0], b.ids[:0], b.exp[:0]
+	b.expRows[0], b.expRows[1] = b.expRows[0][:0], b.expRows[1][:0]
+}
+
+func (b *forwardBuffers) add(s *State, pos, id, expert int) {
+	b.expRows[expert] = append(b.expRows[expert], len(b.ids))
+	b.states = append(b.states, s)
+	b.pos = append(b.pos, pos)
+	b.ids = append(b.ids, id)
+	b.exp = append(b.exp, expert)
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+func (m *Transformer) ensure(n int) {
+	c := m.Cfg
+	b := &m.buf
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	widest := max(c.Dim, c.FFN, qd)
+	b.h = grow(b.h, n*c.Dim)
+	b.xn = grow(b.xn, n*c.Dim)
+	b.q = grow(b.q, n*qd)
+	b.k = grow(b.k, n*kvd)
+	b.v = grow(b.v, n*kvd)
+	b.att = grow(b.att, n*qd)
+	b.tmp = grow(b.tmp, n*c.Dim)
+	b.gate = grow(b.gate, n*c.FFN)
+	b.up = grow(b.up, n*c.FFN)
+	if m.isImage != nil {
+		b.gin = grow(b.gin, n*widest)
+		b.gout = grow(b.gout, n*widest)
+	}
+}
+
+// linear computes y[r] = W·x[r] for rows rows: one weight read serves all
+// rows — matvec for one row, the multi-vector matvec for a few, GEMM beyond.
+func (m *Transformer) linear(w *ops.Mat, x []float32, rows int, y []float32) {
+	switch {
+	case rows == 1:
+		ops.MatVec(m.pool, w, x[:w.Cols], y[:w.Rows])
+	case rows <= 4:
+		b := &m.buf
+		b.xs, b.ys = b.xs[:0], b.ys[:0]
+		for r := 0; r < rows; r++ {
+			b.xs = append(b.xs, x[r*w.Cols:(r+1)*w.Cols])
+			b.ys = append(b.ys, y[r*w.Rows:(r+1)*w.Rows])
+		}
+		ops.MatVecMulti(m.pool, w, b.xs, b.ys)
+	default:
+		ops.Gemm(m.pool, w, x[:rows*w.Cols], rows, y[:rows*w.Rows])
+	}
+}
+
+// proj applies expert-specific weights: pick(e) to the rows of expert e.
+// When every row belongs to one expert (the usual case) it runs in place;
+// otherwise each expert's rows are gathered, multiplied and scattered back,
+// so each expert's GEMM covers its own rows only.
+func (m *Transformer) proj(l *Layer, pick func(*Expert) *ops.Mat, in []float32, out []float32) {
+	b := &m.buf
+	n := len(b.ids)
+	for e := range l.Experts {
+		rows := b.expRows[e]
+		if len(rows) == 0 {
+			continue
+		}
+		w := pick(&l.Experts[e])
+		if len(rows) == n {
+			m.linear(w, in, n, out)
+			continue
+		}
+		for i, r := range rows {
+			copy(b.gin[i*w.Cols:(i+1)*w.Cols], in[r*w.Cols:(r+1)*w.Cols])
+		}
+		m.linear(w, b.gin, len(rows), b.gout)
+		for i, r := range rows {
+			copy(out[r*w.Rows:(r+1)*w.Rows], b.gout[i*w.Rows:(i+1)*w.Rows])
+		}
+	}
+}
+
+func pickQ(e *Expert) *ops.Mat    { return e.Q }
+func pickK(e *Expert) *ops.Mat    { return e.K }
+func pickV(e *Expert) *ops.Mat    { return e.V }
+func pickO(e *Expert) *ops.Mat    { return e.O }
+func pickGate(e *Expert) *ops.Mat { return e.Gate }
+func pickUp(e *Expert) *ops.Mat   { return e.Up }
+func pickDown(e *Expert) *ops.Mat { return e.Down }
+
+// forward runs the rows queued in m.buf through every layer and writes the
+// logits of rows out[k] into dst[k].
+func (m *Transformer) forward(out []int, dst [][]float32) {
+	c := m.Cfg
+	b := &m.buf
+	n := len(b.ids)
+	m.ensure(n)
+	D, F := c.Dim, c.FFN
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+
+	for r, id := range b.ids {
+		m.Embed.RowInto(b.h[r*D:(r+1)*D], id)
+	}
+	for li := range m.Layers {
+		l := &m.Layers[li]
+		// Attention block.
+		if c.SwinNorm {
+			copy(b.xn[:n*D], b.h[:n*D])
+		} else {
+			for r := 0; r < n; r++ {
+				ops.RMSNorm(b.xn[r*D:(r+1)*D], b.h[r*D:(r+1)*D], l.Experts[b.exp[r]].InNorm, c.RMSEps)
+			}
+		}
+		m.proj(l, pickQ, b.xn, b.q)
+		m.proj(l, pickK, b.xn, b.k)
+		m.proj(l, pickV, b.xn, b.v)
+		for r := 0; r < n; r++ {
+			e := &l.Experts[b.exp[r]]
+			q, k := b.q[r*qd:(r+1)*qd], b.k[r*kvd:(r+1)*kvd]
+			if c.QKNorm {
+				ops.HeadLayerNorm(q, c.Heads, c.HeadDim, e.QNormW, e.QNormB, e.QGroups, 1e-5)
+				ops.HeadLayerNorm(k, c.KVHeads, c.HeadDim, e.KNormW, e.KNormB, e.KGroups, 1e-5)
+			}
+			m.rope.Apply(q, c.Heads, b.pos[r])
+			m.rope.Apply(k, c.KVHeads, b.pos[r])
+			b.states[r].KV.Store(li, b.pos[r], k, b.v[r*kvd:(r+1)*kvd])
+		}
+		// Consecutive rows of one sequence attend in one call.
+		for start := 0; start < n; {
+			end := start + 1
+			for end < n && b.states[end] == b.states[start] && b.pos[end] == b.pos[end-1]+1 {
+				end++
+			}
+			ops.Attention(m.pool, b.states[start].KV, li, b.q[start*qd:end*qd], end-start, c.Heads, b.pos[start], nil, b.att[start*qd:end*qd])
+			start = end
+		}
+		m.proj(l, pickO, b.att, b.tmp)
+		m.residual(l, true)
+
+		// MLP block.
+		if c.SwinNorm {
+			copy(b.xn[:n*D], b.h[:n*D])
+		} else {
+			for r := 0; r < n; r++ {
+				ops.RMSNorm(b.xn[r*D:(r+1)*D], b.h[r*D:(r+1)*D], l.Experts[b.exp[r]].PostNorm, c.RMSEps)
+			}
+		}
+		m.proj(l, pickGate, b.xn, b.gate)
+		m.proj(l, pickUp, b.xn, b.up)
+		ops.SwiGLU(b.gate[:n*F], b.gate[:n*F], b.up[:n*F])
+		m.proj(l, pickDown, b.gate, b.tmp)
+		m.residual(l, false)
+	}
+	if len(out) == 0 {
+		return
+	}
+	// Final norm of the requested rows, then the shared lm_head.
+	for k, r := range out {
+		ops.RMSNorm(b.xn[k*D:(k+1)*D], b.h[r*D:(r+1)*D], m.Norm[b.exp[r]], c.RMSEps)
+	}
+	if len(out) > 4 {
+		// Many positions (the logits tool): one GEMM over all of them.
+		V := c.VocabSize
+		b.logits = grow(b.logits, len(out)*V)
+		ops.Gemm(m.pool, m.LMHead, b.xn[:len(out)*D], len(out), b.logits)
+		for k := range out {
+			copy(dst[k], b.logits[k*V:(k+1)*V])
+		}
+		return
+	}
+	for k0 := 0; k0 < len(out); k0 += 4 {
+		k1 := min(k0+4, len(out))
+		if k1-k0 == 1 {
+			ops.MatVec(m.pool, m.LMHead, b.xn[k0*D:(k0+1)*D], dst[k0])
+			continue
+		}
+		b.xs, b.ys = b.xs[:0], b.ys[:0]
+		for k := k0; k < k1; k++ {
+			b.xs = append(b.xs, b.xn[k*D:(k+1)*D])
+			b.ys = append(b.ys, dst[k])
+		}
+		ops.MatVecMulti(m.pool, m.LMHead, b.xs, b.ys)
+	}
+}
+
+// residual adds the block output in b.tmp to the stream; with swin_norm the
+// output is RMS-normalised first (no pre-norm in that layout).
+func (m *Transformer) residual(l *Layer, attn bool) {
+	c := m.Cfg
+	b := &m.buf
+	D := c.Dim
+	for r := range b.ids {
+		t := b.tmp[r*D : (r+1)*D]
+		if c.SwinNorm {
+			e := &l.Experts[b.exp[r]]
+			w := e.PostNorm
+			if attn {
+				w = e.InNorm
+			}
+			ops.RMSNorm(t, t, w, c.RMSEps)
+		}
+		h := b.h[r*D : (r+1)*D]
+		asm.Add(h, h, t)
+	}
+}
