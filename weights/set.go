@@ -108,7 +108,7 @@ func (s *Set) addFile(path string, want []string) error {
 	n, _ := f.ReadAt(magic[:], 0)
 	format := "safetensors"
 	var pf *parsedFile
-	if n == 4 && string(magic[:]) == ggufMagic {
+	if (n == 4 && string(magic[:]) == ggufMagic) || strings.EqualFold(filepath.Ext(path), ".gguf") {
 		format = "gguf"
 		pf, err = parseGGUF(f, path, fi.Size())
 	} else {
@@ -261,9 +261,11 @@ func (s *Set) Metadata() map[string]any { return s.metadata }
 // misaligned tensors copied to the heap.
 func (s *Set) MappedBytes() int64 { return s.mapped + s.copiedBytes }
 
-// ResidentBytes is how much of that is in RAM now: the mapped pages that
-// mincore reports resident (Mmap mode; -1 where mincore is unavailable), or
-// the allocated bytes (Read mode); plus heap copies.
+// ResidentBytes is how much of that is in RAM now. In Mmap mode it counts
+// the mapped file pages that mincore reports resident, i.e. present in the
+// page cache (they may still cost a page fault on first touch); -1 where
+// mincore is unavailable. In Read mode it is the allocated bytes. Heap copies
+// of misaligned tensors are added in both modes.
 func (s *Set) ResidentBytes() int64 {
 	if s.mode == Read {
 		return s.readBytes + s.copiedBytes

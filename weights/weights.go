@@ -47,6 +47,7 @@ package weights
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 )
 
@@ -172,9 +173,9 @@ func byteSize(dims []int64, elemSize int64, limit int64) (n int64, ok bool) {
 		if d < 0 {
 			return 0, false
 		}
-		if d == 0 {
-			return 0, true // an empty tensor, however large the other dims
-		}
+	}
+	if slices.Contains(dims, 0) {
+		return 0, true // an empty tensor, however large the other dims
 	}
 	n = elemSize
 	for _, d := range dims {
