@@ -7,6 +7,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/chatumm/chatumm/model/vqgan"
 	"math"
 	"os"
 	"path/filepath"
@@ -32,28 +33,8 @@ type Config struct {
 	// RopeInterleaved selects pairs (2i, 2i+1) instead of rotate-half; set
 	// for GGUF llama files, whose q/k rows llama.cpp's converter permuted.
 	RopeInterleaved bool
-	VQ              *VQConfig
+	VQ              *vqgan.Config
 }
-
-// VQConfig is the VQ-GAN's shape, accepted in the Hugging Face and in the
-// original taming-transformers spelling.
-type VQConfig struct {
-	EmbedDim       int
-	NumEmbeddings  int
-	LatentChannels int
-	DoubleLatent   bool
-	Resolution     int
-	InChannels     int
-	OutChannels    int
-	BaseChannels   int
-	ChannelMult    []int
-	NumResBlocks   int
-	AttnResolution []int
-	NormGroups     int
-}
-
-// GridSize is the side of the latent grid: one code per cell.
-func (v *VQConfig) GridSize() int { return v.Resolution >> (len(v.ChannelMult) - 1) }
 
 type rawConfig struct {
 	ModelType      string                        `json:"model_type"`
@@ -114,7 +95,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("unknown model_type %q (supported: chameleon, llama)", r.ModelType)
 	}
 	if len(r.VQ) > 0 && string(r.VQ) != "null" {
-		vq, err := parseVQConfig(r.VQ)
+		vq, err := vqgan.ParseConfig(r.VQ)
 		if err != nil {
 			return nil, fmt.Errorf("vq_config: %v", err)
 		}

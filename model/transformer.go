@@ -92,6 +92,10 @@ func describeFiles(set *weights.Set) string {
 	return fmt.Sprintf("%s (and %d more shards)", files[0], len(files)-1)
 }
 
+// SetPool changes the worker pool (bench measures several thread counts
+// on one loaded model).
+func (m *Transformer) SetPool(p *runtime.Pool) { m.pool = p }
+
 // State is one sequence's KV cache and length. Several states can step
 // together through StepBatch (classifier-free guidance).
 type State struct {

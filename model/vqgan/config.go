@@ -1,18 +1,42 @@
-package model
+// Package vqgan is the image tokenizer of Chameleon-family models: the
+// taming-transformers VQ-GAN that turns an image into a grid of codebook
+// indices (encoder, quant_conv, nearest codebook entry) and codes back into
+// pixels (post_quant_conv, decoder), on the ops convolutions.
+package vqgan
 
 import (
 	"encoding/json"
 	"fmt"
 )
 
-// parseVQConfig accepts both spellings of vq_config; a key missing in both
+// Config is the VQ-GAN's shape, accepted in the Hugging Face and in the
+// original taming-transformers spelling.
+type Config struct {
+	EmbedDim       int
+	NumEmbeddings  int
+	LatentChannels int
+	DoubleLatent   bool
+	Resolution     int
+	InChannels     int
+	OutChannels    int
+	BaseChannels   int
+	ChannelMult    []int
+	NumResBlocks   int
+	AttnResolution []int
+	NormGroups     int
+}
+
+// GridSize is the side of the latent grid: one code per cell.
+func (v *Config) GridSize() int { return v.Resolution >> (len(v.ChannelMult) - 1) }
+
+// ParseConfig reads vq_config; it accepts both spellings of vq_config; a key missing in both
 // takes Chameleon's 7B default.
-func parseVQConfig(data []byte) (*VQConfig, error) {
+func ParseConfig(data []byte) (*Config, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
-	v := &VQConfig{
+	v := &Config{
 		EmbedDim: 256, NumEmbeddings: 8192, LatentChannels: 256, Resolution: 512,
 		InChannels: 3, OutChannels: 3, BaseChannels: 128, ChannelMult: []int{1, 1, 2, 2, 4},
 		NumResBlocks: 2, NormGroups: 32,

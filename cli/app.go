@@ -1,0 +1,71 @@
+// Package cli is the chatumm command line: chat, run, generate, edit,
+// describe, logits, inspect, vq and bench, on top of package model.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/chatumm/chatumm/asm"
+	"github.com/urfave/cli/v2"
+)
+
+// exitError carries an exit code without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+var stderr io.Writer = os.Stderr
+
+// Main runs the command line and returns the process exit code. Every
+// failure is one line on stderr.
+func Main(args []string) int {
+	app := NewApp()
+	if err := app.Run(args); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		fmt.Fprintf(stderr, "chatumm: %s\n", oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+// NewApp builds the urfave/cli application.
+func NewApp() *cli.App {
+	return &cli.App{
+		Name:                 "chatumm",
+		Usage:                "chat with unified multimodal models (text and images) on the CPU",
+		HideHelpCommand:      true,
+		EnableBashCompletion: false,
+		Before: func(*cli.Context) error {
+			if err := asm.SelectionError(); err != nil {
+				return err
+			}
+			return nil
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // Main prints errors
+		Writer:         os.Stdout,
+		ErrWriter:      os.Stderr,
+		Commands: []*cli.Command{
+			chatCommand(),
+			runCommand(),
+			generateCommand(),
+			editCommand(),
+			describeCommand(),
+			logitsCommand(),
+			inspectCommand(),
+			vqCommand(),
+			benchCommand(),
+		},
+	}
+}

@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatumm/chatumm/asm"
+	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/runtime"
+	"github.com/klauspost/cpuid/v2"
+	"github.com/urfave/cli/v2"
+)
+
+func benchModelCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "model",
+		Usage: "prompt processing (pp) and generation (tg) tokens/s, in llama-bench's table and JSON forms",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model directory or .gguf (default: the embedded model)"},
+			&cli.IntFlag{Name: "p", Value: 128, Usage: "prompt tokens (pp test; 0 = skip)"},
+			&cli.IntFlag{Name: "n", Value: 128, Usage: "generated tokens (tg test; 0 = skip)"},
+			&cli.StringFlag{Name: "t", Value: "", Usage: "thread counts, comma-separated (default: CHATUMM_THREADS or the CPU count)"},
+			&cli.IntFlag{Name: "r", Value: 5, Usage: "repetitions per test"},
+			&cli.StringFlag{Name: "load", Value: "mmap", Usage: "weights load mode: mmap or read"},
+			&cli.StringFlag{Name: "o", Value: "md", Usage: "output: md (table) or json (one object per line)"},
+			&cli.BoolFlag{Name: "kv-f32", Usage: "f32 KV cache"},
+		},
+		Action: benchModel,
+	}
+}
+
+type benchResult struct {
+	ModelFilename string    `json:"model_filename"`
+	ModelType     string    `json:"model_type"`
+	ModelSize     int64     `json:"model_size"`
+	ModelNParams  int64     `json:"model_n_params"`
+	CPUInfo       string    `json:"cpu_info"`
+	Backends      string    `json:"backends"`
+	NThreads      int       `json:"n_threads"`
+	LoadMode      string    `json:"load_mode"`
+	NPrompt       int       `json:"n_prompt"`
+	NGen          int       `json:"n_gen"`
+	AvgNS         int64     `json:"avg_ns"`
+	StddevNS      int64     `json:"stddev_ns"`
+	AvgTS         float64   `json:"avg_ts"`
+	StddevTS      float64   `json:"stddev_ts"`
+	SamplesTS     []float64 `json:"samples_ts"`
+	ResidentBytes int64     `json:"weights_resident_bytes"`
+	PeakRSS       int64     `json:"peak_rss_bytes"`
+}
+
+func benchModel(c *cli.Context) error {
+	threads := []int{runtime.DefaultThreads()}
+	if s := c.String("t"); s != "" {
+		var err error
+		if threads, err = parseInts(s); err != nil {
+			return fmt.Errorf("-t %v", err)
+		}
+	}
+	if c.Int("r") < 1 || c.Int("p") < 0 || c.Int("n") < 0 || c.Int("p")+c.Int("n") == 0 {
+		return fmt.Errorf("need -r >= 1 and a positive -p or -n")
+	}
+	if f := c.String("o"); f != "md" && f != "json" {
+		return fmt.Errorf("-o %q: want md or json", f)
+	}
+	pool := runtime.NewPool(threads[len(threads)-1])
+	m, err := openModelPool(c, pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if m.T == nil {
+		return fmt.Errorf("%s: the checkpoint has no transformer", m.Path)
+	}
+	out := c.App.Writer
+	var size, params int64
+	for _, name := range m.Weights.Names() {
+		t, _ := m.Weights.Tensor(name)
+		size += int64(len(t.Bytes()))
+		params += int64(t.NumElements())
+	}
+	name := fmt.Sprintf("%s %s %s", m.Cfg.ModelType, paramsLabel(params), weightDType(m))
+	if c.String("o") == "md" {
+		fmt.Fprintf(out, "load mode %v, kernels %s\n\n", m.Weights.Mode(), asm.Active().Name)
+		fmt.Fprintln(out, "| model | size | params | backend | threads | load | test | t/s |")
+		fmt.Fprintln(out, "| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |")
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	vocab := m.Cfg.VocabSize
+	for _, t := range threads {
+		p := runtime.NewPool(t)
+		m.T.SetPool(p)
+		for _, test := range [][2]int{{c.Int("p"), 0}, {0, c.Int("n")}} {
+			if test[0]+test[1] == 0 {
+				continue
+			}
+			st := m.T.NewState(test[0]+test[1]+1, c.Bool("kv-f32"))
+			ids := make([]int, max(test[0], 1))
+			run := func() time.Duration {
+				for i := range ids {
+					ids[i] = rng.IntN(vocab)
+				}
+				st.Truncate(0)
+				t0 := time.Now()
+				if test[0] > 0 {
+					must(m.T.Prefill(st, ids, nil, false))
+				} else {
+					for i := 0; i < test[1]; i++ {
+						must(m.T.Prefill(st, ids[:1], nil, false))
+					}
+				}
+				return time.Since(t0)
+			}
+			run() // warm-up, like llama-bench
+			r := benchResult{ModelFilename: m.Path, ModelType: name, ModelSize: size, ModelNParams: params,
+				CPUInfo: cpuName(), Backends: "CPU (" + asm.Active().Name + ")", NThreads: t,
+				LoadMode: m.Weights.Mode().String(), NPrompt: test[0], NGen: test[1]}
+			var ns []float64
+			for i := 0; i < c.Int("r"); i++ {
+				e := run()
+				ns = append(ns, float64(e.Nanoseconds()))
+				r.SamplesTS = append(r.SamplesTS, float64(test[0]+test[1])/e.Seconds())
+			}
+			avg, sd := meanStd(ns)
+			r.AvgNS, r.StddevNS = int64(avg), int64(sd)
+			r.AvgTS, r.StddevTS = meanStd(r.SamplesTS)
+			r.ResidentBytes = m.Weights.ResidentBytes()
+			r.PeakRSS = peakRSS()
+			if c.String("o") == "json" {
+				b, _ := json.Marshal(r)
+				fmt.Fprintln(out, string(b))
+				continue
+			}
+			testName := fmt.Sprintf("pp%d", test[0])
+			if test[1] > 0 {
+				testName = fmt.Sprintf("tg%d", test[1])
+			}
+			fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %s | %s | %.2f ± %.2f |\n", name, humanGiB(size), paramsLabel(params),
+				r.Backends, t, r.LoadMode, testName, r.AvgTS, r.StddevTS)
+		}
+		p.Close()
+	}
+	if c.String("o") == "md" {
+		fmt.Fprintf(out, "\nweights resident: %s, peak RSS: %s\n", human(m.Weights.ResidentBytes()), human(peakRSS()))
+	}
+	return nil
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+func meanStd(xs []float64) (float64, float64) {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	mean := s / float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	var v float64
+	for _, x := range xs {
+		v += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(v / float64(len(xs)-1))
+}
+
+// peakRSS is the process's high-water resident set (VmHWM), or -1.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			fields := strings.Fields(v)
+			if len(fields) > 0 {
+				kb, _ := strconv.ParseInt(fields[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return -1
+}
+
+func paramsLabel(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2f B", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2f M", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.2f K", float64(n)/1e3)
+}
+
+func humanGiB(n int64) string {
+	if n >= 1<<30 {
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+}
+
+// weightDType names the dtype of the largest tensors (F16, BF16, F32).
+func weightDType(m *model.Model) string {
+	if m.T != nil && len(m.T.Layers) > 0 {
+		return m.T.Layers[0].Experts[0].Q.DType.String()
+	}
+	return "?"
+}
+
+func cpuName() string { return cpuid.CPU.BrandName }

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/chat"
+	"github.com/chatumm/chatumm/model/embedded"
+	"github.com/chatumm/chatumm/model/sample"
+	"github.com/chatumm/chatumm/runtime"
+	"github.com/chatumm/chatumm/weights"
+	"github.com/urfave/cli/v2"
+)
+
+// Flags shared by the commands that load a model.
+func modelFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model directory (config.json, tokenizer.json, *.safetensors) or .gguf file; default: the embedded tiny model"},
+		&cli.StringFlag{Name: "vq", Usage: "take the VQ-GAN from this checkpoint (for Lumina-style models without VQ weights)"},
+		&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "worker threads (default: CHATUMM_THREADS or the number of CPUs)"},
+		&cli.StringFlag{Name: "load", Value: "mmap", Usage: "weights load mode: mmap (zero-copy) or read (into huge-page memory)"},
+		&cli.IntFlag{Name: "ctx", Usage: "context size in tokens (default: max_position_embeddings)"},
+		&cli.BoolFlag{Name: "kv-f32", Usage: "keep the KV cache in f32 instead of f16"},
+	}
+}
+
+func samplingFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed (same seed, same output, for any thread count)"},
+		&cli.Float64Flag{Name: "temp", Value: 0, Usage: "text temperature (0 = greedy)"},
+		&cli.IntFlag{Name: "top-k", Usage: "text top-k (0 = off)"},
+		&cli.Float64Flag{Name: "top-p", Value: 0.9, Usage: "text top-p"},
+		&cli.Float64Flag{Name: "repeat-penalty", Value: 1.0, Usage: "text repetition penalty (Hugging Face semantics; 1 = off)"},
+		&cli.Float64Flag{Name: "image-temp", Value: 0, Usage: "image temperature (0 = greedy)"},
+		&cli.IntFlag{Name: "image-top-k", Usage: "image top-k (0 = off)"},
+		&cli.Float64Flag{Name: "image-top-p", Value: 0.9, Usage: "image top-p"},
+		&cli.StringFlag{Name: "cfg", Value: "none", Usage: "classifier-free guidance for images: none, anole (3-way) or lumina (2-way)"},
+		&cli.Float64Flag{Name: "cfg-text", Value: 3.0, Usage: "guidance scale on the text condition (g_txt)"},
+		&cli.Float64Flag{Name: "cfg-image", Value: 1.2, Usage: "guidance scale on the image condition (g_img, anole)"},
+		&cli.IntFlag{Name: "max-tokens", Value: 512, Usage: "text tokens per reply"},
+		&cli.StringFlag{Name: "evict", Value: "none", Usage: "when the context is full: none (error) or oldest (drop old turns)"},
+	}
+}
+
+func genOptions(c *cli.Context) (chat.GenOptions, error) {
+	o := chat.GenOptions{
+		Text: sample.Params{Temperature: float32(c.Float64("temp")), TopK: c.Int("top-k"),
+			TopP: float32(c.Float64("top-p")), RepetitionPenalty: float32(c.Float64("repeat-penalty"))},
+		Image: sample.Params{Temperature: float32(c.Float64("image-temp")), TopK: c.Int("image-top-k"),
+			TopP: float32(c.Float64("image-top-p"))},
+		MaxTokens:  c.Int("max-tokens"),
+		Images:     true,
+		TextScale:  float32(c.Float64("cfg-text")),
+		ImageScale: float32(c.Float64("cfg-image")),
+	}
+	switch c.String("cfg") {
+	case "none", "":
+	case "anole":
+		o.Guidance = chat.GuidanceAnole
+	case "lumina":
+		o.Guidance = chat.GuidanceLumina
+	default:
+		return o, fmt.Errorf("--cfg %q: want none, anole or lumina", c.String("cfg"))
+	}
+	for _, p := range []sample.Params{o.Text, o.Image} {
+		if p.Temperature < 0 || p.TopK < 0 || p.TopP < 0 || p.TopP > 1 || p.RepetitionPenalty < 0 {
+			return o, fmt.Errorf("sampling settings out of range (temperature >= 0, top-k >= 0, 0 <= top-p <= 1, repeat-penalty > 0)")
+		}
+	}
+	return o, nil
+}
+
+func evictPolicy(c *cli.Context) (chat.EvictPolicy, error) {
+	switch c.String("evict") {
+	case "none", "":
+		return chat.EvictNone, nil
+	case "oldest":
+		return chat.EvictOldest, nil
+	}
+	return 0, fmt.Errorf("--evict %q: want none or oldest", c.String("evict"))
+}
+
+// openModel loads --model, or the embedded model when none is given.
+func openModel(c *cli.Context) (*model.Model, error) {
+	threads := c.Int("threads")
+	if threads < 0 {
+		return nil, fmt.Errorf("--threads %d: must be positive", threads)
+	}
+	return openModelPool(c, runtime.NewPool(threads))
+}
+
+// openModelPool is openModel with a given worker pool.
+func openModelPool(c *cli.Context, pool *runtime.Pool) (*model.Model, error) {
+	mode, err := weights.ParseLoadMode(c.String("load"))
+	if err != nil {
+		return nil, err
+	}
+	if c.Int("ctx") < 0 {
+		return nil, fmt.Errorf("--ctx %d: must be positive", c.Int("ctx"))
+	}
+	opts := model.Options{
+		Load: mode, Pool: pool, VQPath: c.String("vq"),
+		Context: c.Int("ctx"), F32KV: c.Bool("kv-f32"),
+	}
+	path := strings.TrimSpace(c.String("model"))
+	if path == "" {
+		return embedded.Load(opts)
+	}
+	return model.Load(path, opts)
+}

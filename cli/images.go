@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/chat"
+)
+
+// splitAttachments pulls "@PATH" words out of a message.
+func splitAttachments(line string) (string, []string) {
+	var words, paths []string
+	for _, w := range strings.Fields(line) {
+		if len(w) > 1 && w[0] == '@' {
+			paths = append(paths, w[1:])
+			continue
+		}
+		words = append(words, w)
+	}
+	if len(paths) == 0 {
+		return line, nil
+	}
+	return strings.Join(words, " "), paths
+}
+
+func checkReadable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, unwrapPath(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s: is a directory, not an image", path)
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// encodeImages VQ-encodes image files into code grids.
+func encodeImages(m *model.Model, paths []string) ([]chat.Image, error) {
+	var out []chat.Image
+	for _, p := range paths {
+		codes, err := m.EncodeImageFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, chat.Image{Codes: codes, Path: p})
+	}
+	return out, nil
+}
+
+var imageFileRE = regexp.MustCompile(`^chatumm-(\d{3,})\.png$`)
+
+// nextImageNumber continues the numbering of images already in dir.
+func nextImageNumber(dir string) int {
+	n := 1
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if m := imageFileRE.FindStringSubmatch(e.Name()); m != nil {
+			var k int
+			fmt.Sscan(m[1], &k)
+			if k >= n {
+				n = k + 1
+			}
+		}
+	}
+	return n
+}
+
+// showImage decodes a drawn image, saves it as the next numbered PNG, prints
+// the path and shows it inline where the terminal can.
+func (r *replState) showImage(codes []int) {
+	path := filepath.Join(r.imageDir, fmt.Sprintf("chatumm-%03d.png", r.imageNum))
+	r.imageNum++
+	png, err := r.m.DecodeImagePNG(codes)
+	if err == nil {
+		err = chat.WriteFileAtomic(path, png)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "\nerror: image not saved: %s\n", oneLine(err.Error()))
+		return
+	}
+	r.conv.SetLastImagePath(path)
+	fmt.Fprintf(r.out, "\n[image: %s]\n", path)
+	if f, ok := r.out.(*os.File); ok && isTerminal(f) {
+		showInline(r.out, png)
+	}
+}
+
+// showInline prints a PNG with the kitty or iTerm2 graphics protocol when
+// the terminal announces one; otherwise the printed path is enough.
+func showInline(w io.Writer, png []byte) {
+	b64 := base64.StdEncoding.EncodeToString(png)
+	switch {
+	case os.Getenv("TERM_PROGRAM") == "iTerm.app" || os.Getenv("LC_TERMINAL") == "iTerm2":
+		fmt.Fprintf(w, "\x1b]1337;File=inline=1;size=%d:%s\a\n", len(png), b64)
+	case strings.Contains(os.Getenv("TERM"), "kitty") || os.Getenv("KITTY_WINDOW_ID") != "":
+		for i := 0; i < len(b64); i += 4096 {
+			end := min(i+4096, len(b64))
+			more := 0
+			if end < len(b64) {
+				more = 1
+			}
+			if i == 0 {
+				fmt.Fprintf(w, "\x1b_Ga=T,f=100,m=%d;%s\x1b\\", more, b64[i:end])
+			} else {
+				fmt.Fprintf(w, "\x1b_Gm=%d;%s\x1b\\", more, b64[i:end])
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// progressBar draws "image  37% [=====     ] 380/1024  12s left" on stderr
+// when stderr is a terminal; otherwise it stays silent.
+type progressBar struct {
+	total int
+	start time.Time
+	tty   bool
+	last  time.Time
+}
+
+func newProgressBar(total int) *progressBar {
+	return &progressBar{total: total, start: time.Now(), tty: isTerminal(os.Stderr)}
+}
+
+func (p *progressBar) update(done int) {
+	if p == nil || !p.tty || p.total <= 0 {
+		return
+	}
+	now := time.Now()
+	if done < p.total && now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	const width = 30
+	filled := width * done / p.total
+	elapsed := now.Sub(p.start)
+	left := time.Duration(0)
+	if done > 0 {
+		left = elapsed * time.Duration(p.total-done) / time.Duration(done)
+	}
+	fmt.Fprintf(os.Stderr, "\rimage %3d%% [%s%s] %d/%d  %s left ", 100*done/p.total,
+		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done, p.total, left.Round(time.Second))
+}
+
+func (p *progressBar) finish() {
+	if p != nil && p.tty {
+		fmt.Fprint(os.Stderr, "\r\x1b[K")
+	}
+}

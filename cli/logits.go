@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/chatumm/chatumm/model/chat"
+	"github.com/urfave/cli/v2"
+)
+
+func logitsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "logits",
+		Usage: "write the logits of every position as raw little-endian float32 [n_ids, vocab]",
+		Flags: append(modelFlags(),
+			&cli.StringFlag{Name: "ids", Usage: "comma-separated token ids (the whole sequence, nothing added)"},
+			&cli.StringFlag{Name: "text", Usage: "text to tokenize instead of --ids (with <s> when the tokenizer adds it)"},
+			&cli.StringFlag{Name: "out", Required: true, Usage: "output file"},
+		),
+		Action: func(c *cli.Context) error {
+			m, err := openModel(c)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if m.T == nil {
+				return fmt.Errorf("%s: the checkpoint has no transformer", m.Path)
+			}
+			var ids []int
+			switch {
+			case c.String("ids") != "" && c.String("text") != "":
+				return fmt.Errorf("give --ids or --text, not both")
+			case c.String("ids") != "":
+				if ids, err = parseIDs(c.String("ids")); err != nil {
+					return err
+				}
+			case c.String("text") != "":
+				if m.Tok == nil {
+					return fmt.Errorf("%s: no tokenizer (GGUF tokenizer metadata is not supported yet); use --ids", m.Path)
+				}
+				ids = m.Tok.Encode(c.String("text"), true)
+			}
+			if len(ids) == 0 {
+				return fmt.Errorf("empty prompt: give --ids or --text")
+			}
+			st := m.T.NewState(len(ids), c.Bool("kv-f32"))
+			if len(ids) > st.Capacity() {
+				return fmt.Errorf("prompt of %d tokens is longer than the context of %d", len(ids), st.Capacity())
+			}
+			V := m.Cfg.VocabSize
+			logits := make([]float32, len(ids)*V)
+			if err := m.T.Prefill(st, ids, logits, true); err != nil {
+				return err
+			}
+			buf := make([]byte, 4*len(logits))
+			for i, v := range logits {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+			}
+			return chat.WriteFileAtomic(c.String("out"), buf)
+		},
+	}
+}
+
+func parseIDs(s string) ([]int, error) {
+	var ids []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("--ids: %q is not a token id", f)
+		}
+		ids = append(ids, v)
+	}
+	return ids, nil
+}

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chatumm/chatumm/model/chat"
+	"github.com/chatumm/chatumm/model/sample"
+	"github.com/urfave/cli/v2"
+)
+
+// Script is the input of `chatumm run --script`: a scripted dialogue.
+//
+//	{
+//	  "seed": 1,                        // optional, overrides --seed
+//	  "turns": [
+//	    {"user": "draw a red circle"},
+//	    {"user": "what color is it?", "images": ["in.png"], "max_tokens": 32},
+//	    {"user": "now make it blue", "force_image": true}
+//	  ]
+//	}
+//
+// Image paths are relative to the script's directory.
+type Script struct {
+	Seed  *uint64      `json:"seed,omitempty"`
+	Turns []ScriptTurn `json:"turns"`
+}
+
+// ScriptTurn is one user message.
+type ScriptTurn struct {
+	User       string   `json:"user"`
+	Images     []string `json:"images,omitempty"`
+	MaxTokens  int      `json:"max_tokens,omitempty"`
+	ForceImage bool     `json:"force_image,omitempty"` // the reply starts with an image
+}
+
+// Transcript is the output of `chatumm run`.
+type Transcript struct {
+	Model  string           `json:"model"`
+	Seed   uint64           `json:"seed"`
+	Turns  []TranscriptTurn `json:"turns"`
+	Tokens int              `json:"tokens"` // history length at the end
+}
+
+// TranscriptTurn is one exchange: the user's message and the model's reply.
+type TranscriptTurn struct {
+	User        string   `json:"user"`
+	UserImages  []string `json:"user_images,omitempty"`
+	Reply       string   `json:"reply"`
+	ReplyImages []string `json:"reply_images,omitempty"` // PNG files written
+	ReplyCodes  [][]int  `json:"reply_codes,omitempty"`  // their VQ codes
+	Error       string   `json:"error,omitempty"`
+	NewTokens   int      `json:"new_tokens"`   // user tokens prefilled this turn
+	ReplyTokens int      `json:"reply_tokens"` // tokens generated
+	PrefillMS   float64  `json:"prefill_ms"`
+	ReplyMS     float64  `json:"reply_ms"`
+}
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "run a scripted multi-turn dialogue (JSON in, JSON transcript out)",
+		Flags: append(append(modelFlags(), samplingFlags()...),
+			&cli.StringFlag{Name: "script", Required: true, Usage: "dialogue script (JSON; see the README for the schema)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "transcript file (default: stdout)"},
+			&cli.StringFlag{Name: "image-dir", Usage: "where reply images are written (default: next to the output, or .)"},
+		),
+		Action: runScript,
+	}
+}
+
+func readScript(path string) (*Script, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, unwrapPath(err))
+	}
+	var s Script
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: invalid script: %v", path, err)
+	}
+	if len(s.Turns) == 0 {
+		return nil, fmt.Errorf("%s: script has no turns", path)
+	}
+	base := filepath.Dir(path)
+	for i := range s.Turns {
+		t := &s.Turns[i]
+		if t.User == "" && len(t.Images) == 0 {
+			return nil, fmt.Errorf("%s: turn %d is empty (no user text or images)", path, i+1)
+		}
+		for j, p := range t.Images {
+			if !filepath.IsAbs(p) {
+				t.Images[j] = filepath.Join(base, p)
+			}
+		}
+	}
+	return &s, nil
+}
+
+func runScript(c *cli.Context) error {
+	script, err := readScript(c.String("script"))
+	if err != nil {
+		return err
+	}
+	gen, err := genOptions(c)
+	if err != nil {
+		return err
+	}
+	m, err := openModel(c)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	conv, err := chat.New(m)
+	if err != nil {
+		return err
+	}
+	if conv.Evict, err = evictPolicy(c); err != nil {
+		return err
+	}
+	seed := c.Uint64("seed")
+	if script.Seed != nil {
+		seed = *script.Seed
+	}
+	smp := sample.New(seed)
+	imageDir := c.String("image-dir")
+	if imageDir == "" {
+		imageDir = "."
+		if out := c.String("output"); out != "" {
+			imageDir = filepath.Dir(out)
+		}
+	}
+	tr := Transcript{Model: m.Path, Seed: seed}
+	imageNum := nextImageNumber(imageDir)
+	for _, st := range script.Turns {
+		tt := TranscriptTurn{User: st.User, UserImages: st.Images}
+		before := len(conv.Tokens())
+		t0 := time.Now()
+		images, err := encodeImages(m, st.Images)
+		if err == nil {
+			err = conv.AddUser(st.User, images)
+		}
+		tt.PrefillMS = ms(time.Since(t0))
+		tt.NewTokens = len(conv.Tokens()) - before
+		if err != nil {
+			tt.Error = oneLine(err.Error())
+			tr.Turns = append(tr.Turns, tt)
+			continue
+		}
+		o := gen
+		if st.MaxTokens > 0 {
+			o.MaxTokens = st.MaxTokens
+		}
+		o.StartImage = st.ForceImage
+		t1 := time.Now()
+		before = len(conv.Tokens())
+		turn, err := conv.Reply(context.Background(), smp, o, nil)
+		tt.ReplyMS = ms(time.Since(t1))
+		tt.ReplyTokens = len(conv.Tokens()) - before
+		tt.Reply = turn.Text
+		if err != nil {
+			tt.Error = oneLine(err.Error())
+		}
+		for _, im := range turn.Images {
+			path := filepath.Join(imageDir, fmt.Sprintf("chatumm-%03d.png", imageNum))
+			imageNum++
+			png, derr := m.DecodeImagePNG(im.Codes)
+			if derr == nil {
+				derr = chat.WriteFileAtomic(path, png)
+			}
+			if derr != nil {
+				tt.Error = oneLine(derr.Error())
+				path = ""
+			} else {
+				conv.SetImagePath(im.Codes, path)
+			}
+			tt.ReplyImages = append(tt.ReplyImages, path)
+			tt.ReplyCodes = append(tt.ReplyCodes, im.Codes)
+		}
+		tr.Turns = append(tr.Turns, tt)
+	}
+	tr.Tokens = len(conv.Tokens())
+	out, err := json.MarshalIndent(tr, "", "  ")
+	if err != nil {
+		return err
+	}
+	out = append(out, '\n')
+	if p := c.String("output"); p != "" {
+		return chat.WriteFileAtomic(p, out)
+	}
+	_, err = os.Stdout.Write(out)
+	return err
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,256 @@
+// Package chat holds a conversation with a model: the whole dialogue is one
+// token stream (Chameleon protocol: <s>, turns closed by the end-of-turn
+// token, images as <racm3:break> codes <eoss>), kept in the KV cache so that
+// each new turn prefills only its own tokens. It also runs the text/image
+// generation state machine, evicts old turns when the context fills, and
+// saves and restores sessions atomically.
+package chat
+
+import (
+	"fmt"
+
+	"github.com/chatumm/chatumm/model"
+)
+
+// Role of a turn.
+type Role string
+
+const (
+	User  Role = "user"
+	Agent Role = "model"
+)
+
+// Turn is one message: its span [Start, End) in the token history, which
+// includes the closing end-of-turn token once the turn is finished.
+type Turn struct {
+	Role   Role
+	Start  int
+	End    int
+	Text   string
+	Images []Image
+}
+
+// Image is an image block of a turn: its codes in raster order and, where
+// known, the file it came from or was written to.
+type Image struct {
+	Codes []int
+	Path  string
+}
+
+// EvictPolicy says what to do when a turn would overflow the context.
+type EvictPolicy int
+
+const (
+	EvictNone   EvictPolicy = iota // a clear error; the conversation is unchanged
+	EvictOldest                    // drop whole old turns and re-prefill
+)
+
+// Conversation is a dialogue in progress.
+type Conversation struct {
+	M     *model.Model
+	Evict EvictPolicy
+
+	tokens []int // the whole history, <s> first
+	turns  []Turn
+	state  *model.State
+	cached int // tokens[:cached] are in the KV cache
+	logits []float32
+	// logitsValid: logits follow tokens[cached-1].
+	logitsValid bool
+	// replyTurn is the index of the model turn being generated, or -1.
+	replyTurn int
+	masks     *masks
+	guide     *guidance
+}
+
+// New starts an empty conversation: the history is just <s>.
+func New(m *model.Model) (*Conversation, error) {
+	if m.T == nil {
+		return nil, fmt.Errorf("%s: the checkpoint has no transformer", m.Path)
+	}
+	c := &Conversation{M: m, state: m.NewState(), logits: make([]float32, m.Cfg.VocabSize), replyTurn: -1}
+	c.masks = newMasks(m)
+	c.Reset()
+	return c, nil
+}
+
+// Reset forgets every turn.
+func (c *Conversation) Reset() {
+	c.tokens = c.tokens[:0]
+	if bos := c.M.Special.BOS; bos >= 0 {
+		c.tokens = append(c.tokens, bos)
+	}
+	c.turns = nil
+	c.state.Truncate(0)
+	c.cached = 0
+	c.logitsValid = false
+	c.replyTurn = -1
+}
+
+// Tokens is the history (read-only).
+func (c *Conversation) Tokens() []int { return c.tokens }
+
+// Turns lists the turns so far (read-only).
+func (c *Conversation) Turns() []Turn { return c.turns }
+
+// Cached is how many history tokens are in the KV cache.
+func (c *Conversation) Cached() int { return c.cached }
+
+// Capacity is the context size in tokens.
+func (c *Conversation) Capacity() int { return c.state.Capacity() }
+
+// UserTokens builds a user turn's tokens: each image block, then the text,
+// then the end-of-turn token.
+func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
+	var ids []int
+	for _, im := range images {
+		block, err := c.imageBlock(im.Codes)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, block...)
+	}
+	if text != "" {
+		if c.M.Tok == nil {
+			return nil, fmt.Errorf("%s: no tokenizer (GGUF tokenizer metadata is not supported yet); give token ids instead", c.M.Path)
+		}
+		ids = append(ids, c.M.Tok.Encode(text, false)...)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("empty message: no text and no image")
+	}
+	if eot := c.M.Special.EndOfTurn; eot >= 0 {
+		ids = append(ids, eot)
+	}
+	return ids, nil
+}
+
+func (c *Conversation) imageBlock(codes []int) ([]int, error) {
+	s := c.M.Special
+	if s.BeginImage < 0 || s.EndImage < 0 || len(c.M.IDOfCode) == 0 {
+		return nil, fmt.Errorf("%s: this model has no image tokens", c.M.Path)
+	}
+	ids := make([]int, 0, len(codes)+2)
+	ids = append(ids, s.BeginImage)
+	for _, code := range codes {
+		if code < 0 || code >= len(c.M.IDOfCode) {
+			return nil, fmt.Errorf("image code %d out of range [0, %d)", code, len(c.M.IDOfCode))
+		}
+		ids = append(ids, c.M.IDOfCode[code])
+	}
+	return append(ids, s.EndImage), nil
+}
+
+// AddUser appends a user turn and prefills it (only the new tokens: the KV
+// cache holds the history). On error the conversation is unchanged.
+func (c *Conversation) AddUser(text string, images []Image) error {
+	ids, err := c.UserTokens(text, images)
+	if err != nil {
+		return err
+	}
+	return c.addTurn(Turn{Role: User, Text: text, Images: images}, ids, 0)
+}
+
+// addTurn appends ids as a new turn and brings the cache up to date,
+// keeping reserve free positions for the reply.
+func (c *Conversation) addTurn(t Turn, ids []int, reserve int) error {
+	if err := c.makeRoom(len(ids) + reserve); err != nil {
+		return err
+	}
+	t.Start = len(c.tokens)
+	c.tokens = append(c.tokens, ids...)
+	t.End = len(c.tokens)
+	c.turns = append(c.turns, t)
+	if err := c.sync(); err != nil {
+		// Roll back: the cache never saw the new tokens.
+		c.tokens = c.tokens[:t.Start]
+		c.turns = c.turns[:len(c.turns)-1]
+		c.state.Truncate(c.cached)
+		return err
+	}
+	return nil
+}
+
+// sync prefills the history tokens not yet in the cache. Afterwards
+// c.logits holds the logits that follow the last history token.
+func (c *Conversation) sync() error {
+	if c.cached > c.state.Len {
+		c.cached = c.state.Len
+	}
+	if c.cached == len(c.tokens) {
+		if c.logitsValid || c.cached == 0 {
+			return nil
+		}
+		// Restored without logits: run the last token again.
+		c.cached--
+		c.state.Truncate(c.cached)
+	}
+	if err := c.M.T.Prefill(c.state, c.tokens[c.cached:], c.logits, false); err != nil {
+		c.logitsValid = false
+		return err
+	}
+	c.cached = len(c.tokens)
+	c.logitsValid = true
+	return nil
+}
+
+// makeRoom ensures n more tokens fit, evicting whole old turns (never the
+// <s> prefix, never the last turn) if the policy allows.
+func (c *Conversation) makeRoom(n int) error {
+	capacity := c.state.Capacity()
+	if len(c.tokens)+n <= capacity {
+		return nil
+	}
+	if c.Evict != EvictOldest {
+		return fmt.Errorf("context full: %d tokens in the conversation + %d new exceed the context of %d (use --evict oldest, /reset, or a larger --ctx)", len(c.tokens), n, capacity)
+	}
+	first := len(c.tokens)
+	if len(c.turns) > 0 {
+		first = c.turns[0].Start
+	}
+	droppable := len(c.turns)
+	if c.replyTurn >= 0 {
+		droppable = c.replyTurn // never the reply being written
+	}
+	drop, removed := 0, 0
+	for len(c.tokens)-removed+n > capacity {
+		if drop >= droppable {
+			return fmt.Errorf("context full: %d new tokens do not fit in the context of %d even after dropping every earlier turn", n, capacity)
+		}
+		drop++
+		removed = c.turns[drop-1].End - first
+	}
+	kept := append(append([]int(nil), c.tokens[:first]...), c.tokens[first+removed:]...)
+	turns := append([]Turn(nil), c.turns[drop:]...)
+	for i := range turns {
+		turns[i].Start -= removed
+		turns[i].End -= removed
+	}
+	c.tokens, c.turns = kept, turns
+	if c.replyTurn >= 0 {
+		c.replyTurn -= drop
+	}
+	c.state.Truncate(0)
+	c.cached = 0
+	return c.sync()
+}
+
+// SetLastImagePath records where the last image of the last turn was saved.
+func (c *Conversation) SetLastImagePath(path string) {
+	if n := len(c.turns); n > 0 {
+		if ims := c.turns[n-1].Images; len(ims) > 0 {
+			ims[len(ims)-1].Path = path
+		}
+	}
+}
+
+// SetImagePath records the file of the last turn's image with these codes.
+func (c *Conversation) SetImagePath(codes []int, path string) {
+	if n := len(c.turns); n > 0 {
+		for i, im := range c.turns[n-1].Images {
+			if len(im.Codes) == len(codes) && len(codes) > 0 && &im.Codes[0] == &codes[0] {
+				c.turns[n-1].Images[i].Path = path
+			}
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/sample"
+	"github.com/chatumm/chatumm/model/tokenizer"
+)
+
+// Guidance selects classifier-free guidance for image tokens.
+type Guidance int
+
+const (
+	GuidanceNone   Guidance = iota
+	GuidanceAnole           // three-way: full, image-only context, unconditional
+	GuidanceLumina          // two-way: full and unconditional
+)
+
+// GenOptions control one reply.
+type GenOptions struct {
+	Text, Image sample.Params
+	MaxTokens   int  // text tokens per reply (images not counted); 0 = 512
+	Images      bool // the model may start an image with <racm3:break>
+	StartImage  bool // the reply begins with an image (the generate command)
+	Guidance    Guidance
+	// TextScale (g_txt) and ImageScale (g_img) weigh the guided logits;
+	// Lumina's scheme uses TextScale only.
+	TextScale, ImageScale float32
+}
+
+// EventKind says what an Event carries.
+type EventKind int
+
+const (
+	EventText          EventKind = iota // Text holds newly decoded text
+	EventImageStart                     // an image begins; Total is its token count
+	EventImageProgress                  // Done of Total image tokens drawn
+	EventImage                          // Codes holds a finished image's codes
+)
+
+// Event reports progress of a reply as it is generated.
+type Event struct {
+	Kind        EventKind
+	Text        string
+	Codes       []int
+	Done, Total int
+}
+
+// masks are the allow/deny sets of the generation modes, built once.
+type masks struct {
+	text, textNoImage, image sample.Mask
+}
+
+func newMasks(m *model.Model) *masks {
+	n := m.Cfg.VocabSize
+	deny := make([]bool, n)
+	denyAll := make([]bool, n)
+	allowImg := make([]bool, n)
+	for id := 0; id < n; id++ {
+		if m.IsImageToken(id) {
+			deny[id], denyAll[id], allowImg[id] = true, true, true
+		}
+	}
+	for _, id := range []int{m.Special.EndImage, m.Special.Pad} {
+		if id >= 0 && id < n {
+			deny[id], denyAll[id] = true, true
+		}
+	}
+	if b := m.Special.BeginImage; b >= 0 && b < n {
+		denyAll[b] = true
+	}
+	return &masks{
+		text:        sample.Mask{Deny: deny},
+		textNoImage: sample.Mask{Deny: denyAll},
+		image:       sample.Mask{Allow: allowImg},
+	}
+}
+
+// ImageTokens is the number of code tokens of one image (H×W).
+func ImageTokens(m *model.Model) int {
+	if m.Cfg.VQ != nil {
+		g := m.Cfg.VQ.GridSize()
+		return g * g
+	}
+	return 1024 // Chameleon's 32×32 grid
+}
+
+// Reply generates the model's turn. Text streams through emit as it is
+// decoded; images are drawn token by token and reported with their codes.
+// Cancelling ctx stops between tokens: the partial turn is kept and closed,
+// and the conversation stays usable.
+func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOptions, emit func(Event)) (Turn, error) {
+	m := c.M
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = 512
+	}
+	if (o.Images || o.StartImage) && (m.Special.BeginImage < 0 || len(m.IDOfCode) == 0) {
+		if o.StartImage {
+			return Turn{}, fmt.Errorf("%s: this model has no image tokens", m.Path)
+		}
+		o.Images = false
+	}
+	if err := c.makeRoom(1); err != nil {
+		return Turn{}, err
+	}
+	if err := c.sync(); err != nil {
+		return Turn{}, err
+	}
+	turn := Turn{Role: Agent, Start: len(c.tokens), End: len(c.tokens)}
+	c.turns = append(c.turns, turn)
+	c.replyTurn = len(c.turns) - 1
+	defer func() { c.replyTurn = -1 }()
+	cur := func() *Turn { return &c.turns[c.replyTurn] }
+
+	var dec *tokenizer.StreamDecoder
+	if m.Tok != nil {
+		dec = m.Tok.NewStreamDecoder()
+	}
+	perImage := ImageTokens(m)
+	textCount := 0
+	forceImage := o.StartImage
+	var stopErr error
+	for {
+		if err := ctx.Err(); err != nil {
+			stopErr = err
+			break
+		}
+		var tok int
+		if forceImage {
+			tok, forceImage = m.Special.BeginImage, false
+		} else {
+			mask := &c.masks.textNoImage
+			if o.Images && len(c.tokens)+perImage+2 < c.state.Capacity() {
+				mask = &c.masks.text
+			}
+			tok = smp.Sample(c.logits, c.tokens, o.Text, mask)
+			if tok < 0 {
+				stopErr = fmt.Errorf("no token allowed by the text mask")
+				break
+			}
+			if tok == m.Special.EndOfTurn || tok == m.Special.EOS {
+				c.append(tok) // closes the turn; prefilled with the next turn
+				break
+			}
+			textCount++
+		}
+		if err := c.feed(tok); err != nil {
+			stopErr = err
+			break
+		}
+		if tok == m.Special.BeginImage {
+			codes, err := c.drawImage(ctx, smp, o, perImage, emit)
+			if err != nil {
+				stopErr = err
+				break
+			}
+			cur().Images = append(cur().Images, Image{Codes: codes})
+			if emit != nil {
+				emit(Event{Kind: EventImage, Codes: codes})
+			}
+			if o.StartImage && !o.Images && textCount == 0 {
+				// One-shot image generation: the image is the answer.
+				c.closeTurn()
+				break
+			}
+			continue
+		}
+		if dec != nil {
+			if s := dec.Add(tok); s != "" {
+				cur().Text += s
+				if emit != nil {
+					emit(Event{Kind: EventText, Text: s})
+				}
+			}
+		}
+		if textCount >= o.MaxTokens {
+			c.closeTurn()
+			break
+		}
+	}
+	if dec != nil {
+		if s := dec.Flush(); s != "" {
+			cur().Text += s
+			if emit != nil {
+				emit(Event{Kind: EventText, Text: s})
+			}
+		}
+	}
+	if stopErr != nil {
+		c.closeTurn()
+	}
+	return *cur(), stopErr
+}
+
+// append adds a token to the history and the reply turn without running it.
+func (c *Conversation) append(tok int) {
+	c.tokens = append(c.tokens, tok)
+	c.turns[c.replyTurn].End = len(c.tokens)
+}
+
+// closeTurn ends the reply with the end-of-turn token unless it already has one.
+func (c *Conversation) closeTurn() {
+	eot := c.M.Special.EndOfTurn
+	if eot < 0 {
+		eot = c.M.Special.EOS
+	}
+	if eot < 0 || c.replyTurn < 0 {
+		return
+	}
+	if last := c.tokens[len(c.tokens)-1]; last == eot && c.turns[c.replyTurn].End == len(c.tokens) && c.turns[c.replyTurn].End > c.turns[c.replyTurn].Start {
+		return
+	}
+	c.append(eot)
+}
+
+// feed appends tok and runs it, so c.logits predict the next token.
+func (c *Conversation) feed(tok int) error {
+	if err := c.makeRoom(1); err != nil {
+		return err
+	}
+	c.append(tok)
+	return c.sync()
+}

@@ -1,0 +1,102 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/chatumm/chatumm/model/vqgan"
+	"github.com/chatumm/chatumm/weights"
+)
+
+// loadVQ attaches the VQ-GAN: from --vq when given (Lumina checkpoints carry
+// none), else from the checkpoint itself when it has one.
+func (m *Model) loadVQ() error {
+	if m.opts.VQPath != "" {
+		cfg, err := LoadConfig(m.opts.VQPath)
+		if err != nil {
+			return fmt.Errorf("--vq: %v", err)
+		}
+		if cfg.VQ == nil {
+			return fmt.Errorf("--vq %s: config.json has no vq_config", m.opts.VQPath)
+		}
+		set, err := weights.Open(m.opts.VQPath, m.opts.Load)
+		if err != nil {
+			return fmt.Errorf("--vq: %v", err)
+		}
+		vq, err := vqgan.Load(set, cfg.VQ, m.Pool)
+		if err != nil {
+			set.Close()
+			return fmt.Errorf("--vq: %v", err)
+		}
+		m.vqSet = set
+		m.VQ = vq
+		return m.checkVQ()
+	}
+	if m.Cfg.VQ == nil {
+		return nil
+	}
+	if _, ok := m.Weights.Tensor("model.vqmodel.quantize.embedding.weight"); !ok {
+		if _, ok := m.Weights.Tensor("quantize.embedding.weight"); !ok {
+			return nil // the transformer alone (Lumina style)
+		}
+	}
+	vq, err := vqgan.Load(m.Weights, m.Cfg.VQ, m.Pool)
+	if err != nil {
+		return err
+	}
+	m.VQ = vq
+	return m.checkVQ()
+}
+
+func (m *Model) checkVQ() error {
+	if len(m.IDOfCode) > 0 && len(m.IDOfCode) != m.VQ.Cfg.NumEmbeddings {
+		return fmt.Errorf("the VQ codebook has %d entries but the vocabulary has %d image tokens", m.VQ.Cfg.NumEmbeddings, len(m.IDOfCode))
+	}
+	return nil
+}
+
+// CanDecodeImages reports whether codes can be turned into pixels.
+func (m *Model) CanDecodeImages() bool { return m.VQ != nil && m.VQ.HasDecoder() }
+
+// ImageResolution is the side of the images the VQ-GAN reads and writes.
+func (m *Model) ImageResolution() int {
+	if m.VQ != nil {
+		return m.VQ.Cfg.Resolution
+	}
+	return 0
+}
+
+// EncodeImageFile reads a PNG/JPEG file and returns its VQ codes.
+func (m *Model) EncodeImageFile(path string) ([]int, error) {
+	if m.VQ == nil || !m.VQ.HasEncoder() {
+		return nil, fmt.Errorf("%s: this model has no VQ encoder, so it cannot read images", m.Path)
+	}
+	img, err := vqgan.ReadImage(path)
+	if err != nil {
+		return nil, err
+	}
+	codes, _, err := m.VQ.Encode(vqgan.Preprocess(img, m.VQ.Cfg.Resolution))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return codes, nil
+}
+
+// DecodeImagePNG turns codes into a PNG image.
+func (m *Model) DecodeImagePNG(codes []int) ([]byte, error) {
+	if !m.CanDecodeImages() {
+		return nil, fmt.Errorf("%s: no VQ decoder to turn codes into pixels (give one with --vq)", m.Path)
+	}
+	pix, err := m.VQ.Decode(codes)
+	if err != nil {
+		return nil, err
+	}
+	return vqgan.EncodePNG(pix, m.VQ.Cfg.Resolution)
+}
+
+// ImageGrid is the side of the code grid of one image (0 without a VQ-GAN).
+func (m *Model) ImageGrid() int {
+	if m.VQ != nil {
+		return m.VQ.Cfg.GridSize()
+	}
+	return 0
+}
