@@ -112,7 +112,7 @@ func dotBF16Generic(w []uint16, x []float32) float32 {
 
 func rowsF32Generic(w []float32, stride int, x, y []float32) {
 	for r := range y {
-		y[r] = dotF32Generic(w[r*stride:], x)
+		y[r] = dotF32Generic(x, w[r*stride:]) // n comes from the first argument
 	}
 }
 
@@ -214,14 +214,73 @@ func expSubGeneric(dst, x []float32, m float32) float32 {
 	x = x[:len(dst)]
 	var s float32
 	for i := range dst {
-		e := float32(math.Exp(float64(x[i] - m)))
+		e := expf(x[i] - m)
 		dst[i] = e
 		s += e
 	}
 	return s
 }
 
-func silu(v float32) float32 { return v / (1 + float32(math.Exp(float64(-v)))) }
+// Constants of expf (Cephes expf): ln 2 split in two so that n*expC1 is
+// exact for |n| <= 150, and the minimax polynomial for (e^r-1-r)/r^2 on
+// |r| <= ln2/2.
+const (
+	expHi    = 89.0           // exp(x) is +Inf in float32 above 88.73
+	expLo    = -104.0         // and rounds to 0 below -103.98
+	expLog2e = 1.44269504089  // 0x3fb8aa3b
+	expC1    = 0.693359375    // 0x3f318000
+	expC2    = -2.12194440e-4 // 0xb95e8083
+	expP0    = 1.9875691500e-4
+	expP1    = 1.3981999507e-3
+	expP2    = 8.3334519073e-3
+	expP3    = 4.1665795894e-2
+	expP4    = 1.6666665459e-1
+	expP5    = 0.5
+)
+
+// fma32 is a fused multiply-add rounded to float32, as VFMADD*PS and VFMLA
+// compute it. The float64 FMA is exact in the product; rounding its result
+// again to float32 can differ from a single rounding in rare ties (1 ulp).
+func fma32(a, b, c float32) float32 {
+	return float32(math.FMA(float64(a), float64(b), float64(c)))
+}
+
+// expf is exp(x) in float32, computed exactly as the SIMD kernels do (the
+// AVX2/AVX-512 code in exp_amd64.s and the NEON code in exp_arm64.s), so the
+// twins agree within an ulp:
+//
+//	x = clamp(x, -104, 89); n = round-to-even(x*log2e)
+//	r = x - n*C1 - n*C2                     (two FMAs)
+//	e = 1 + r + r^2*poly(r)                 (Horner with FMAs)
+//	e = e * 2^(n>>1) * 2^(n-(n>>1))         (two steps keep both factors normal)
+//
+// The two-step scaling makes results below 2^-126 correctly rounded
+// subnormals and x >= 88.73 overflow to +Inf. NaN stays NaN; -Inf gives 0.
+// Max error against math.Exp: see TestGenericExpAccuracy.
+func expf(x float32) float32 {
+	if x != x {
+		return x
+	}
+	x = min(max(x, expLo), expHi)
+	n := float32(math.RoundToEven(float64(x * expLog2e)))
+	r := fma32(-n, expC1, x)
+	r = fma32(-n, expC2, r)
+	p := fma32(expP0, r, expP1)
+	p = fma32(p, r, expP2)
+	p = fma32(p, r, expP3)
+	p = fma32(p, r, expP4)
+	p = fma32(p, r, expP5)
+	e := fma32(p, r*r, r) + 1
+	ni := int32(n)
+	n1 := ni >> 1
+	n2 := ni - n1
+	e *= math.Float32frombits(uint32(n1+127) << 23)
+	e *= math.Float32frombits(uint32(n2+127) << 23)
+	return e
+}
+
+// silu uses expf so the SIMD kernels and this twin agree.
+func silu(v float32) float32 { return v / (1 + expf(-v)) }
 
 func siluGeneric(dst, x []float32) {
 	x = x[:len(dst)]
