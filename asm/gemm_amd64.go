@@ -2,7 +2,61 @@
 
 package asm
 
+// GEMM micro-kernels for amd64. Both keep the whole MR×NR tile of C in
+// vector registers for the k loop, so each k step costs NR/width vector
+// loads of B and MR broadcasts of A for MR·NR/width FMAs:
+//
+//	avx2:    6×16, 12 Y accumulators (2 loads + 6 broadcasts per 12 FMAs)
+//	avx512:  8×32, 16 Z accumulators (2 loads + 8 broadcasts per 16 FMAs)
+//
+// Each accumulator lane starts at zero and sums its products with FMAs in k
+// order; the sum is added to C at the end, like gemmMicroGeneric.
+
+const (
+	gemmMRAVX2, gemmNRAVX2     = 6, 16
+	gemmMRAVX512, gemmNRAVX512 = 8, 32
+)
+
 // setGemmAVX2 and setGemmAVX512 install the GEMM micro-kernels into an
 // implementation; archKernels calls them.
-func setGemmAVX2(k *Kernels)   {}
-func setGemmAVX512(k *Kernels) {}
+func setGemmAVX2(k *Kernels) {
+	k.GemmMR, k.GemmNR, k.GemmMicro = gemmMRAVX2, gemmNRAVX2, gemmMicroAVX2
+}
+
+func setGemmAVX512(k *Kernels) {
+	k.GemmMR, k.GemmNR, k.GemmMicro = gemmMRAVX512, gemmNRAVX512, gemmMicroAVX512
+}
+
+func gemmMicroAVX2(k int, a, b, c []float32, ldc int) {
+	gemmCheck(gemmMRAVX2, gemmNRAVX2, k, a, b, c, ldc)
+	if k == 0 {
+		return
+	}
+	gemm6x16AVX2(k, &a[0], &b[0], &c[0], ldc)
+}
+
+func gemmMicroAVX512(k int, a, b, c []float32, ldc int) {
+	gemmCheck(gemmMRAVX512, gemmNRAVX512, k, a, b, c, ldc)
+	if k == 0 {
+		return
+	}
+	gemm8x32AVX512(k, &a[0], &b[0], &c[0], ldc)
+}
+
+// gemmCheck panics on slices too short for an mr×nr tile over k, so the
+// assembly never reads or writes out of bounds.
+func gemmCheck(mr, nr, k int, a, b, c []float32, ldc int) {
+	if k < 0 || ldc < nr || len(a) < k*mr || len(b) < k*nr || len(c) < (mr-1)*ldc+nr {
+		panic("asm: GemmMicro: slice too short for the tile")
+	}
+}
+
+// k >= 1; a holds k*6 floats, b k*16, c rows of 16 at a stride of ldc floats.
+//
+//go:noescape
+func gemm6x16AVX2(k int, a, b, c *float32, ldc int)
+
+// k >= 1; a holds k*8 floats, b k*32, c rows of 32 at a stride of ldc floats.
+//
+//go:noescape
+func gemm8x32AVX512(k int, a, b, c *float32, ldc int)
