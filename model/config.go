@@ -37,26 +37,31 @@ type Config struct {
 }
 
 type rawConfig struct {
-	ModelType      string                        `json:"model_type"`
-	VocabSize      *int                          `json:"vocab_size"`
-	HiddenSize     *int                          `json:"hidden_size"`
-	Intermediate   *int                          `json:"intermediate_size"`
-	Layers         *int                          `json:"num_hidden_layers"`
-	Heads          *int                          `json:"num_attention_heads"`
-	KVHeads        *int                          `json:"num_key_value_heads"`
-	HeadDim        *int                          `json:"head_dim"`
-	RMSEps         *float64                      `json:"rms_norm_eps"`
-	RopeTheta      *float64                      `json:"rope_theta"`
-	RopeParameters *struct{ RopeTheta *float64 } `json:"rope_parameters"`
-	RopeScaling    json.RawMessage               `json:"rope_scaling"`
-	MaxPos         *int                          `json:"max_position_embeddings"`
-	SwinNorm       bool                          `json:"swin_norm"`
-	Tie            *bool                         `json:"tie_word_embeddings"`
-	AttentionBias  bool                          `json:"attention_bias"`
-	MLPBias        bool                          `json:"mlp_bias"`
-	HiddenAct      string                        `json:"hidden_act"`
-	MoT            bool                          `json:"mixture_of_transformers"`
-	VQ             json.RawMessage               `json:"vq_config"`
+	ModelType      string          `json:"model_type"`
+	VocabSize      *int            `json:"vocab_size"`
+	HiddenSize     *int            `json:"hidden_size"`
+	Intermediate   *int            `json:"intermediate_size"`
+	Layers         *int            `json:"num_hidden_layers"`
+	Heads          *int            `json:"num_attention_heads"`
+	KVHeads        *int            `json:"num_key_value_heads"`
+	HeadDim        *int            `json:"head_dim"`
+	RMSEps         *float64        `json:"rms_norm_eps"`
+	RopeTheta      *float64        `json:"rope_theta"`
+	RopeParameters *ropeParameters `json:"rope_parameters"`
+	RopeScaling    json.RawMessage `json:"rope_scaling"`
+	MaxPos         *int            `json:"max_position_embeddings"`
+	SwinNorm       bool            `json:"swin_norm"`
+	Tie            *bool           `json:"tie_word_embeddings"`
+	AttentionBias  bool            `json:"attention_bias"`
+	MLPBias        bool            `json:"mlp_bias"`
+	HiddenAct      string          `json:"hidden_act"`
+	MoT            bool            `json:"mixture_of_transformers"`
+	VQ             json.RawMessage `json:"vq_config"`
+}
+
+// ropeParameters is how newer transformers serialise rope_theta.
+type ropeParameters struct {
+	RopeTheta *float64 `json:"rope_theta"`
 }
 
 // LoadConfig reads DIR/config.json.

@@ -165,21 +165,30 @@ func (m *Model) Encode(pixels []float32) (codes []int, gaps []float32, err error
 // Decode maps codes (raster order, GridSize² of them) to pixels [3, R, R],
 // unclamped.
 func (m *Model) Decode(codes []int) ([]float32, error) {
-	if m.dec == nil {
-		return nil, fmt.Errorf("this checkpoint's VQ-GAN has no decoder (use --vq with a checkpoint that has one)")
-	}
 	g := m.Cfg.GridSize()
 	if len(codes) != g*g {
 		return nil, fmt.Errorf("%d codes given, the image needs %d×%d = %d", len(codes), g, g, g*g)
 	}
-	D := m.Cfg.EmbedDim
-	z := newTensor(D, g, g)
+	return m.DecodeGrid(codes, g, g)
+}
+
+// DecodeGrid decodes a rows×cols code grid (Lumina draws non-square
+// images) to pixels [3, rows·f, cols·f] with f the upsampling factor.
+func (m *Model) DecodeGrid(codes []int, rows, cols int) ([]float32, error) {
+	if m.dec == nil {
+		return nil, fmt.Errorf("this checkpoint's VQ-GAN has no decoder (use --vq with a checkpoint that has one)")
+	}
+	if rows <= 0 || cols <= 0 || rows*cols != len(codes) || rows*cols > 1<<16 {
+		return nil, fmt.Errorf("%d codes do not form a %d×%d grid", len(codes), rows, cols)
+	}
+	D, n := m.Cfg.EmbedDim, rows*cols
+	z := newTensor(D, rows, cols)
 	for i, code := range codes {
 		if code < 0 || code >= m.Cfg.NumEmbeddings {
 			return nil, fmt.Errorf("code %d at position %d out of range [0, %d)", code, i, m.Cfg.NumEmbeddings)
 		}
 		for c := 0; c < D; c++ {
-			z.data[c*g*g+i] = m.codebook[code*D+c]
+			z.data[c*n+i] = m.codebook[code*D+c]
 		}
 	}
 	z = m.conv(m.postQuantConv, z, 1)

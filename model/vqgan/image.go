@@ -63,7 +63,7 @@ func DecodeImage(data []byte) (image.Image, error) {
 
 // Preprocess prepares an image as Chameleon does: RGB with alpha composited
 // on white, short side resized to res with a Lanczos (a=3) filter, centre
-// crop to res×res, and x = p/127.5 − 1, as [3, res, res].
+// crop to res×res, and x = p/255·2 − 1, as [3, res, res].
 func Preprocess(img image.Image, res int) []float32 {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -73,9 +73,10 @@ func Preprocess(img image.Image, res int) []float32 {
 			c := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
 			a := float64(c.A) / 65535
 			for ch, v := range []uint16{c.R, c.G, c.B} {
-				// Blend onto white in 8-bit like PIL's alpha_composite.
-				p := float64(v>>8)*a + 255*(1-a)
-				rgb[ch*w*h+y*w+x] = float32(math.Round(p))
+				// Blend onto white and truncate to 8 bits, as Meta's
+				// _whiten_transparency does.
+				p := (1-a)*255 + a*float64(v>>8)
+				rgb[ch*w*h+y*w+x] = float32(math.Floor(p))
 			}
 		}
 	}
@@ -88,7 +89,8 @@ func Preprocess(img image.Image, res int) []float32 {
 	for c := 0; c < 3; c++ {
 		for y := 0; y < res; y++ {
 			for x := 0; x < res; x++ {
-				out[c*res*res+y*res+x] = resized[c*nw*nh+(y+y0)*nw+x+x0]/127.5 - 1
+				p := float64(resized[c*nw*nh+(y+y0)*nw+x+x0])
+				out[c*res*res+y*res+x] = float32(p/255*2 - 1)
 			}
 		}
 	}

@@ -1,0 +1,330 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/sample"
+	"github.com/chatumm/chatumm/runtime"
+	"github.com/chatumm/chatumm/weights"
+)
+
+const motDir = "../../testdata/ref/chameleon-mot"
+
+func loadModel(t *testing.T, dir string, opts model.Options) *model.Model {
+	t.Helper()
+	if opts.Pool == nil {
+		opts.Pool = runtime.NewPool(2)
+	}
+	m, err := model.Load(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func greedy() GenOptions { return GenOptions{MaxTokens: 6} }
+
+// TestIncrementalEqualsFullPrefill: after several turns, the logits the
+// conversation holds (each turn prefilled on top of the KV cache) match a
+// single prefill of the whole history.
+func TestIncrementalEqualsFullPrefill(t *testing.T) {
+	m := loadModel(t, motDir, model.Options{F32KV: true})
+	c, err := New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smp := sample.New(1)
+	for i, msg := range []string{"hello there", "what is red?", "tell me more"} {
+		if err := c.AddUser(msg, nil); err != nil {
+			t.Fatalf("turn %d: %v", i, err)
+		}
+		if _, err := c.Reply(context.Background(), smp, greedy(), nil); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+	}
+	if err := c.AddUser("last one", nil); err != nil {
+		t.Fatal(err)
+	}
+	st := m.T.NewState(0, true)
+	full := make([]float32, m.Cfg.VocabSize)
+	if err := m.T.Prefill(st, c.Tokens(), full, false); err != nil {
+		t.Fatal(err)
+	}
+	var maxDiff, maxAbs float64
+	for i := range full {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(full[i]-c.logits[i])))
+		maxAbs = math.Max(maxAbs, math.Abs(float64(full[i])))
+	}
+	if maxDiff > 1e-4*maxAbs+1e-5 {
+		t.Fatalf("incremental vs full prefill: max |diff| %g (max |logit| %g)", maxDiff, maxAbs)
+	}
+	// The stream follows the protocol: <s>, then turns closed by end-of-turn.
+	toks := c.Tokens()
+	if toks[0] != m.Special.BOS {
+		t.Fatalf("history starts with %d, want <s>", toks[0])
+	}
+	for i, turn := range c.Turns()[:len(c.Turns())-1] {
+		if toks[turn.End-1] != m.Special.EndOfTurn {
+			t.Fatalf("turn %d does not end with the end-of-turn token", i)
+		}
+	}
+}
+
+// TestSessionRoundTrip: save and load (with and without the KV cache) give
+// the same next reply as the original conversation.
+func TestSessionRoundTrip(t *testing.T) {
+	m := loadModel(t, motDir, model.Options{})
+	c, _ := New(m)
+	smp := sample.New(3)
+	c.AddUser("a red square", nil)
+	c.Reply(context.Background(), smp, greedy(), nil)
+	dir := t.TempDir()
+	for _, withKV := range []bool{false, true} {
+		path := filepath.Join(dir, "s.chatumm")
+		if err := c.Save(path, withKV); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := New(m)
+		if err := d.Load(path); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Tokens()) != len(c.Tokens()) || len(d.Turns()) != len(c.Turns()) {
+			t.Fatalf("kv=%v: loaded %d tokens/%d turns, want %d/%d", withKV, len(d.Tokens()), len(d.Turns()), len(c.Tokens()), len(c.Turns()))
+		}
+		if withKV && d.Cached() == 0 {
+			t.Fatal("KV cache was not restored")
+		}
+		// Same continuation from both.
+		a := cloneAndReply(t, c, "and now?")
+		b := cloneAndReply(t, d, "and now?")
+		if a != b {
+			t.Fatalf("kv=%v: reply after load %q, want %q", withKV, b, a)
+		}
+	}
+}
+
+func cloneAndReply(t *testing.T, c *Conversation, msg string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "clone")
+	if err := c.Save(path, false); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := New(c.M)
+	if err := d.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddUser(msg, nil); err != nil {
+		t.Fatal(err)
+	}
+	turn, err := d.Reply(context.Background(), sample.New(9), greedy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return turn.Text + "|" + strings.Repeat("x", turn.End-turn.Start)
+}
+
+// TestBadSessions: corrupt, truncated, foreign and other-model files are
+// clear errors and leave the conversation untouched.
+func TestBadSessions(t *testing.T) {
+	m := loadModel(t, motDir, model.Options{})
+	c, _ := New(m)
+	c.AddUser("hello", nil)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	if err := c.Save(good, true); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(good)
+	before := append([]int(nil), c.Tokens()...)
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	flipped := append([]byte(nil), data...)
+	flipped[len(flipped)/2] ^= 0x40
+	other := loadModel(t, "../../testdata/ref/lumina-qknorm", model.Options{})
+	oc, _ := New(other)
+	oc.AddUser("hi", nil)
+	otherPath := filepath.Join(dir, "other")
+	if err := oc.Save(otherPath, false); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		write("flipped", flipped):               "checksum",
+		write("truncated", data[:len(data)-40]): "checksum",
+		write("short", data[:10]):               "truncated",
+		write("empty", nil):                     "not a chatumm session",
+		write("foreign", []byte("PK\x03\x04 a zip file, not a session at all........................")): "not a chatumm session",
+		otherPath:                               "another model",
+		filepath.Join(dir, "missing"):           "no such file",
+	}
+	for path, want := range cases {
+		err := c.Load(path)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), filepath.Base(path)) {
+			t.Errorf("%s: got %v, want an error naming the file and containing %q", filepath.Base(path), err, want)
+		}
+		if len(c.Tokens()) != len(before) {
+			t.Fatalf("%s: a failed load changed the conversation", filepath.Base(path))
+		}
+	}
+}
+
+// TestContextOverflow: by default a turn that does not fit is an error and
+// changes nothing; with EvictOldest whole old turns are dropped.
+func TestContextOverflow(t *testing.T) {
+	m := loadModel(t, motDir, model.Options{Context: 48})
+	c, _ := New(m)
+	long := strings.Repeat("word ", 60)
+	if err := c.AddUser(long, nil); err == nil || !strings.Contains(err.Error(), "context") {
+		t.Fatalf("overlong message: %v", err)
+	}
+	if len(c.Tokens()) != 1 || len(c.Turns()) != 0 {
+		t.Fatal("failed AddUser changed the conversation")
+	}
+	c.Evict = EvictOldest
+	for i := 0; i < 12; i++ {
+		if err := c.AddUser("tell me about shapes", nil); err != nil {
+			t.Fatalf("turn %d with eviction: %v", i, err)
+		}
+		if _, err := c.Reply(context.Background(), sample.New(1), GenOptions{MaxTokens: 4}, nil); err != nil {
+			t.Fatalf("reply %d with eviction: %v", i, err)
+		}
+		if len(c.Tokens()) > c.Capacity() {
+			t.Fatalf("history %d exceeds the context %d", len(c.Tokens()), c.Capacity())
+		}
+	}
+	if c.Tokens()[0] != m.Special.BOS || c.Turns()[0].Start != 1 {
+		t.Fatal("eviction lost the <s> prefix or left a partial turn")
+	}
+}
+
+// combinedModel builds a checkpoint with the MoT transformer and the tiny
+// VQ-GAN of vq-anole (64 codes, an 8×8 grid), for whole interleaved turns.
+func combinedModel(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	var cfg map[string]any
+	readJSON(t, filepath.Join(motDir, "config.json"), &cfg)
+	var vq map[string]any
+	readJSON(t, "../../testdata/ref/vq-anole/config.json", &vq)
+	cfg["vq_config"] = vq["vq_config"]
+	b, _ := json.Marshal(cfg)
+	os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)
+	tok, _ := os.ReadFile(filepath.Join(motDir, "tokenizer.json"))
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
+	var all []weights.WriteTensor
+	for _, src := range []string{motDir, "../../testdata/ref/vq-anole"} {
+		s, err := weights.Open(src, weights.Mmap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range s.Names() {
+			x, _ := s.Tensor(n)
+			all = append(all, weights.WriteTensor{Name: n, DType: x.DType, Shape: x.Shape, Data: append([]byte(nil), x.Bytes()...)})
+		}
+		s.Close()
+	}
+	if err := weights.WriteSafetensors(filepath.Join(dir, "model.safetensors"), all, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInterleavedTurn drives a whole text-image-text turn and checks the
+// stream: exactly H×W image tokens between begin and end image, codes that
+// decode to a PNG, and guidance running in lock-step.
+func TestInterleavedTurn(t *testing.T) {
+	m := loadModel(t, combinedModel(t), model.Options{})
+	if !m.CanDecodeImages() {
+		t.Fatal("combined model has no decoder")
+	}
+	n := ImageTokens(m)
+	for _, g := range []Guidance{GuidanceNone, GuidanceAnole, GuidanceLumina} {
+		c, _ := New(m)
+		// An input image as codes, then a request.
+		in := make([]int, n)
+		for i := range in {
+			in[i] = (i * 7) % len(m.IDOfCode)
+		}
+		if err := c.AddUser("look at this and draw", []Image{{Codes: in}}); err != nil {
+			t.Fatal(err)
+		}
+		o := GenOptions{MaxTokens: 5, Images: true, StartImage: true, Guidance: g, TextScale: 3, ImageScale: 1.2}
+		var events []EventKind
+		turn, err := c.Reply(context.Background(), sample.New(5), o, func(e Event) { events = append(events, e.Kind) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(turn.Images) != 1 || len(turn.Images[0].Codes) != n {
+			t.Fatalf("guidance %v: %d images", g, len(turn.Images))
+		}
+		toks := c.Tokens()[turn.Start:turn.End]
+		if toks[0] != m.Special.BeginImage || toks[n+1] != m.Special.EndImage {
+			t.Fatalf("guidance %v: image block not delimited: %v", g, toks[:3])
+		}
+		for i, id := range toks[1 : n+1] {
+			if !m.IsImageToken(id) || int(m.CodeOfID[id]) != turn.Images[0].Codes[i] {
+				t.Fatalf("guidance %v: token %d of the image is %d", g, i, id)
+			}
+		}
+		png, err := m.DecodeImagePNG(turn.Images[0].Codes)
+		if err != nil || len(png) < 8 || string(png[1:4]) != "PNG" {
+			t.Fatalf("decode: %v", err)
+		}
+		// Continue in text after the image: the next turn works.
+		if err := c.AddUser("thanks", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Reply(context.Background(), sample.New(5), GenOptions{MaxTokens: 3}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCancelKeepsConversation: a cancelled reply keeps a closed, usable
+// conversation.
+func TestCancelKeepsConversation(t *testing.T) {
+	m := loadModel(t, combinedModel(t), model.Options{})
+	c, _ := New(m)
+	c.AddUser("draw", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := c.Reply(ctx, sample.New(1), GenOptions{StartImage: true, Images: true}, func(e Event) {
+		if e.Kind == EventImageProgress && e.Done == 3 {
+			cancel()
+		}
+	})
+	if err != context.Canceled {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	for _, id := range c.Tokens() {
+		if id == m.Special.BeginImage {
+			t.Fatal("a cancelled image left an unterminated image block")
+		}
+	}
+	if err := c.AddUser("hello again", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Reply(context.Background(), sample.New(1), GenOptions{MaxTokens: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
