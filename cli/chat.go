@@ -246,7 +246,7 @@ func (r *replState) say(ctx context.Context, line string) error {
 			progress.update(e.Done)
 		case chat.EventImage:
 			progress.finish()
-			r.showImage(e.Codes)
+			r.showImage(e.Image)
 		}
 	})
 	fmt.Fprintln(r.out)

@@ -86,10 +86,10 @@ func nextImageNumber(dir string) int {
 
 // showImage decodes a drawn image, saves it as the next numbered PNG, prints
 // the path and shows it inline where the terminal can.
-func (r *replState) showImage(codes []int) {
+func (r *replState) showImage(im chat.Image) {
 	path := filepath.Join(r.imageDir, fmt.Sprintf("chatumm-%03d.png", r.imageNum))
 	r.imageNum++
-	png, err := r.m.DecodeImagePNG(codes)
+	png, err := r.m.DecodeImagePNG(im.Codes, im.Rows, im.Cols)
 	if err == nil {
 		err = chat.WriteFileAtomic(path, png)
 	}

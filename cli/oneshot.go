@@ -131,7 +131,7 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 	if len(turn.Images) == 0 {
 		return fmt.Errorf("the model produced no image")
 	}
-	png, err := m.DecodeImagePNG(turn.Images[0].Codes)
+	png, err := m.DecodeImagePNG(turn.Images[0].Codes, turn.Images[0].Rows, turn.Images[0].Cols)
 	if err != nil {
 		return err
 	}

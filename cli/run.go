@@ -170,7 +170,7 @@ func runScript(c *cli.Context) error {
 		for _, im := range turn.Images {
 			path := filepath.Join(imageDir, fmt.Sprintf("chatumm-%03d.png", imageNum))
 			imageNum++
-			png, derr := m.DecodeImagePNG(im.Codes)
+			png, derr := m.DecodeImagePNG(im.Codes, im.Rows, im.Cols)
 			if derr == nil {
 				derr = chat.WriteFileAtomic(path, png)
 			}

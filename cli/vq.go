@@ -56,7 +56,7 @@ func vqCommand() *cli.Command {
 					if len(codes) != g*g {
 						return fmt.Errorf("%s: %d codes, the image needs %d×%d = %d", c.String("codes"), len(codes), g, g, g*g)
 					}
-					png, err := m.DecodeImagePNG(codes)
+					png, err := m.DecodeImagePNG(codes, 0, 0)
 					if err != nil {
 						return fmt.Errorf("%s: %v", c.String("codes"), err)
 					}

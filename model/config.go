@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Config is the transformer's shape, read from config.json.
@@ -33,7 +34,12 @@ type Config struct {
 	// RopeInterleaved selects pairs (2i, 2i+1) instead of rotate-half; set
 	// for GGUF llama files, whose q/k rows llama.cpp's converter permuted.
 	RopeInterleaved bool
-	VQ              *vqgan.Config
+	// LuminaImages: images carry Lumina-mGPT's layout — two size tokens
+	// after <racm3:break> and an end-of-row token after every latent row.
+	// Detected from Lumina's config keys (z_loss_weight, the XLLMX
+	// architecture).
+	LuminaImages bool
+	VQ           *vqgan.Config
 }
 
 type rawConfig struct {
@@ -56,6 +62,8 @@ type rawConfig struct {
 	MLPBias        bool            `json:"mlp_bias"`
 	HiddenAct      string          `json:"hidden_act"`
 	MoT            bool            `json:"mixture_of_transformers"`
+	Architectures  []string        `json:"architectures"`
+	ZLossWeight    *float64        `json:"z_loss_weight"`
 	VQ             json.RawMessage `json:"vq_config"`
 }
 
@@ -192,6 +200,12 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	c.SwinNorm = r.SwinNorm
 	c.MoT = r.MoT
+	c.LuminaImages = r.ZLossWeight != nil
+	for _, a := range r.Architectures {
+		if strings.Contains(a, "XLLMX") {
+			c.LuminaImages = true
+		}
+	}
 	if r.ModelType == "llama" && (c.SwinNorm || c.MoT) {
 		return nil, fmt.Errorf("swin_norm and mixture_of_transformers need model_type chameleon")
 	}

@@ -81,16 +81,21 @@ func (m *Model) EncodeImageFile(path string) ([]int, error) {
 	return codes, nil
 }
 
-// DecodeImagePNG turns codes into a PNG image.
-func (m *Model) DecodeImagePNG(codes []int) ([]byte, error) {
+// DecodeImagePNG turns a rows×cols code grid into a PNG image; rows = cols
+// = 0 means the VQ-GAN's square grid.
+func (m *Model) DecodeImagePNG(codes []int, rows, cols int) ([]byte, error) {
 	if !m.CanDecodeImages() {
 		return nil, fmt.Errorf("%s: no VQ decoder to turn codes into pixels (give one with --vq)", m.Path)
 	}
-	pix, err := m.VQ.Decode(codes)
+	if rows == 0 && cols == 0 {
+		rows, cols = m.VQ.Cfg.GridSize(), m.VQ.Cfg.GridSize()
+	}
+	pix, err := m.VQ.DecodeGrid(codes, rows, cols)
 	if err != nil {
 		return nil, err
 	}
-	return vqgan.EncodePNG(pix, m.VQ.Cfg.Resolution)
+	f := m.VQ.Cfg.Resolution / m.VQ.Cfg.GridSize()
+	return vqgan.EncodePNG(pix, cols*f, rows*f)
 }
 
 // ImageGrid is the side of the code grid of one image (0 without a VQ-GAN).

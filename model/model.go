@@ -24,6 +24,8 @@ type Options struct {
 // Specials are the protocol tokens, looked up by name (-1 when absent).
 type Specials struct {
 	BOS, EOS, Pad, EndOfTurn, BeginImage, EndImage int
+	// ImageNewline ends every latent row in Lumina's image layout.
+	ImageNewline int
 }
 
 // Model is everything needed to run a checkpoint: weights, transformer,
@@ -41,6 +43,7 @@ type Model struct {
 	CodeOfID    []int32
 	IDOfCode    []int
 	VQ          *vqgan.Model // nil without VQ weights
+	sizeOfID    map[int]int  // Lumina size token id → grid count
 	vqSet       *weights.Set // weights of --vq
 	opts        Options
 	fingerprint string
@@ -57,7 +60,7 @@ func Load(path string, opts Options) (*Model, error) {
 	if pool == nil {
 		pool = runtime.NewPool(0)
 	}
-	m := &Model{Path: path, Pool: pool, opts: opts, Special: Specials{-1, -1, -1, -1, -1, -1}}
+	m := &Model{Path: path, Pool: pool, opts: opts, Special: Specials{-1, -1, -1, -1, -1, -1, -1}}
 	if !st.IsDir() && strings.HasSuffix(strings.ToLower(path), ".gguf") {
 		return loadGGUF(m, path, opts)
 	}
@@ -90,7 +93,7 @@ func LoadMemory(name string, files map[string][]byte, opts Options) (*Model, err
 	if pool == nil {
 		pool = runtime.NewPool(0)
 	}
-	m := &Model{Path: name, Pool: pool, opts: opts, Special: Specials{-1, -1, -1, -1, -1, -1}}
+	m := &Model{Path: name, Pool: pool, opts: opts, Special: Specials{-1, -1, -1, -1, -1, -1, -1}}
 	cfg, err := ParseConfig(files["config.json"])
 	if err != nil {
 		return nil, fmt.Errorf("%s/config.json: %v", name, err)
@@ -165,6 +168,16 @@ func (m *Model) setVocab() error {
 	m.Special = Specials{
 		BOS: id("<s>"), EOS: id("</s>"), Pad: id("<pad>"),
 		EndOfTurn: id("<reserved08706>"), BeginImage: id("<racm3:break>"), EndImage: id("<eoss>"),
+		ImageNewline: id("<reserved08799>"),
+	}
+	m.sizeOfID = map[int]int{}
+	for n := 1; n <= maxSizeToken; n++ {
+		if v := id(fmt.Sprintf("<reserved%05d>", 8800+n)); v >= 0 {
+			m.sizeOfID[v] = n
+		}
+	}
+	if m.Cfg.LuminaImages && (m.Special.ImageNewline < 0 || len(m.sizeOfID) == 0) {
+		return fmt.Errorf("Lumina image layout needs <reserved08799> and the <reserved088NN> size tokens")
 	}
 	if m.Special.BOS < 0 {
 		m.Special.BOS = id("<|begin_of_text|>")
@@ -213,4 +226,31 @@ func (m *Model) NewState() *State { return m.T.NewState(m.opts.Context, m.opts.F
 // IsImageToken reports whether id is a VQ code token.
 func (m *Model) IsImageToken(id int) bool {
 	return id >= 0 && id < len(m.CodeOfID) && m.CodeOfID[id] >= 0
+}
+
+// maxSizeToken bounds Lumina's size tokens: n grids of 32 px, so 128 is a
+// 4096-pixel side.
+const maxSizeToken = 128
+
+// SizeToken returns the id of Lumina's size token for n grids.
+func (m *Model) SizeToken(n int) (int, bool) {
+	if m.Tok == nil || n < 1 || n > maxSizeToken {
+		return -1, false
+	}
+	return m.Tok.TokenID(fmt.Sprintf("<reserved%05d>", 8800+n))
+}
+
+// SizeOf returns the grid count of a size token.
+func (m *Model) SizeOf(id int) (int, bool) {
+	n, ok := m.sizeOfID[id]
+	return n, ok
+}
+
+// SizeTokens lists the ids of every size token (for the sampling mask).
+func (m *Model) SizeTokens() []int {
+	ids := make([]int, 0, len(m.sizeOfID))
+	for id := range m.sizeOfID {
+		ids = append(ids, id)
+	}
+	return ids
 }

@@ -164,8 +164,8 @@ func TestBadSessions(t *testing.T) {
 		write("short", data[:10]):               "truncated",
 		write("empty", nil):                     "not a chatumm session",
 		write("foreign", []byte("PK\x03\x04 a zip file, not a session at all........................")): "not a chatumm session",
-		otherPath:                               "another model",
-		filepath.Join(dir, "missing"):           "no such file",
+		otherPath:                     "another model",
+		filepath.Join(dir, "missing"): "no such file",
 	}
 	for path, want := range cases {
 		err := c.Load(path)
@@ -287,7 +287,7 @@ func TestInterleavedTurn(t *testing.T) {
 				t.Fatalf("guidance %v: token %d of the image is %d", g, i, id)
 			}
 		}
-		png, err := m.DecodeImagePNG(turn.Images[0].Codes)
+		png, err := m.DecodeImagePNG(turn.Images[0].Codes, turn.Images[0].Rows, turn.Images[0].Cols)
 		if err != nil || len(png) < 8 || string(png[1:4]) != "PNG" {
 			t.Fatalf("decode: %v", err)
 		}

@@ -30,11 +30,13 @@ type Turn struct {
 	Images []Image
 }
 
-// Image is an image block of a turn: its codes in raster order and, where
-// known, the file it came from or was written to.
+// Image is an image block of a turn: its codes in raster order, the grid
+// (Rows = Cols = 0 means the model's square grid) and, where known, the file
+// it came from or was written to.
 type Image struct {
-	Codes []int
-	Path  string
+	Codes      []int
+	Rows, Cols int
+	Path       string
 }
 
 // EvictPolicy says what to do when a turn would overflow the context.
@@ -104,7 +106,7 @@ func (c *Conversation) Capacity() int { return c.state.Capacity() }
 func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
 	var ids []int
 	for _, im := range images {
-		block, err := c.imageBlock(im.Codes)
+		block, err := c.imageBlock(im)
 		if err != nil {
 			return nil, err
 		}
@@ -125,18 +127,43 @@ func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
 	return ids, nil
 }
 
-func (c *Conversation) imageBlock(codes []int) ([]int, error) {
-	s := c.M.Special
-	if s.BeginImage < 0 || s.EndImage < 0 || len(c.M.IDOfCode) == 0 {
-		return nil, fmt.Errorf("%s: this model has no image tokens", c.M.Path)
+// imageBlock lays out an image: <racm3:break>, the codes, <eoss>; in
+// Lumina's layout also the two size tokens after the start and an end-of-row
+// token after every row.
+func (c *Conversation) imageBlock(im Image) ([]int, error) {
+	m := c.M
+	s := m.Special
+	if s.BeginImage < 0 || s.EndImage < 0 || len(m.IDOfCode) == 0 {
+		return nil, fmt.Errorf("%s: this model has no image tokens", m.Path)
 	}
-	ids := make([]int, 0, len(codes)+2)
+	rows, cols := im.Rows, im.Cols
+	if rows == 0 && cols == 0 {
+		rows, cols = ImageGrid(m), ImageGrid(m)
+	}
+	if rows <= 0 || cols <= 0 || rows*cols != len(im.Codes) {
+		return nil, fmt.Errorf("image of %d codes is not a %d×%d grid", len(im.Codes), rows, cols)
+	}
+	ids := make([]int, 0, imageBlockLen(m, rows, cols))
 	ids = append(ids, s.BeginImage)
-	for _, code := range codes {
-		if code < 0 || code >= len(c.M.IDOfCode) {
-			return nil, fmt.Errorf("image code %d out of range [0, %d)", code, len(c.M.IDOfCode))
+	if m.Cfg.LuminaImages {
+		// One size unit is 32 pixels, two latent cells.
+		h, okh := m.SizeToken((rows + 1) / 2)
+		w, okw := m.SizeToken((cols + 1) / 2)
+		if !okh || !okw {
+			return nil, fmt.Errorf("no Lumina size token for a %d×%d grid", rows, cols)
 		}
-		ids = append(ids, c.M.IDOfCode[code])
+		ids = append(ids, h, w)
+	}
+	for r := 0; r < rows; r++ {
+		for _, code := range im.Codes[r*cols : (r+1)*cols] {
+			if code < 0 || code >= len(m.IDOfCode) {
+				return nil, fmt.Errorf("image code %d out of range [0, %d)", code, len(m.IDOfCode))
+			}
+			ids = append(ids, m.IDOfCode[code])
+		}
+		if m.Cfg.LuminaImages {
+			ids = append(ids, s.ImageNewline)
+		}
 	}
 	return append(ids, s.EndImage), nil
 }

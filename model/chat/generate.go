@@ -37,20 +37,20 @@ const (
 	EventText          EventKind = iota // Text holds newly decoded text
 	EventImageStart                     // an image begins; Total is its token count
 	EventImageProgress                  // Done of Total image tokens drawn
-	EventImage                          // Codes holds a finished image's codes
+	EventImage                          // Image holds a finished image
 )
 
 // Event reports progress of a reply as it is generated.
 type Event struct {
 	Kind        EventKind
 	Text        string
-	Codes       []int
+	Image       Image
 	Done, Total int
 }
 
 // masks are the allow/deny sets of the generation modes, built once.
 type masks struct {
-	text, textNoImage, image sample.Mask
+	text, textNoImage, image, size sample.Mask
 }
 
 func newMasks(m *model.Model) *masks {
@@ -71,20 +71,45 @@ func newMasks(m *model.Model) *masks {
 	if b := m.Special.BeginImage; b >= 0 && b < n {
 		denyAll[b] = true
 	}
+	allowSize := make([]bool, n)
+	for _, id := range m.SizeTokens() {
+		if id < n {
+			allowSize[id] = true
+			deny[id], denyAll[id] = true, true
+		}
+	}
+	if nl := m.Special.ImageNewline; nl >= 0 && nl < n && m.Cfg.LuminaImages {
+		deny[nl], denyAll[nl] = true, true
+	}
 	return &masks{
 		text:        sample.Mask{Deny: deny},
 		textNoImage: sample.Mask{Deny: denyAll},
 		image:       sample.Mask{Allow: allowImg},
+		size:        sample.Mask{Allow: allowSize},
 	}
 }
 
-// ImageTokens is the number of code tokens of one image (H×W).
-func ImageTokens(m *model.Model) int {
+// ImageGrid is the side of a generated image's code grid.
+func ImageGrid(m *model.Model) int {
 	if m.Cfg.VQ != nil {
-		g := m.Cfg.VQ.GridSize()
-		return g * g
+		return m.Cfg.VQ.GridSize()
 	}
-	return 1024 // Chameleon's 32×32 grid
+	return 32 // Chameleon's 32×32 grid
+}
+
+// ImageTokens is the number of code tokens of one square image (H×W).
+func ImageTokens(m *model.Model) int {
+	g := ImageGrid(m)
+	return g * g
+}
+
+// imageBlockLen is the length of an image block with its delimiters (and
+// Lumina's size and end-of-row tokens).
+func imageBlockLen(m *model.Model, rows, cols int) int {
+	if m.Cfg.LuminaImages {
+		return rows*(cols+1) + 4
+	}
+	return rows*cols + 2
 }
 
 // Reply generates the model's turn. Text streams through emit as it is
@@ -118,7 +143,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 	if m.Tok != nil {
 		dec = m.Tok.NewStreamDecoder()
 	}
-	perImage := ImageTokens(m)
+	perImage := imageBlockLen(m, ImageGrid(m), ImageGrid(m))
 	textCount := 0
 	forceImage := o.StartImage
 	var stopErr error
@@ -132,7 +157,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 			tok, forceImage = m.Special.BeginImage, false
 		} else {
 			mask := &c.masks.textNoImage
-			if o.Images && len(c.tokens)+perImage+2 < c.state.Capacity() {
+			if o.Images && len(c.tokens)+perImage <= c.state.Capacity() {
 				mask = &c.masks.text
 			}
 			tok = smp.Sample(c.logits, c.tokens, o.Text, mask)
@@ -151,14 +176,14 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 			break
 		}
 		if tok == m.Special.BeginImage {
-			codes, err := c.drawImage(ctx, smp, o, perImage, emit)
+			im, err := c.drawImage(ctx, smp, o, emit)
 			if err != nil {
 				stopErr = err
 				break
 			}
-			cur().Images = append(cur().Images, Image{Codes: codes})
+			cur().Images = append(cur().Images, im)
 			if emit != nil {
-				emit(Event{Kind: EventImage, Codes: codes})
+				emit(Event{Kind: EventImage, Image: im})
 			}
 			if o.StartImage && !o.Images && textCount == 0 {
 				// One-shot image generation: the image is the answer.

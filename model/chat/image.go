@@ -24,17 +24,18 @@ type guidance struct {
 
 // guidedContexts are the prompts of the extra sequences: for Anole the
 // history filtered to its image blocks (<s>, <racm3:break>, codes, <eoss>)
-// and the unconditional [<s>, <racm3:break>]; for Lumina the latter only.
-func (c *Conversation) guidedContexts(kind Guidance) [][]int {
+// and the unconditional [<s>, <racm3:break>]; for Lumina only the current
+// image from its <racm3:break> on, with its own cache.
+func (c *Conversation) guidedContexts(kind Guidance, start int) [][]int {
 	m := c.M
+	if kind == GuidanceLumina {
+		return [][]int{append([]int(nil), c.tokens[start:]...)}
+	}
 	uncond := []int{}
 	if m.Special.BOS >= 0 {
 		uncond = append(uncond, m.Special.BOS)
 	}
 	uncond = append(uncond, m.Special.BeginImage)
-	if kind == GuidanceLumina {
-		return [][]int{uncond}
-	}
 	var imgOnly []int
 	for _, id := range c.tokens {
 		if id == m.Special.BOS || id == m.Special.BeginImage || id == m.Special.EndImage || m.IsImageToken(id) {
@@ -44,8 +45,10 @@ func (c *Conversation) guidedContexts(kind Guidance) [][]int {
 	return [][]int{imgOnly, uncond}
 }
 
-func (c *Conversation) startGuidance(kind Guidance, n int) (*guidance, error) {
-	ctxs := c.guidedContexts(kind)
+// startGuidance prefills the guided sequences for an image whose block
+// starts at token start and takes n tokens.
+func (c *Conversation) startGuidance(kind Guidance, start, n int) (*guidance, error) {
+	ctxs := c.guidedContexts(kind, start)
 	g := c.guide
 	if g == nil || g.kind != kind {
 		g = &guidance{kind: kind}
@@ -91,63 +94,95 @@ func (g *guidance) mix(full []float32, o GenOptions) []float32 {
 	return out
 }
 
-// drawImage samples exactly n image tokens after <racm3:break> (already fed),
-// then forces <eoss>. On cancellation the partial image is removed from the
-// history, so no unterminated image block remains.
-func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o GenOptions, n int, emit func(Event)) ([]int, error) {
+// drawImage draws one image after <racm3:break> (already fed): exactly
+// rows×cols code tokens, then a forced <eoss>. In Lumina's layout the model
+// first picks two size tokens (which set rows and cols) and every row is
+// closed by a forced end-of-row token. On cancellation the partial image is
+// removed from the history, so no unterminated image block remains.
+func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o GenOptions, emit func(Event)) (Image, error) {
 	m := c.M
 	start := len(c.tokens) - 1 // the <racm3:break>
-	if err := c.makeRoom(n + 1); err != nil {
+	fail := func(err error) (Image, error) {
 		c.dropFrom(start)
-		return nil, err
+		return Image{}, err
 	}
-	start = len(c.tokens) - 1 // eviction may have shifted it
+	rows, cols := ImageGrid(m), ImageGrid(m)
+	if m.Cfg.LuminaImages {
+		// The model picks the size; guidance starts after the size tokens,
+		// as in Lumina.
+		var sizes [2]int
+		for k := range sizes {
+			tok := smp.Sample(c.logits, nil, o.Image, &c.masks.size)
+			n, ok := m.SizeOf(tok)
+			if !ok {
+				return fail(fmt.Errorf("no size token allowed"))
+			}
+			sizes[k] = n
+			if err := c.feed(tok); err != nil {
+				return fail(err)
+			}
+		}
+		rows, cols = 2*sizes[0], 2*sizes[1]
+	}
+	total := rows * cols
+	// Room for the rest of the block; eviction may move the image start.
+	fromEnd := len(c.tokens) - start
+	if err := c.makeRoom(imageBlockLen(m, rows, cols) - fromEnd); err != nil {
+		return fail(err)
+	}
+	start = len(c.tokens) - fromEnd
 	var g *guidance
 	if o.Guidance != GuidanceNone {
 		var err error
-		if g, err = c.startGuidance(o.Guidance, n); err != nil {
-			c.dropFrom(start)
-			return nil, err
+		if g, err = c.startGuidance(o.Guidance, start, imageBlockLen(m, rows, cols)); err != nil {
+			return fail(err)
 		}
+	}
+	step := func(tok int) error {
+		if g != nil {
+			return c.stepGuided(g, tok)
+		}
+		return c.feed(tok)
 	}
 	if emit != nil {
-		emit(Event{Kind: EventImageStart, Total: n})
+		emit(Event{Kind: EventImageStart, Total: total})
 	}
-	codes := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		if err := ctx.Err(); err != nil {
-			c.dropFrom(start)
-			return nil, err
+	codes := make([]int, 0, total)
+	for r := 0; r < rows; r++ {
+		for col := 0; col < cols; col++ {
+			if err := ctx.Err(); err != nil {
+				return fail(err)
+			}
+			logits := c.logits
+			if g != nil {
+				logits = g.mix(c.logits, o)
+			}
+			tok := smp.Sample(logits, nil, o.Image, &c.masks.image)
+			if tok < 0 {
+				return fail(fmt.Errorf("no image token allowed"))
+			}
+			codes = append(codes, int(m.CodeOfID[tok]))
+			if err := step(tok); err != nil {
+				return fail(err)
+			}
+			if emit != nil {
+				emit(Event{Kind: EventImageProgress, Done: len(codes), Total: total})
+			}
 		}
-		logits := c.logits
-		if g != nil {
-			logits = g.mix(c.logits, o)
-		}
-		tok := smp.Sample(logits, nil, o.Image, &c.masks.image)
-		if tok < 0 {
-			c.dropFrom(start)
-			return nil, fmt.Errorf("no image token allowed")
-		}
-		codes = append(codes, int(m.CodeOfID[tok]))
-		var err error
-		if g != nil {
-			err = c.stepGuided(g, tok)
-		} else {
-			err = c.feed(tok)
-		}
-		if err != nil {
-			c.dropFrom(start)
-			return nil, err
-		}
-		if emit != nil {
-			emit(Event{Kind: EventImageProgress, Done: i + 1, Total: n})
+		if m.Cfg.LuminaImages {
+			if err := step(m.Special.ImageNewline); err != nil {
+				return fail(err)
+			}
 		}
 	}
 	if err := c.feed(m.Special.EndImage); err != nil {
-		c.dropFrom(start)
-		return nil, err
+		return fail(err)
 	}
-	return codes, nil
+	im := Image{Codes: codes}
+	if rows != ImageGrid(m) || cols != ImageGrid(m) {
+		im.Rows, im.Cols = rows, cols
+	}
+	return im, nil
 }
 
 // stepGuided runs tok through the conversation and the guided sequences in

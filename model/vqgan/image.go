@@ -97,13 +97,13 @@ func Preprocess(img image.Image, res int) []float32 {
 	return out
 }
 
-// EncodePNG turns decoder output [3, res, res] in [-1, 1] into PNG bytes.
-func EncodePNG(pixels []float32, res int) ([]byte, error) {
-	if len(pixels) != 3*res*res {
-		return nil, fmt.Errorf("pixel tensor has %d values, want 3×%d×%d", len(pixels), res, res)
+// EncodePNG turns decoder output [3, h, w] in [-1, 1] into PNG bytes.
+func EncodePNG(pixels []float32, w, h int) ([]byte, error) {
+	if len(pixels) != 3*w*h {
+		return nil, fmt.Errorf("pixel tensor has %d values, want 3×%d×%d", len(pixels), h, w)
 	}
-	img := image.NewNRGBA(image.Rect(0, 0, res, res))
-	n := res * res
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	n := w * h
 	for i := 0; i < n; i++ {
 		for c := 0; c < 3; c++ {
 			v := (float64(pixels[c*n+i]) + 1) * 127.5
