@@ -21,10 +21,18 @@ const (
 // implementation; archKernels calls them.
 func setGemmAVX2(k *Kernels) {
 	k.GemmMR, k.GemmNR, k.GemmMicro = gemmMRAVX2, gemmNRAVX2, gemmMicroAVX2
+	gemmPackers = append(gemmPackers, gemmPackArch{
+		name: k.Name, nr: gemmNRAVX2, chunk: 8,
+		f32: gemmPackT8F32AVX2, f16: gemmPackT8F16AVX2, bf16: gemmPackT8BF16AVX2,
+	})
 }
 
 func setGemmAVX512(k *Kernels) {
 	k.GemmMR, k.GemmNR, k.GemmMicro = gemmMRAVX512, gemmNRAVX512, gemmMicroAVX512
+	gemmPackers = append(gemmPackers, gemmPackArch{
+		name: k.Name, nr: gemmNRAVX512, chunk: 16,
+		f32: gemmPackT16F32AVX512, f16: gemmPackT16F16AVX512, bf16: gemmPackT16BF16AVX512,
+	})
 }
 
 func gemmMicroAVX2(k int, a, b, c []float32, ldc int) {
@@ -60,3 +68,25 @@ func gemm6x16AVX2(k int, a, b, c *float32, ldc int)
 //
 //go:noescape
 func gemm8x32AVX512(k int, a, b, c *float32, ldc int)
+
+// The transposing packers handle chunks (>= 1) of 16 k values of 32 rows
+// (AVX-512) or 8 values of 16 rows (AVX2) at a stride of stride elements:
+// dst[p*nr+j] = widen(src[j*stride+p]).
+//
+//go:noescape
+func gemmPackT16F32AVX512(dst, src *float32, stride, chunks int)
+
+//go:noescape
+func gemmPackT16F16AVX512(dst *float32, src *uint16, stride, chunks int)
+
+//go:noescape
+func gemmPackT16BF16AVX512(dst *float32, src *uint16, stride, chunks int)
+
+//go:noescape
+func gemmPackT8F32AVX2(dst, src *float32, stride, chunks int)
+
+//go:noescape
+func gemmPackT8F16AVX2(dst *float32, src *uint16, stride, chunks int)
+
+//go:noescape
+func gemmPackT8BF16AVX2(dst *float32, src *uint16, stride, chunks int)

@@ -1,0 +1,164 @@
+package asm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGemmMicro checks every implementation's micro-kernel against
+// gemmMicroGeneric with the same tile shape. Both sum k float32 products
+// starting from zero and add the sum to C, each within (k+1)·u·(Σ|a·b| + |c|)
+// of the exact value (u = 2⁻²⁴; FMA only makes the kernel more accurate), so
+// they may differ by twice that.
+func TestGemmMicro(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	const u = 1.0 / (1 << 24)
+	for _, impl := range Available() {
+		mr, nr := impl.GemmMR, impl.GemmNR
+		if mr <= 0 || nr <= 0 || impl.GemmMicro == nil {
+			t.Fatalf("%s: GemmMR=%d GemmNR=%d, micro-kernel set: %v", impl.Name, mr, nr, impl.GemmMicro != nil)
+		}
+		for _, k := range []int{0, 1, 2, 3, 5, 8, 17, 64, 129, 256, 301} {
+			for _, ldc := range []int{nr, nr + 3, 2*nr + 1} {
+				a, b := randSlice(rng, k*mr), randSlice(rng, k*nr)
+				c := randSlice(rng, (mr-1)*ldc+nr)
+				want := append([]float32(nil), c...)
+				gemmMicroGeneric(mr, nr, k, a, b, want, ldc)
+				got := append([]float32(nil), c...)
+				impl.GemmMicro(k, a, b, got, ldc)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < ldc && i*ldc+j < len(c); j++ {
+						at := i*ldc + j
+						if j >= nr { // between tile rows: must stay untouched
+							if got[at] != c[at] {
+								t.Fatalf("%s k=%d ldc=%d: wrote c[%d] outside the tile", impl.Name, k, ldc, at)
+							}
+							continue
+						}
+						var absSum float64
+						for p := 0; p < k; p++ {
+							absSum += math.Abs(float64(a[p*mr+i]) * float64(b[p*nr+j]))
+						}
+						tol := 2 * float64(k+1) * u * (absSum + math.Abs(float64(c[at])))
+						if d := math.Abs(float64(got[at]) - float64(want[at])); d > tol {
+							t.Fatalf("%s k=%d ldc=%d c[%d][%d] = %g, generic %g (diff %g > tol %g)",
+								impl.Name, k, ldc, i, j, got[at], want[at], d, tol)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmMicroShortSlices: a tile that does not fit the slices is a panic
+// in the Go wrapper, never an out-of-bounds access in assembly.
+func TestGemmMicroShortSlices(t *testing.T) {
+	for _, impl := range Available() {
+		mr, nr := impl.GemmMR, impl.GemmNR
+		k := 4
+		a, b, c := make([]float32, k*mr), make([]float32, k*nr), make([]float32, mr*nr)
+		for _, bad := range []struct {
+			name    string
+			a, b, c []float32
+		}{
+			{"a", a[: len(a)-1 : len(a)-1], b, c},
+			{"b", a, b[: len(b)-1 : len(b)-1], c},
+			{"c", a, b, c[: len(c)-1 : len(c)-1]},
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s: short %s did not panic", impl.Name, bad.name)
+					}
+				}()
+				impl.GemmMicro(k, bad.a, bad.b, bad.c, nr)
+			}()
+		}
+	}
+}
+
+// TestFMAPeak runs every implementation's peak loop briefly; the flop count
+// is iterations times the loop's per-iteration work, which must be positive.
+func TestFMAPeak(t *testing.T) {
+	saved := Active()
+	defer func() { active = saved }()
+	for _, impl := range Available() {
+		active = impl
+		if f := FMAPeak(1000); f < 1000*16 {
+			t.Errorf("%s: FMAPeak(1000) = %g flops, want at least one 8-lane FMA per iteration", impl.Name, f)
+		}
+		if f := FMAPeak(0); f != 0 {
+			t.Errorf("%s: FMAPeak(0) = %g", impl.Name, f)
+		}
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// TestGemmPack: every implementation's panel packing equals the plain
+// transpose-and-widen, bit for bit, for full and partial panels, odd k and
+// padded strides; every dst value is written and src is read only inside
+// the rows (the slices are cut to exactly what the panel needs).
+func TestGemmPack(t *testing.T) {
+	saved := Active()
+	defer func() { active = saved }()
+	rng := rand.New(rand.NewPCG(5, 8))
+	for _, impl := range Available() {
+		active = impl
+		nr := impl.GemmNR
+		for _, rows := range []int{nr, nr - 1, 1, 0} {
+			for _, kc := range []int{0, 1, 2, 3, 31, 128, 129} {
+				for _, pad := range []int{0, 5} {
+					stride := kc + pad
+					n := 0
+					if rows > 0 {
+						n = (rows-1)*stride + kc
+					}
+					f32 := randSlice(rng, n)
+					u16 := make([]uint16, n)
+					for i := range u16 {
+						u16[i] = uint16(rng.Uint32())
+					}
+					for _, kind := range []string{"f32", "f16", "bf16"} {
+						dst := make([]float32, kc*nr)
+						for i := range dst {
+							dst[i] = float32(math.NaN())
+						}
+						var value func(i int) float32
+						switch kind {
+						case "f32":
+							GemmPackF32(dst, f32[:n:n], stride, rows, kc, nr)
+							value = func(i int) float32 { return f32[i] }
+						case "f16":
+							GemmPackF16(dst, u16[:n:n], stride, rows, kc, nr)
+							value = func(i int) float32 { return F16(u16[i]) }
+						case "bf16":
+							GemmPackBF16(dst, u16[:n:n], stride, rows, kc, nr)
+							value = func(i int) float32 { return BF16(u16[i]) }
+						}
+						for p := 0; p < kc; p++ {
+							for j := 0; j < nr; j++ {
+								want := float32(0)
+								if j < rows {
+									want = value(j*stride + p)
+								}
+								if got := dst[p*nr+j]; math.Float32bits(got) != math.Float32bits(want) {
+									t.Fatalf("%s %s rows=%d kc=%d stride=%d: dst[%d][%d] = %g, want %g",
+										impl.Name, kind, rows, kc, stride, p, j, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package ops
+
+import (
+	"math"
+
+	"github.com/chatumm/chatumm/asm"
+)
+
+// RMSNorm computes dst = x / sqrt(mean(x²) + eps) · w (dst may alias x).
+// The mean of squares is accumulated in float32 lanes and finished in
+// float64, as PyTorch's float32 reduction does in spirit.
+func RMSNorm(dst, x, w []float32, eps float32) {
+	n := len(x)
+	ss := float64(asm.SumSq(x)) / float64(n)
+	inv := float32(1 / math.Sqrt(ss+float64(eps)))
+	// HF order: (x · rsqrt(…)) · w.
+	copy(dst[:n], x)
+	asm.Scale(inv, dst[:n])
+	asm.Mul(dst[:n], dst[:n], w[:n])
+}
+
+// meanVar returns the mean and biased variance of x, two-pass, accumulated
+// in float64 over float32 chunks so long vectors keep their precision.
+func meanVar(x []float32) (mean, variance float64) {
+	const chunk = 1024
+	var s float64
+	for i := 0; i < len(x); i += chunk {
+		s += float64(asm.Sum(x[i:min(i+chunk, len(x))]))
+	}
+	mean = s / float64(len(x))
+	m := float32(mean)
+	var v float64
+	for i := 0; i < len(x); i += chunk {
+		var part float32
+		for _, a := range x[i:min(i+chunk, len(x))] {
+			d := a - m
+			part += d * d
+		}
+		v += float64(part)
+	}
+	return mean, v / float64(len(x))
+}
+
+// LayerNorm computes dst = (x − mean)/sqrt(var + eps) · w + b; w and b may
+// be nil (no affine). dst may alias x.
+func LayerNorm(dst, x, w, b []float32, eps float32) {
+	mean, variance := meanVar(x)
+	inv := float32(1 / math.Sqrt(variance+float64(eps)))
+	m := float32(mean)
+	for i, a := range x {
+		v := (a - m) * inv
+		if w != nil {
+			v *= w[i]
+		}
+		if b != nil {
+			v += b[i]
+		}
+		dst[i] = v
+	}
+}
+
+// HeadLayerNorm applies Chameleon's qk-norm in place: a LayerNorm over each
+// head's headDim values, then the affine of its group. w and b are
+// [groups, headDim]; head h uses row h/(nHeads/groups), so [nHeads, headDim]
+// (Chameleon), [1, headDim] (Lumina) and any divisor in between work.
+func HeadLayerNorm(x []float32, nHeads, headDim int, w, b []float32, groups int, eps float32) {
+	if groups <= 0 || nHeads%groups != 0 {
+		panic("ops: HeadLayerNorm groups must divide the heads")
+	}
+	per := nHeads / groups
+	for h := 0; h < nHeads; h++ {
+		g := h / per
+		v := x[h*headDim : (h+1)*headDim]
+		LayerNorm(v, v, w[g*headDim:(g+1)*headDim], b[g*headDim:(g+1)*headDim], eps)
+	}
+}
+
+// GroupNorm normalises one NCHW image of c channels × hw pixels over groups
+// of c/groups channels, then applies the per-channel affine w, b.
+func GroupNorm(dst, x []float32, c, hw, groups int, w, b []float32, eps float32) {
+	if groups <= 0 || c%groups != 0 {
+		panic("ops: GroupNorm groups must divide the channels")
+	}
+	per := c / groups
+	for g := 0; g < groups; g++ {
+		seg := x[g*per*hw : (g+1)*per*hw]
+		mean, variance := meanVar(seg)
+		inv := float32(1 / math.Sqrt(variance+float64(eps)))
+		m := float32(mean)
+		for ch := g * per; ch < (g+1)*per; ch++ {
+			scale := inv * w[ch]
+			shift := b[ch] - m*scale
+			src, out := x[ch*hw:(ch+1)*hw], dst[ch*hw:(ch+1)*hw]
+			for i, a := range src {
+				out[i] = a*scale + shift
+			}
+		}
+	}
+}
