@@ -46,10 +46,14 @@ func logitsCommand() *cli.Command {
 			if len(ids) == 0 {
 				return fmt.Errorf("empty prompt: give --ids or --text")
 			}
-			st := m.T.NewState(len(ids), c.Bool("kv-f32"))
-			if len(ids) > st.Capacity() {
-				return fmt.Errorf("prompt of %d tokens is longer than the context of %d", len(ids), st.Capacity())
+			capacity := m.Cfg.MaxPos
+			if n := c.Int("ctx"); n > 0 && n < capacity {
+				capacity = n
 			}
+			if len(ids) > capacity {
+				return fmt.Errorf("prompt of %d tokens is longer than the context of %d", len(ids), capacity)
+			}
+			st := m.T.NewState(len(ids), c.Bool("kv-f32"))
 			V := m.Cfg.VocabSize
 			logits := make([]float32, len(ids)*V)
 			if err := m.T.Prefill(st, ids, logits, true); err != nil {

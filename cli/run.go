@@ -138,21 +138,21 @@ func runScript(c *cli.Context) error {
 	}
 	tr := Transcript{Model: m.Path, Seed: seed}
 	imageNum := nextImageNumber(imageDir)
-	for _, st := range script.Turns {
+	for i, st := range script.Turns {
 		tt := TranscriptTurn{User: st.User, UserImages: st.Images}
 		before := len(conv.Tokens())
 		t0 := time.Now()
+		// Bad input (an unreadable image, a model without an encoder, a
+		// turn that overflows the context) stops the run with its error.
 		images, err := encodeImages(m, st.Images)
 		if err == nil {
 			err = conv.AddUser(st.User, images)
 		}
+		if err != nil {
+			return fmt.Errorf("%s: turn %d: %v", c.String("script"), i+1, err)
+		}
 		tt.PrefillMS = ms(time.Since(t0))
 		tt.NewTokens = len(conv.Tokens()) - before
-		if err != nil {
-			tt.Error = oneLine(err.Error())
-			tr.Turns = append(tr.Turns, tt)
-			continue
-		}
 		o := gen
 		if st.MaxTokens > 0 {
 			o.MaxTokens = st.MaxTokens
