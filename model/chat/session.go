@@ -149,7 +149,9 @@ func (c *Conversation) Load(path string) error {
 	}
 	c.state.Truncate(0)
 	c.cached, c.logitsValid, c.replyTurn = 0, false, -1
-	if h.KV != nil {
+	// A cache saved in another precision is not narrowed or widened: the
+	// history is prefilled again on the next turn instead.
+	if h.KV != nil && h.KV.F32 == c.state.KV.IsF32() {
 		importKV(c.state.KV, *h.KV, kv)
 		c.state.Len = h.KV.Positions
 		c.cached = h.KV.Positions
