@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/chat"
+	"github.com/chatumm/chatumm/model/sample"
 	"github.com/chatumm/chatumm/runtime"
 	"github.com/klauspost/cpuid/v2"
 	"github.com/urfave/cli/v2"
@@ -31,6 +34,9 @@ func benchModelCommand() *cli.Command {
 			&cli.StringFlag{Name: "load", Value: "mmap", Usage: "weights load mode: mmap or read"},
 			&cli.StringFlag{Name: "o", Value: "md", Usage: "output: md (table) or json (one object per line)"},
 			&cli.BoolFlag{Name: "kv-f32", Usage: "f32 KV cache"},
+			&cli.StringFlag{Name: "random", Usage: "benchmark a random-weight Chameleon checkpoint of this shape (tiny, 1b, 1b-mot) written to a temporary directory"},
+			&cli.IntFlag{Name: "image", Usage: "also time this many image tokens drawn with guidance (test ig<N>)"},
+			&cli.StringFlag{Name: "cfg", Value: "anole", Usage: "guidance for the image test: anole (3 sequences), lumina (2) or none"},
 		},
 		Action: benchModel,
 	}
@@ -70,6 +76,24 @@ func benchModel(c *cli.Context) error {
 	if f := c.String("o"); f != "md" && f != "json" {
 		return fmt.Errorf("-o %q: want md or json", f)
 	}
+	if shape := c.String("random"); shape != "" {
+		spec, ok := model.RandomShapes[shape]
+		if !ok {
+			return fmt.Errorf("--random %q: known shapes are tiny, 1b, 1b-mot", shape)
+		}
+		dir, err := os.MkdirTemp("", "chatumm-random-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		fmt.Fprintf(stderr, "writing a random %s checkpoint to %s\n", shape, dir)
+		if err := model.WriteRandom(dir, spec, 1); err != nil {
+			return err
+		}
+		if err := c.Set("model", dir); err != nil {
+			return err
+		}
+	}
 	pool := runtime.NewPool(threads[len(threads)-1])
 	m, err := openModelPool(c, pool)
 	if err != nil {
@@ -97,6 +121,14 @@ func benchModel(c *cli.Context) error {
 	for _, t := range threads {
 		p := runtime.NewPool(t)
 		m.T.SetPool(p)
+		if n := c.Int("image"); n > 0 {
+			r, err := benchImageTokens(c, m, t, n)
+			if err != nil {
+				return err
+			}
+			r.ModelType, r.ModelSize, r.ModelNParams = name, size, params
+			printBench(c, r, fmt.Sprintf("ig%d-%s", n, c.String("cfg")))
+		}
 		for _, test := range [][2]int{{c.Int("p"), 0}, {0, c.Int("n")}} {
 			if test[0]+test[1] == 0 {
 				continue
@@ -133,17 +165,11 @@ func benchModel(c *cli.Context) error {
 			r.AvgTS, r.StddevTS = meanStd(r.SamplesTS)
 			r.ResidentBytes = m.Weights.ResidentBytes()
 			r.PeakRSS = peakRSS()
-			if c.String("o") == "json" {
-				b, _ := json.Marshal(r)
-				fmt.Fprintln(out, string(b))
-				continue
-			}
 			testName := fmt.Sprintf("pp%d", test[0])
 			if test[1] > 0 {
 				testName = fmt.Sprintf("tg%d", test[1])
 			}
-			fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %s | %s | %.2f ± %.2f |\n", name, humanGiB(size), paramsLabel(params),
-				r.Backends, t, r.LoadMode, testName, r.AvgTS, r.StddevTS)
+			printBench(c, r, testName)
 		}
 		p.Close()
 	}
@@ -151,6 +177,71 @@ func benchModel(c *cli.Context) error {
 		fmt.Fprintf(out, "\nweights resident: %s, peak RSS: %s\n", human(m.Weights.ResidentBytes()), human(peakRSS()))
 	}
 	return nil
+}
+
+// printBench prints one result as a table row or a JSON line.
+func printBench(c *cli.Context, r benchResult, test string) {
+	out := c.App.Writer
+	if c.String("o") == "json" {
+		b, _ := json.Marshal(r)
+		fmt.Fprintln(out, string(b))
+		return
+	}
+	fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %s | %s | %.2f ± %.2f |\n", r.ModelType, humanGiB(r.ModelSize), paramsLabel(r.ModelNParams),
+		r.Backends, r.NThreads, r.LoadMode, test, r.AvgTS, r.StddevTS)
+}
+
+// benchImageTokens times n image tokens of a guided image (the sequences of
+// classifier-free guidance step together), r times, as tokens/s.
+func benchImageTokens(c *cli.Context, m *model.Model, threads, n int) (benchResult, error) {
+	gen := chat.GenOptions{StartImage: true, Image: sample.Params{Temperature: 1, TopP: 0.9}, TextScale: 3, ImageScale: 1.2}
+	switch c.String("cfg") {
+	case "anole":
+		gen.Guidance = chat.GuidanceAnole
+	case "lumina":
+		gen.Guidance = chat.GuidanceLumina
+	case "none":
+	default:
+		return benchResult{}, fmt.Errorf("--cfg %q: want anole, lumina or none", c.String("cfg"))
+	}
+	r := benchResult{ModelFilename: m.Path, CPUInfo: cpuName(), Backends: "CPU (" + asm.Active().Name + ")",
+		NThreads: threads, LoadMode: m.Weights.Mode().String(), NGen: n}
+	var ns []float64
+	for rep := 0; rep <= c.Int("r"); rep++ {
+		conv, err := chat.New(m)
+		if err != nil {
+			return r, err
+		}
+		if err := conv.AddUser("draw a red circle on a blue background", nil); err != nil {
+			return r, err
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var t0 time.Time
+		var elapsed time.Duration
+		conv.Reply(ctx, sample.New(uint64(rep)), gen, func(e chat.Event) {
+			switch {
+			case e.Kind == chat.EventImageStart:
+				t0 = time.Now()
+			case e.Kind == chat.EventImageProgress && e.Done == n:
+				elapsed = time.Since(t0)
+				cancel()
+			}
+		})
+		cancel()
+		if elapsed == 0 {
+			return r, fmt.Errorf("the image ended before %d tokens", n)
+		}
+		if rep == 0 {
+			continue // warm-up
+		}
+		ns = append(ns, float64(elapsed.Nanoseconds()))
+		r.SamplesTS = append(r.SamplesTS, float64(n)/elapsed.Seconds())
+	}
+	avg, sd := meanStd(ns)
+	r.AvgNS, r.StddevNS = int64(avg), int64(sd)
+	r.AvgTS, r.StddevTS = meanStd(r.SamplesTS)
+	r.ResidentBytes, r.PeakRSS = m.Weights.ResidentBytes(), peakRSS()
+	return r, nil
 }
 
 func must(err error) {
