@@ -24,7 +24,7 @@ var stderr io.Writer = os.Stderr
 // failure is one line on stderr.
 func Main(args []string) int {
 	app := NewApp()
-	if err := app.Run(args); err != nil {
+	if err := app.Run(interspersed(app, args)); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			return ee.code

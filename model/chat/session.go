@@ -76,13 +76,15 @@ func (c *Conversation) Save(path string, withKV bool) error {
 	buf.Write(kv)
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
-	return WriteFileAtomic(path, buf.Bytes())
+	return writeFileAtomic(path, buf.Bytes(), 0o600) // a dialogue is private
 }
 
 // WriteFileAtomic writes data to a temporary file next to path, syncs it and
 // renames it over path, so readers see the old file or the new one, never a
 // torn write.
-func WriteFileAtomic(path string, data []byte) error {
+func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data, 0o644) }
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -93,6 +95,9 @@ func WriteFileAtomic(path string, data []byte) error {
 		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("%s: %v", path, unwrap(err))
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
 	}
 	if _, err := f.Write(data); err != nil {
 		return fail(err)
