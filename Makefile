@@ -31,7 +31,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzGGUF -fuzztime 2m ./weights
 
 eval: build
-	/usr/bin/python3 tools/eval/run_eval.py --binary ./chatumm
+	/usr/bin/python3 tools/eval/eval_binary.py --binary ./chatumm --json tools/eval/results-binary.json
 
 ci:
 	bash .ci/run

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
 	"github.com/chatumm/chatumm/model/sample"
 	"github.com/urfave/cli/v2"
@@ -31,12 +32,20 @@ type Script struct {
 	Turns []ScriptTurn `json:"turns"`
 }
 
-// ScriptTurn is one user message.
+// ScriptTurn is one user message and, optionally, the model's reply given
+// verbatim (a reference history) instead of generated.
 type ScriptTurn struct {
-	User       string   `json:"user"`
-	Images     []string `json:"images,omitempty"`
-	MaxTokens  int      `json:"max_tokens,omitempty"`
-	ForceImage bool     `json:"force_image,omitempty"` // the reply starts with an image
+	User       string       `json:"user"`
+	Images     []string     `json:"images,omitempty"`
+	MaxTokens  int          `json:"max_tokens,omitempty"`
+	ForceImage bool         `json:"force_image,omitempty"` // the reply starts with an image
+	Model      []ScriptPart `json:"model,omitempty"`       // given reply: no generation
+}
+
+// ScriptPart is a piece of a given model reply: text or an image file.
+type ScriptPart struct {
+	Text  string `json:"text,omitempty"`
+	Image string `json:"image,omitempty"`
 }
 
 // Transcript is the output of `chatumm run`.
@@ -99,6 +108,14 @@ func readScript(path string) (*Script, error) {
 				t.Images[j] = filepath.Join(base, p)
 			}
 		}
+		for j, p := range t.Model {
+			if (p.Text == "") == (p.Image == "") {
+				return nil, fmt.Errorf("%s: turn %d: each model part needs exactly one of text or image", path, i+1)
+			}
+			if p.Image != "" && !filepath.IsAbs(p.Image) {
+				t.Model[j].Image = filepath.Join(base, p.Image)
+			}
+		}
 	}
 	return &s, nil
 }
@@ -153,6 +170,19 @@ func runScript(c *cli.Context) error {
 		}
 		tt.PrefillMS = ms(time.Since(t0))
 		tt.NewTokens = len(conv.Tokens()) - before
+		if len(st.Model) > 0 {
+			if err := addGivenReply(m, conv, st.Model); err != nil {
+				return fmt.Errorf("%s: turn %d: %v", c.String("script"), i+1, err)
+			}
+			for _, p := range st.Model {
+				tt.Reply += p.Text
+				if p.Image != "" {
+					tt.ReplyImages = append(tt.ReplyImages, p.Image)
+				}
+			}
+			tr.Turns = append(tr.Turns, tt)
+			continue
+		}
 		o := gen
 		if st.MaxTokens > 0 {
 			o.MaxTokens = st.MaxTokens
@@ -196,6 +226,23 @@ func runScript(c *cli.Context) error {
 	}
 	_, err = os.Stdout.Write(out)
 	return err
+}
+
+// addGivenReply appends a scripted model reply, VQ-encoding its images.
+func addGivenReply(m *model.Model, conv *chat.Conversation, parts []ScriptPart) error {
+	var cp []chat.Part
+	for _, p := range parts {
+		if p.Image == "" {
+			cp = append(cp, chat.Part{Text: p.Text})
+			continue
+		}
+		ims, err := encodeImages(m, []string{p.Image})
+		if err != nil {
+			return err
+		}
+		cp = append(cp, chat.Part{Image: &ims[0]})
+	}
+	return conv.AddModelTurn(cp)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -25,7 +25,7 @@ type RandomSpec struct {
 var RandomShapes = map[string]RandomSpec{
 	"tiny": {Dim: 256, Layers: 4, Heads: 8, KVHeads: 8, FFN: 704, Vocab: 8192, ImageCodes: 1024, MaxPos: 4096, DType: weights.F16},
 	// The Llama-1B (TinyLlama) shape with Chameleon's qk-norm.
-	"1b": {Dim: 2048, Layers: 22, Heads: 32, KVHeads: 4, FFN: 5632, Vocab: 32000, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16},
+	"1b":     {Dim: 2048, Layers: 22, Heads: 32, KVHeads: 4, FFN: 5632, Vocab: 32000, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16},
 	"1b-mot": {Dim: 2048, Layers: 22, Heads: 32, KVHeads: 4, FFN: 5632, Vocab: 32000, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16, MoT: true},
 }
 

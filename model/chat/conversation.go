@@ -281,3 +281,38 @@ func (c *Conversation) SetImagePath(codes []int, path string) {
 		}
 	}
 }
+
+// Part is one piece of a given model turn: text or an image.
+type Part struct {
+	Text  string
+	Image *Image
+}
+
+// AddModelTurn appends a model turn with the given content (a scripted or
+// reference reply) instead of generating it, closed by the end-of-turn
+// token, and prefills it.
+func (c *Conversation) AddModelTurn(parts []Part) error {
+	var ids []int
+	var t Turn
+	t.Role = Agent
+	for _, p := range parts {
+		if p.Image != nil {
+			block, err := c.imageBlock(*p.Image)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, block...)
+			t.Images = append(t.Images, *p.Image)
+			continue
+		}
+		if c.M.Tok == nil {
+			return fmt.Errorf("%s: no tokenizer", c.M.Path)
+		}
+		ids = append(ids, c.M.Tok.Encode(p.Text, false)...)
+		t.Text += p.Text
+	}
+	if eot := c.M.Special.EndOfTurn; eot >= 0 {
+		ids = append(ids, eot)
+	}
+	return c.addTurn(t, ids, 0)
+}
