@@ -197,3 +197,13 @@ func BenchmarkFanOut(b *testing.B) {
 		})
 	}
 }
+
+// TestJobBeforeWorkersStart: a job published before the new workers'
+// goroutines first run must still be picked up (no lost wake-up).
+func TestJobBeforeWorkersStart(t *testing.T) {
+	for i := 0; i < 3000; i++ {
+		p := NewPool(3)
+		p.RunGrain(35, 8, FuncTask(func(lo, hi int) {}))
+		p.Close()
+	}
+}
