@@ -21,10 +21,16 @@ type badCase struct {
 	setup func(t *testing.T, dir string) (args []string, wants []string)
 }
 
+// knownBugs skips cases whose bug is reported and not yet fixed, by name.
+var knownBugs = map[string]string{}
+
 func runBadCases(t *testing.T, cases []badCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if bug, ok := knownBugs[tc.name]; ok {
+				t.Skip("known bug: " + bug)
+			}
 			t.Parallel()
 			dir := t.TempDir()
 			args, wants := tc.setup(t, dir)
@@ -316,7 +322,12 @@ func TestBadScript(t *testing.T) {
 		{"unknown field", nil, fixed("script-unknown-field.json", `unknown field "temperature"`)},
 		{"no turns", nil, fixed("script-no-turns.json", "no turns")},
 		{"empty turn", nil, fixed("script-empty-turn.json", "turn 2 is empty")},
-		{"image path missing", nil, fixed("script-missing-image.json", "no-such-image.png")},
+		{"image path missing", nil, func(t *testing.T, dir string) ([]string, []string) {
+			// With a VQ encoder (--vq) the image would be readable, so the
+			// error must be about the missing file.
+			p := cliData(t, "script-missing-image.json")
+			return append(runArgs(t, dir, p), "--vq", refDir(t, "vq-anole")), []string{p, "no-such-image.png"}
+		}},
 		{"trailing data after the script", nil, fixed("script-trailing-data.json")},
 		{"image given to a model without an encoder", nil, func(t *testing.T, dir string) ([]string, []string) {
 			s := writeFile(t, filepath.Join(dir, "s.json"),

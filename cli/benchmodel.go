@@ -134,29 +134,41 @@ func benchModel(c *cli.Context) error {
 				continue
 			}
 			st := m.T.NewState(test[0]+test[1]+1, c.Bool("kv-f32"))
+			if test[0]+test[1] > st.Capacity() {
+				return fmt.Errorf("-p %d / -n %d: more tokens than the model's context of %d", test[0], test[1], st.Capacity())
+			}
 			ids := make([]int, max(test[0], 1))
-			run := func() time.Duration {
+			run := func() (time.Duration, error) {
 				for i := range ids {
 					ids[i] = rng.IntN(vocab)
 				}
 				st.Truncate(0)
 				t0 := time.Now()
 				if test[0] > 0 {
-					must(m.T.Prefill(st, ids, nil, false))
+					if err := m.T.Prefill(st, ids, nil, false); err != nil {
+						return 0, err
+					}
 				} else {
 					for i := 0; i < test[1]; i++ {
-						must(m.T.Prefill(st, ids[:1], nil, false))
+						if err := m.T.Prefill(st, ids[:1], nil, false); err != nil {
+							return 0, err
+						}
 					}
 				}
-				return time.Since(t0)
+				return time.Since(t0), nil
 			}
-			run() // warm-up, like llama-bench
+			if _, err := run(); err != nil { // warm-up, like llama-bench
+				return err
+			}
 			r := benchResult{ModelFilename: m.Path, ModelType: name, ModelSize: size, ModelNParams: params,
 				CPUInfo: cpuName(), Backends: "CPU (" + asm.Active().Name + ")", NThreads: t,
 				LoadMode: m.Weights.Mode().String(), NPrompt: test[0], NGen: test[1]}
 			var ns []float64
 			for i := 0; i < c.Int("r"); i++ {
-				e := run()
+				e, err := run()
+				if err != nil {
+					return err
+				}
 				ns = append(ns, float64(e.Nanoseconds()))
 				r.SamplesTS = append(r.SamplesTS, float64(test[0]+test[1])/e.Seconds())
 			}
@@ -242,12 +254,6 @@ func benchImageTokens(c *cli.Context, m *model.Model, threads, n int) (benchResu
 	r.AvgTS, r.StddevTS = meanStd(r.SamplesTS)
 	r.ResidentBytes, r.PeakRSS = m.Weights.ResidentBytes(), peakRSS()
 	return r, nil
-}
-
-func must(err error) {
-	if err != nil {
-		panic(err)
-	}
 }
 
 func meanStd(xs []float64) (float64, float64) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -94,6 +95,9 @@ func readScript(path string) (*Script, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%s: invalid script: %v", path, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s: invalid script: data after the JSON object", path)
+	}
 	if len(s.Turns) == 0 {
 		return nil, fmt.Errorf("%s: script has no turns", path)
 	}
@@ -106,6 +110,9 @@ func readScript(path string) (*Script, error) {
 		for j, p := range t.Images {
 			if !filepath.IsAbs(p) {
 				t.Images[j] = filepath.Join(base, p)
+			}
+			if err := checkReadable(t.Images[j]); err != nil {
+				return nil, fmt.Errorf("%s: turn %d: %v", path, i+1, err)
 			}
 		}
 		for j, p := range t.Model {

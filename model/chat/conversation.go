@@ -141,7 +141,11 @@ func (c *Conversation) imageBlock(im Image) ([]int, error) {
 		rows, cols = ImageGrid(m), ImageGrid(m)
 	}
 	if rows <= 0 || cols <= 0 || rows*cols != len(im.Codes) {
-		return nil, fmt.Errorf("image of %d codes is not a %d×%d grid", len(im.Codes), rows, cols)
+		name := "image"
+		if im.Path != "" {
+			name = im.Path
+		}
+		return nil, fmt.Errorf("%s: %d codes do not form the %d×%d grid this model reads", name, len(im.Codes), rows, cols)
 	}
 	ids := make([]int, 0, imageBlockLen(m, rows, cols))
 	ids = append(ids, s.BeginImage)

@@ -91,6 +91,9 @@ func newMasks(m *model.Model) *masks {
 
 // ImageGrid is the side of a generated image's code grid.
 func ImageGrid(m *model.Model) int {
+	if m.VQ != nil { // the VQ-GAN in use, which --vq may have taken elsewhere
+		return m.VQ.Cfg.GridSize()
+	}
 	if m.Cfg.VQ != nil {
 		return m.Cfg.VQ.GridSize()
 	}
