@@ -17,6 +17,7 @@ type RandomSpec struct {
 	Dim, Layers, Heads, KVHeads, FFN, Vocab int
 	ImageCodes                              int // image tokens in the vocabulary
 	MoT                                     bool
+	Lumina                                  bool          // Lumina's image layout tokens and config
 	DType                                   weights.DType // F16 or BF16
 	MaxPos                                  int
 }
@@ -41,11 +42,14 @@ func WriteRandom(dir string, s RandomSpec, seed uint64) error {
 		"intermediate_size": s.FFN, "num_hidden_layers": s.Layers, "num_attention_heads": s.Heads,
 		"num_key_value_heads": s.KVHeads, "max_position_embeddings": s.MaxPos, "rope_theta": 10000.0,
 		"rms_norm_eps": 1e-5, "mixture_of_transformers": s.MoT}
+	if s.Lumina {
+		cfg["z_loss_weight"] = 0.0
+	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), randomTokenizer(s.ImageCodes), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), randomTokenizer(s.ImageCodes, s.Lumina), 0o644); err != nil {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed+1))
@@ -120,7 +124,7 @@ func randomHalves(rng *rand.Rand, n int, dt weights.DType, scale int) []byte {
 
 // randomTokenizer is a byte-level BPE tokenizer.json without merges: the
 // Chameleon special tokens, the image tokens by name, and the 256 bytes.
-func randomTokenizer(codes int) []byte {
+func randomTokenizer(codes int, lumina bool) []byte {
 	vocab := map[string]int{}
 	var added []map[string]any
 	next := 0
@@ -138,6 +142,12 @@ func randomTokenizer(codes int) []byte {
 	}
 	for _, n := range []string{"<eoss>", "<racm3:break>", "<reserved08706>"} {
 		special(n)
+	}
+	if lumina { // end-of-row and the size tokens of 1..32 grids
+		special("<reserved08799>")
+		for n := 1; n <= 32; n++ {
+			special(fmt.Sprintf("<reserved%05d>", 8800+n))
+		}
 	}
 	for _, r := range tokenizer.ByteLevelAlphabet() {
 		vocab[string(r)] = next

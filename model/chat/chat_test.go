@@ -328,3 +328,58 @@ func TestCancelKeepsConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLuminaLayout: with Lumina's layout an input image carries two size
+// tokens and an end-of-row token per row, and a drawn image follows the
+// same structure with a size the context can hold.
+func TestLuminaLayout(t *testing.T) {
+	dir := t.TempDir()
+	spec := model.RandomSpec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 4, FFN: 96, Vocab: 700, ImageCodes: 64, MaxPos: 400, DType: weights.F16, Lumina: true}
+	if err := model.WriteRandom(dir, spec, 3); err != nil {
+		t.Fatal(err)
+	}
+	m := loadModel(t, dir, model.Options{VQPath: "../../testdata/ref/vq-anole"})
+	if !m.Cfg.LuminaImages {
+		t.Fatal("Lumina layout not detected")
+	}
+	c, _ := New(m)
+	in := make([]int, 64)
+	ids, err := c.UserTokens("", []Image{{Codes: in}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// <racm3:break> SIZE(4) SIZE(4) 8 × (8 codes, newline) <eoss> <reserved08706>
+	if len(ids) != 1+2+8*9+1+1 {
+		t.Fatalf("input image block has %d tokens", len(ids))
+	}
+	if n, ok := m.SizeOf(ids[1]); !ok || n != 4 || ids[1+2+8] != m.Special.ImageNewline {
+		t.Fatalf("size/newline tokens wrong: %v", ids[:12])
+	}
+	for _, g := range []Guidance{GuidanceNone, GuidanceLumina} {
+		c.Reset()
+		if err := c.AddUser("draw", nil); err != nil {
+			t.Fatal(err)
+		}
+		turn, err := c.Reply(context.Background(), sample.New(2), GenOptions{StartImage: true, Guidance: g, TextScale: 3}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im := turn.Images[0]
+		rows, cols := im.Rows, im.Cols
+		if rows == 0 {
+			rows, cols = 8, 8
+		}
+		toks := c.Tokens()[turn.Start:turn.End]
+		if len(im.Codes) != rows*cols || len(toks) != 3+rows*(cols+1)+1+1 {
+			t.Fatalf("guidance %v: %d×%d image, %d codes, %d tokens", g, rows, cols, len(im.Codes), len(toks))
+		}
+		for r := 0; r < rows; r++ {
+			if toks[3+r*(cols+1)+cols] != m.Special.ImageNewline {
+				t.Fatalf("row %d not closed by the end-of-row token", r)
+			}
+		}
+		if _, err := m.DecodeImagePNG(im.Codes, rows, cols); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -110,9 +110,18 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 	if m.Cfg.LuminaImages {
 		// The model picks the size; guidance starts after the size tokens,
 		// as in Lumina.
+		// Only sizes whose whole block still fits the context may be drawn
+		// (the second size is bounded by the first).
 		var sizes [2]int
+		room := c.state.Capacity() - len(c.tokens) - 3
 		for k := range sizes {
-			tok := smp.Sample(c.logits, nil, o.Image, &c.masks.size)
+			mask := c.sizeMask(func(n int) bool {
+				if k == 0 {
+					return 2*n*(2+1) <= room // at least a 2-wide grid after it
+				}
+				return 2*sizes[0]*(2*n+1) <= room
+			})
+			tok := smp.Sample(c.logits, nil, o.Image, mask)
 			n, ok := m.SizeOf(tok)
 			if !ok {
 				return fail(fmt.Errorf("no size token allowed"))
@@ -227,4 +236,17 @@ func (c *Conversation) dropFrom(i int) {
 		c.state.Truncate(i)
 		c.logitsValid = false
 	}
+}
+
+// sizeMask allows the Lumina size tokens whose grid count passes ok.
+func (c *Conversation) sizeMask(ok func(n int) bool) *sample.Mask {
+	mask := &c.masks.size
+	allow := make([]bool, len(mask.Allow))
+	for id, a := range mask.Allow {
+		if a {
+			n, _ := c.M.SizeOf(id)
+			allow[id] = ok(n)
+		}
+	}
+	return &sample.Mask{Allow: allow}
 }
