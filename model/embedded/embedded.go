@@ -1,47 +1,53 @@
 // Package embedded carries chatumm's default model inside the binary, so
 // that `chatumm chat` works on a machine with nothing downloaded. The files
-// are embedded as strings and handed to the loaders in place: the weights
-// are never copied.
+// are embedded as strings — read-only data of the executable — and handed to
+// the loaders in place: the weights are never copied.
 package embedded
 
 import (
 	"bufio"
-	"embed"
+	_ "embed" // the model files below
 	"fmt"
 	"hash/crc32"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/chatumm/chatumm/model"
 )
 
-//go:embed chatumm-tiny
-var files embed.FS
+var (
+	//go:embed chatumm-tiny/config.json
+	configJSON string
+	//go:embed chatumm-tiny/tokenizer.json
+	tokenizerJSON string
+	//go:embed chatumm-tiny/model.safetensors
+	modelSafetensors string
+	//go:embed chatumm-tiny/checksums.txt
+	checksums string
+)
 
-// Name is how the embedded model is reported (inspect, errors).
+// Name is how the embedded model is reported (inspect, errors, sessions).
 const Name = "embedded:chatumm-tiny"
 
-const dir = "chatumm-tiny"
+// inPlace views a string's bytes without copying. The bytes live in the
+// binary's read-only segment: writing to them faults, and nothing does.
+func inPlace(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// Files returns the embedded model's files, name → contents. The slices
-// alias the binary's read-only data and must not be written.
-func Files() (map[string][]byte, error) {
-	out := map[string][]byte{}
-	for _, n := range []string{"config.json", "tokenizer.json", "model.safetensors", "checksums.txt"} {
-		b, err := readInPlace(n)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s is missing from this build (rebuild after exporting the model into model/embedded/chatumm-tiny)", Name, n)
-		}
-		out[n] = b
+// Files returns the embedded model's files, name → contents, aliasing the
+// executable's read-only data.
+func Files() map[string][]byte {
+	return map[string][]byte{
+		"config.json":       inPlace(configJSON),
+		"tokenizer.json":    inPlace(tokenizerJSON),
+		"model.safetensors": inPlace(modelSafetensors),
+		"checksums.txt":     inPlace(checksums),
 	}
-	return out, nil
 }
 
-func readInPlace(name string) ([]byte, error) {
-	return files.ReadFile(dir + "/" + name)
-}
-
-// Verify checks every file against checksums.txt ("crc32hex  name" lines).
+// Verify checks every file against checksums.txt ("crc32hex  name" lines),
+// so a damaged build fails at start with a clear error instead of producing
+// garbage.
 func Verify(fs map[string][]byte) error {
 	sums, ok := fs["checksums.txt"]
 	if !ok {
@@ -66,7 +72,7 @@ func Verify(fs map[string][]byte) error {
 			return fmt.Errorf("%s: %s is missing", Name, fields[1])
 		}
 		if got := crc32.ChecksumIEEE(data); got != uint32(want) {
-			return fmt.Errorf("%s: %s is damaged (crc32 %08x, want %08x)", Name, fields[1], got, want)
+			return fmt.Errorf("%s: %s is damaged (crc32 %08x, want %08x); reinstall chatumm", Name, fields[1], got, want)
 		}
 		seen++
 	}
@@ -77,13 +83,7 @@ func Verify(fs map[string][]byte) error {
 }
 
 // Load verifies and loads the embedded model.
-func Load(opts model.Options) (*model.Model, error) {
-	fs, err := Files()
-	if err != nil {
-		return nil, err
-	}
-	return LoadFiles(fs, opts)
-}
+func Load(opts model.Options) (*model.Model, error) { return LoadFiles(Files(), opts) }
 
 // LoadFiles loads a model from in-memory files (tests pass damaged copies).
 func LoadFiles(fs map[string][]byte, opts model.Options) (*model.Model, error) {

@@ -1,0 +1,185 @@
+"""Chameleon transformer with Mixture-of-Transformers, as the Go runtime runs it.
+
+Parameter names match the HF layout of the checkpoint spec once the state dict
+is exported (see export.py): model.embed_tokens, model.layers.{i}.self_attn.
+{q,k,v,o}_proj(+_moe_gen), q_norm/k_norm (+_moe_gen, weight and bias [H, hd]),
+mlp(+_moe_gen).{gate,up,down}_proj, input_layernorm(+_moe_gen),
+post_attention_layernorm(+_moe_gen), model.norm(+_moe_gen), lm_head (untied).
+
+Forward per the spec: RMSNorm pre-norm, qk-norm = LayerNorm over head_dim without
+affine (eps 1e-5) then per-head weight/bias, RoPE rotate-half, causal softmax
+attention over all positions, SwiGLU MLP. Positions holding image codebook
+tokens use the _moe_gen copies of every per-layer weight and of the final norm.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class QKNorm(nn.Module):
+    """Per-head affine of a LayerNorm over head_dim (the LayerNorm itself is shared)."""
+
+    def __init__(self, heads, hd):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(heads, hd))
+        self.bias = nn.Parameter(torch.zeros(heads, hd))
+
+
+class Attention(nn.Module):
+    def __init__(self, d, heads, hd):
+        super().__init__()
+        for suffix in ("", "_moe_gen"):
+            setattr(self, "q_proj" + suffix, nn.Linear(d, heads * hd, bias=False))
+            setattr(self, "k_proj" + suffix, nn.Linear(d, heads * hd, bias=False))
+            setattr(self, "v_proj" + suffix, nn.Linear(d, heads * hd, bias=False))
+            setattr(self, "o_proj" + suffix, nn.Linear(heads * hd, d, bias=False))
+            setattr(self, "q_norm" + suffix, QKNorm(heads, hd))
+            setattr(self, "k_norm" + suffix, QKNorm(heads, hd))
+
+
+class MLP(nn.Module):
+    def __init__(self, d, f):
+        super().__init__()
+        self.gate_proj = nn.Linear(d, f, bias=False)
+        self.up_proj = nn.Linear(d, f, bias=False)
+        self.down_proj = nn.Linear(f, d, bias=False)
+
+
+class Layer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, h, hd, f, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["head_dim"], \
+            cfg["intermediate_size"], cfg["rms_norm_eps"]
+        self.self_attn = Attention(d, h, hd)
+        self.mlp = MLP(d, f)
+        self.mlp_moe_gen = MLP(d, f)
+        self.input_layernorm = RMSNorm(d, eps)
+        self.input_layernorm_moe_gen = RMSNorm(d, eps)
+        self.post_attention_layernorm = RMSNorm(d, eps)
+        self.post_attention_layernorm_moe_gen = RMSNorm(d, eps)
+
+
+class Body(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(cfg["vocab_size"], cfg["hidden_size"])
+        self.layers = nn.ModuleList(Layer(cfg) for _ in range(cfg["num_hidden_layers"]))
+        self.norm = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"])
+        self.norm_moe_gen = RMSNorm(cfg["hidden_size"], cfg["rms_norm_eps"])
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), -1)
+
+
+class Router:
+    """Splits flattened positions into text and image experts and merges back."""
+
+    def __init__(self, is_img):
+        flat = is_img.reshape(-1)
+        self.n = flat.numel()
+        self.img = flat.nonzero().squeeze(1)
+        self.txt = (~flat).nonzero().squeeze(1)
+
+    def __call__(self, x, f_txt, f_img):
+        yt = f_txt(x.index_select(0, self.txt))
+        yi = f_img(x.index_select(0, self.img))
+        out = x.new_zeros(self.n, yt.shape[-1])
+        return out.index_copy(0, self.txt, yt).index_copy(0, self.img, yi)
+
+
+class ChameleonMoT(nn.Module):
+    def __init__(self, cfg, image_id_range):
+        super().__init__()
+        self.cfg = cfg
+        self.model = Body(cfg)
+        self.lm_head = nn.Linear(cfg["hidden_size"], cfg["vocab_size"], bias=False)
+        self.img_lo, self.img_hi = image_id_range  # image codebook ids are [lo, hi)
+        hd = cfg["head_dim"]
+        inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2).float() / hd))
+        self.register_buffer("inv_freq", inv, persistent=False)
+        self.apply(self._init)
+        for layer in self.model.layers:  # scaled init of residual outputs
+            for lin in (layer.self_attn.o_proj, layer.self_attn.o_proj_moe_gen,
+                        layer.mlp.down_proj, layer.mlp_moe_gen.down_proj):
+                nn.init.normal_(lin.weight, std=0.02 / math.sqrt(2 * cfg["num_hidden_layers"]))
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+
+    def forward(self, ids, keep=None):
+        """ids [B, T] -> logits [B, T, V]; with a bool mask keep [B, T], only
+        the logits of the kept positions, [n_kept, V] (saves the lm_head on
+        positions without loss)."""
+        cfg = self.cfg
+        B, T = ids.shape
+        H, hd = cfg["num_attention_heads"], cfg["head_dim"]
+        is_img = (ids >= self.img_lo) & (ids < self.img_hi)
+        route = Router(is_img)
+        img_flat = is_img.reshape(-1, 1, 1)
+        pos = torch.arange(T, dtype=torch.float32)
+        ang = pos[:, None] * self.inv_freq[None]
+        ang = torch.cat((ang, ang), -1)
+        cos, sin = ang.cos()[None, None], ang.sin()[None, None]      # [1, 1, T, hd]
+        causal = torch.ones(T, T, dtype=torch.bool).triu(1)
+        h = self.model.embed_tokens(ids).reshape(B * T, -1)
+        for L in self.model.layers:
+            a = L.self_attn
+            x = route(h, L.input_layernorm, L.input_layernorm_moe_gen)
+            wt = torch.cat((a.q_proj.weight, a.k_proj.weight, a.v_proj.weight))
+            wi = torch.cat((a.q_proj_moe_gen.weight, a.k_proj_moe_gen.weight, a.v_proj_moe_gen.weight))
+            qkv = route(x, lambda t: F.linear(t, wt), lambda t: F.linear(t, wi))
+            q, k, v = qkv.reshape(B * T, 3, H, hd).unbind(1)
+            q = F.layer_norm(q, (hd,), eps=1e-5)
+            k = F.layer_norm(k, (hd,), eps=1e-5)
+            q = q * torch.where(img_flat, a.q_norm_moe_gen.weight, a.q_norm.weight) + \
+                torch.where(img_flat, a.q_norm_moe_gen.bias, a.q_norm.bias)
+            k = k * torch.where(img_flat, a.k_norm_moe_gen.weight, a.k_norm.weight) + \
+                torch.where(img_flat, a.k_norm_moe_gen.bias, a.k_norm.bias)
+            q, k, v = (t.reshape(B, T, H, hd).transpose(1, 2) for t in (q, k, v))
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+            s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+            s = s.masked_fill(causal, float("-inf"))
+            o = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B * T, H * hd)
+            h = h + route(o, a.o_proj, a.o_proj_moe_gen)
+            x = route(h, L.post_attention_layernorm, L.post_attention_layernorm_moe_gen)
+
+            def mlp(m):
+                w = torch.cat((m.gate_proj.weight, m.up_proj.weight))
+                return lambda t: m.down_proj(_swiglu(F.linear(t, w)))
+            h = h + route(x, mlp(L.mlp), mlp(L.mlp_moe_gen))
+        h = route(h, self.model.norm, self.model.norm_moe_gen)
+        if keep is not None:
+            return self.lm_head(h[keep.reshape(-1)])
+        return self.lm_head(h).reshape(B, T, -1)
+
+
+def _swiglu(gu):
+    g, u = gu.chunk(2, -1)
+    return F.silu(g) * u
+
+
+def config(vocab_size, d=256, layers=4, heads=4, ff=768, max_pos=1024):
+    return {"model_type": "chameleon", "architectures": ["ChameleonForConditionalGeneration"],
+            "vocab_size": vocab_size, "hidden_size": d, "intermediate_size": ff,
+            "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": heads,
+            "head_dim": d // heads, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+            "max_position_embeddings": max_pos, "swin_norm": False, "tie_word_embeddings": False,
+            "attention_bias": False, "mlp_bias": False, "mixture_of_transformers": True,
+            "hidden_act": "silu", "qk_layernorm": True, "model_parallel_size": 1}

@@ -1,0 +1,220 @@
+"""Train the chatumm-tiny transformer (Chameleon + Mixture-of-Transformers) on
+world dialogues and export it.
+
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
+  /usr/bin/python3 tools/train/train.py --vq /tmp/chatumm-train/vq.pt \
+      --work /tmp/chatumm-train --out model/embedded/chatumm-tiny --seed 1
+
+Steps: generate the training dialogues (seeded), train the byte-level BPE on
+their text, encode every picture with the trained VQ-GAN encoder, tokenize in
+the chat protocol, train with AdamW (loss on model-turn tokens only), save a
+checkpoint every --save-every steps and export at the end. --no-stage2 trains
+the ablation without distractor/history data.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "world"))
+import dialogues as D  # noqa: E402
+import bpe as BPE  # noqa: E402
+import data as DATA  # noqa: E402
+import mot as MOT  # noqa: E402
+import vq as VQ  # noqa: E402
+from export import export  # noqa: E402
+
+MAX_LEN = 512
+
+
+def load_vq(path):
+    ck = torch.load(path)
+    m = VQ.VQModel(ck["cfg"])
+    m.load_state_dict(ck["state"])
+    m.eval()
+    return m, ck
+
+
+def build(args, log):
+    t0 = time.time()
+    rng = random.Random(args.seed)
+    dialogues = [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2)
+                 for _ in range(args.n_train)]
+    vrng = random.Random(args.seed + 1_000_003)
+    val = [D.make_dialogue(vrng, held_out_ok=False) for _ in range(150)]
+    texts = [t for d in dialogues[:6000] for t in DATA.dialogue_texts(d)]
+    merges = BPE.train_bpe(texts, args.merges)
+    if args.init:  # keep the ids of the checkpoint being continued
+        merges = [tuple(m) for m in torch.load(args.init)["merges"]]
+    num_codes = len(VQ.patch_table())
+    tok = BPE.BPE(merges, num_codes)
+    codes = DATA.TableCodes()
+    codes.fill([s for d in dialogues + val for s in DATA.dialogue_scenes(d)])
+    seqs = [DATA.tokenize(d, tok, codes) for d in dialogues]
+    seqs = [s for s in seqs if len(s[0]) <= MAX_LEN]
+    vseqs = [s for s in (DATA.tokenize(d, tok, codes) for d in val) if len(s[0]) <= MAX_LEN]
+    ntok = sum(len(s[0]) for s in seqs)
+    log("data: %d train dialogues (%d tokens, %d supervised), %d val; %d merges, vocab %d; "
+        "%d distinct pictures; %.0fs" % (
+            len(seqs), ntok, sum(sum(s[1]) for s in seqs), len(vseqs), len(merges), len(tok.vocab),
+            len(codes.cache), time.time() - t0))
+    return tok, merges, seqs, vseqs, num_codes
+
+
+def check_vq(vq_path, n, seed, log):
+    """Fraction of tokens where the trained VQ encoder gives the patch-table
+    code, over n fresh scenes (held-out pairs included)."""
+    import world as W
+    vqm, vqck = load_vq(vq_path)
+    rng = random.Random(seed)
+    codes, table = DATA.SceneCodes(vqm), VQ.patch_table()
+    scenes = [W.random_scene(rng, held_out_ok=True) for _ in range(n)]
+    codes.fill(scenes)
+    same = sum(sum(a == b for a, b in zip(codes(s), VQ.patch_codes(W.render(s), table))) for s in scenes)
+    whole = sum(codes(s) == list(VQ.patch_codes(W.render(s), table)) for s in scenes)
+    log("VQ check on %d fresh scenes: %.5f of tokens and %.4f of pictures match the patch table" % (
+        n, same / float(n * (W.SIZE // VQ.PATCH) ** 2), whole / float(n)))
+    return vqck
+
+
+def batches(seqs, budget, rng):
+    """Length-bucketed batches of at most `budget` padded tokens, shuffled."""
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]) + rng.random())
+    out, cur, longest = [], [], 0
+    for i in order:
+        n = len(seqs[i][0])
+        if cur and max(longest, n) * (len(cur) + 1) > budget:
+            out.append(cur)
+            cur, longest = [], 0
+        cur.append(i)
+        longest = max(longest, n)
+    if cur:
+        out.append(cur)
+    rng.shuffle(out)
+    return out
+
+
+def collate(seqs, idx, pad):
+    T = max(len(seqs[i][0]) for i in idx)
+    ids = torch.full((len(idx), T), pad, dtype=torch.long)
+    mask = torch.zeros((len(idx), T))
+    for r, i in enumerate(idx):
+        s, m = seqs[i]
+        ids[r, :len(s)] = torch.tensor(s)
+        mask[r, :len(m)] = torch.tensor(m, dtype=torch.float32)
+    return ids, mask
+
+
+def loss_fn(model, ids, mask, img_lo, img_hi):
+    tgt, m = ids[:, 1:], mask[:, 1:]
+    keep = m > 0
+    logits = model(ids[:, :-1], keep)
+    t = tgt[keep]
+    ce = F.cross_entropy(logits, t, reduction="none")
+    is_img = (t >= img_lo) & (t < img_hi)
+    return ce.mean(), ce[~is_img].mean(), ce[is_img].mean()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vq", required=True, help="trained VQ checkpoint (read only at export)")
+    ap.add_argument("--work", default="/tmp/chatumm-train")
+    ap.add_argument("--out", default=None, help="export directory (skipped if not given)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--n-train", type=int, default=40000)
+    ap.add_argument("--merges", type=int, default=400)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--budget", type=int, default=4096, help="padded tokens per batch")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--ff", type=int, default=768)
+    ap.add_argument("--save-every", type=int, default=250)
+    ap.add_argument("--time-budget", type=float, default=0,
+                    help="seconds; if set, training stops when it is spent and the lr schedule runs on "
+                         "max(step/steps, elapsed/budget)")
+    ap.add_argument("--no-stage2", action="store_true")
+    ap.add_argument("--tag", default="mot")
+    ap.add_argument("--init", default=None, help="continue from this checkpoint (fresh optimizer)")
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.work, exist_ok=True)
+    logf = open(os.path.join(args.work, args.tag + "_log.txt"), "w")
+
+    def log(s):
+        print(s, flush=True)
+        logf.write(s + "\n")
+        logf.flush()
+
+    log("args: " + json.dumps(vars(args)))
+    tok, merges, seqs, vseqs, num_codes = build(args, log)
+    img_lo = tok.image_id(0)
+    img_hi = img_lo + num_codes
+    cfg = MOT.config(len(tok.vocab), args.d, args.layers, args.heads, args.ff)
+    model = MOT.ChameleonMoT(cfg, (img_lo, img_hi))
+    if args.init:
+        model.load_state_dict(torch.load(args.init)["state"])
+    log("params: %.2fM" % (sum(p.numel() for p in model.parameters()) / 1e6))
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "norm" not in n]
+    other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "norm" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    brng = random.Random(args.seed + 7)
+    pad = tok.special("<pad>")
+    queue = []
+    t0 = time.time()
+    warm = args.warmup
+    step = 0
+    while step < args.steps:
+        step += 1
+        elapsed = time.time() - t0
+        progress = step / args.steps
+        if args.time_budget > 0:
+            progress = max(progress, elapsed / args.time_budget)
+        last = progress >= 1.0
+        lr = args.lr * min(1.0, step / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        if not queue:
+            queue = batches(seqs, args.budget, brng)
+        ids, mask = collate(seqs, queue.pop(), pad)
+        model.train()
+        loss, lt, li = loss_fn(model, ids, mask, img_lo, img_hi)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % 25 == 0:
+            log("step %d t %.0f lr %.2e loss %.4f text %.4f image %.4f" % (
+                step, time.time() - t0, lr, loss.item(), lt.item(), li.item()))
+        if step % args.save_every == 0 or step == args.steps or last:
+            model.eval()
+            with torch.no_grad():
+                vl = []
+                for idx in batches(vseqs, args.budget, random.Random(0)):
+                    vl.append([x.item() for x in loss_fn(model, *collate(vseqs, idx, pad), img_lo, img_hi)])
+            vm = [sum(v[j] for v in vl) / len(vl) for j in range(3)]
+            log("val step %d t %.0f loss %.4f text %.4f image %.4f" % (step, time.time() - t0, *vm))
+            ck = {"cfg": cfg, "merges": merges, "state": model.state_dict(), "step": step}
+            torch.save(ck, os.path.join(args.work, args.tag + ".pt"))
+        if last:
+            break
+    log("done: %d steps in %.0fs" % (step, time.time() - t0))
+    if args.out:
+        vqck = check_vq(args.vq, 2000, args.seed + 99, log)
+        export(torch.load(os.path.join(args.work, args.tag + ".pt")), vqck, args.out)
+
+
+if __name__ == "__main__":
+    main()

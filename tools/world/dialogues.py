@@ -1,0 +1,330 @@
+"""Dialogues in the synthetic world: the three ChatUMM data stages.
+
+A dialogue is a list of turns {"role": "user"|"model", "parts": [...]} where a
+part is ("text", str) or ("image", Scene). A model turn may carry "expect":
+{"kind": ..., "category": ..., "depth": k} used by the eval to judge it.
+
+Stage 1: stateful dialogues that chain tasks (draw, describe, answer, edit) on
+one evolving scene. Stage 2: distractor turns (unrelated drawings, questions
+about other pictures, small talk) inserted 0-4 deep before a query that depends
+on the history ("go back to the first picture and ...", "what color was the
+circle before i changed it?", "undo that"). Stage 3: interleaved replies
+(text, image, text). Semantics the model must learn:
+  - a plain edit or question refers to the latest picture in the conversation;
+  - "the first picture" is the first picture of the conversation;
+  - "undo that" redraws the picture the latest edit started from;
+  - "before i changed it" asks about the picture before the latest recolor.
+"""
+import random
+
+from world import (BG_NAMES, COLOR_NAMES, HELD_OUT, POSITIONS, SHAPES, Obj,
+                   random_object, random_scene)
+
+NUMBERS = ["zero", "one", "two", "three"]
+
+
+def at(pos):
+    return "in the center" if pos == 4 else "at the " + POSITIONS[pos]
+
+
+def to(pos):
+    return "to the center" if pos == 4 else "to the " + POSITIONS[pos]
+
+
+def ref(scene, o, rng, allow_color=True):
+    """A phrase naming object o uniquely in scene ('the circle', 'the red
+    circle', 'the circle at the top left')."""
+    same_shape = [p for p in scene.objs if p.shape == o.shape]
+    if len(same_shape) == 1 and rng.random() < 0.8:
+        return "the " + o.shape
+    if allow_color and sum(1 for p in same_shape if p.color == o.color) == 1 and rng.random() < 0.6:
+        return "the %s %s" % (o.color, o.shape)
+    return "the %s %s" % (o.shape, at(o.pos))
+
+
+def user_description(scene, rng):
+    objs = list(scene.objs)
+    if rng.random() < 0.5:
+        rng.shuffle(objs)
+    parts = [o.phrase() for o in objs]
+    body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return body + " on a %s background" % scene.bg
+
+
+def gen_prompt(scene, rng):
+    d = user_description(scene, rng)
+    return rng.choice(["draw %s.", "please draw %s.", "show me %s.", "make a picture of %s.",
+                       "can you draw %s?", "i want %s."]) % d
+
+
+# ---------------------------------------------------------------- edits
+
+def pick_color(rng, shape, avoid, held_out_ok):
+    while True:
+        c = rng.choice(COLOR_NAMES)
+        if c != avoid and (held_out_ok or (shape, c) not in HELD_OUT):
+            return c
+
+
+def random_edit(scene, rng, held_out_ok=False, kind=None):
+    """Returns (new scene, instruction text, edit kind)."""
+    kinds = ["recolor", "move", "resize", "background"]
+    if len(scene.objs) < 3:
+        kinds.append("add")
+    if len(scene.objs) > 1:
+        kinds.append("remove")
+    kind = kind if kind in kinds else rng.choice(kinds)
+    new = scene.copy()
+    if kind == "background":
+        bg = rng.choice([b for b in BG_NAMES if b != scene.bg])
+        new.bg = bg
+        text = rng.choice(["make the background %s.", "change the background to %s.",
+                           "use a %s background.", "paint the background %s."]) % bg
+        return new, text, kind
+    if kind == "add":
+        o = random_object(rng, rng.choice(scene.free_cells()), held_out_ok)
+        new = type(scene)(scene.bg, new.objs + [o])
+        text = rng.choice(["add %s.", "also draw %s.", "put %s in the picture too."]) % o.phrase()
+        return new, text, kind
+    i = rng.randrange(len(scene.objs))
+    o, n = scene.objs[i], new.objs[i]
+    r = ref(scene, o, rng)
+    if kind == "recolor":
+        n.color = pick_color(rng, o.shape, o.color, held_out_ok)
+        text = rng.choice(["make %s %s.", "change the color of %s to %s.", "paint %s %s.",
+                           "color %s %s."]) % (r, n.color)
+    elif kind == "move":
+        n.pos = rng.choice(scene.free_cells())
+        new = type(scene)(scene.bg, new.objs)
+        text = rng.choice(["move %s %s.", "put %s %s instead."]) % (r, to(n.pos)) \
+            if rng.random() < 0.5 else "move %s %s." % (r, to(n.pos))
+    elif kind == "resize":
+        n.size = "small" if o.size == "big" else "big"
+        if n.size == "small":
+            text = rng.choice(["make %s small.", "make %s smaller.", "shrink %s."]) % r
+        else:
+            text = rng.choice(["make %s big.", "make %s bigger.", "enlarge %s."]) % r
+    else:  # remove
+        new = type(scene)(scene.bg, [p for j, p in enumerate(new.objs) if j != i])
+        text = rng.choice(["remove %s.", "delete %s.", "take away %s."]) % r
+    return new, text, kind
+
+
+# ---------------------------------------------------------------- questions
+
+def random_question(scene, rng, kind=None):
+    """Returns (question, answer, kind) about scene."""
+    kinds = ["color", "shape", "count", "position", "background", "size", "exists"]
+    kind = kind or rng.choice(kinds)
+    o = rng.choice(scene.objs)
+    if kind == "color":
+        r = ref(scene, o, rng, allow_color=False)
+        return rng.choice(["what color is %s?", "which color does %s have?"]) % r, o.color + ".", kind
+    if kind == "shape":
+        if rng.random() < 0.25:
+            free = scene.free_cells()
+            if free:
+                return "what is %s?" % at(rng.choice(free)), "nothing.", kind
+        q = rng.choice(["what shape is %s?", "what is %s?"]) % at(o.pos)
+        a = ("a %s." % o.shape) if q.startswith("what shape") else o.phrase().rsplit(" at ", 1)[0].rsplit(" in ", 1)[0] + "."
+        return q, a, kind
+    if kind == "count":
+        if rng.random() < 0.5:
+            return rng.choice(["how many objects are there?", "how many shapes do you see?",
+                               "count the objects."]), NUMBERS[len(scene.objs)] + ".", kind
+        c = rng.choice([o.color, rng.choice(COLOR_NAMES)])
+        n = sum(1 for p in scene.objs if p.color == c)
+        return "how many %s objects are there?" % c, NUMBERS[n] + ".", kind
+    if kind == "position":
+        same = [p for p in scene.objs if p.shape == o.shape]
+        r = "the " + o.shape if len(same) == 1 else "the %s %s" % (o.color, o.shape)
+        if sum(1 for p in same if p.color == o.color) > 1:
+            return random_question(scene, rng, "count")
+        return "where is %s?" % r, at(o.pos) + ".", kind
+    if kind == "background":
+        return rng.choice(["what color is the background?", "which background color is it?"]), scene.bg + ".", kind
+    if kind == "size":
+        r = ref(scene, o, rng)
+        return "is %s big or small?" % r, o.size + ".", kind
+    # exists
+    if rng.random() < 0.5:
+        s, c = o.shape, o.color
+    else:
+        s, c = rng.choice(SHAPES), rng.choice(COLOR_NAMES)
+    yes = any(p.shape == s and p.color == c for p in scene.objs)
+    return "is there a %s %s?" % (c, s), ("yes." if yes else "no."), kind
+
+
+CAPTION_PROMPTS = ["describe this picture.", "what is in this image?", "what do you see?",
+                   "caption this image."]
+CAPTION_AGAIN = ["describe the picture.", "what does it look like now?", "describe it."]
+SMALL_TALK = [("hello", "hello! what should i draw?"), ("hi", "hi! what should i draw?"),
+              ("thanks", "you are welcome."), ("thank you!", "you are welcome."),
+              ("how are you?", "i am fine. what should i draw?"),
+              ("what can you do?", "i can draw, describe and edit pictures."),
+              ("nice", "thank you."), ("cool.", "thank you.")]
+
+
+def user(*parts):
+    return {"role": "user", "parts": list(parts)}
+
+
+def model(*parts, expect=None):
+    t = {"role": "model", "parts": list(parts)}
+    if expect:
+        t["expect"] = expect
+    return t
+
+
+class State:
+    """What the conversation has shown so far."""
+
+    def __init__(self):
+        self.images = []      # every picture in order
+        self.edits = []       # (before, after, kind, object index before)
+        self.recolors = []    # (before scene, shape ref text, old color)
+
+    @property
+    def current(self):
+        return self.images[-1]
+
+
+def opener(st, rng, held_out_ok, interleave):
+    """First exchange: the model draws a scene, or the user shows one."""
+    s = random_scene(rng, held_out_ok=held_out_ok)
+    if rng.random() < 0.5:
+        st.images.append(s)
+        if interleave and rng.random() < 0.5:
+            p = gen_prompt(s, rng)[:-1].rstrip("?") + " and describe it."
+            return [user(("text", p)),
+                    model(("text", "here it is."), ("image", s), ("text", s.describe()),
+                          expect={"category": "interleaved", "scene": s, "text": s.describe()})]
+        return [user(("text", gen_prompt(s, rng))), model(("image", s), expect={"category": "generate", "scene": s})]
+    st.images.append(s)
+    r = rng.random()
+    if r < 0.3:
+        return [user(("image", s), ("text", rng.choice(CAPTION_PROMPTS))),
+                model(("text", s.describe()), expect={"category": "caption", "text": s.describe()})]
+    if r < 0.65:
+        q, a, k = random_question(s, rng)
+        return [user(("image", s), ("text", q)), model(("text", a), expect={"category": "question", "text": a})]
+    return edit_turn(st, rng, held_out_ok, interleave, with_image=True)
+
+
+def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, prefix=""):
+    before = base if base is not None else st.current
+    new, text, kind = random_edit(before, rng, held_out_ok)
+    if kind == "recolor":
+        old = [o for o in before.objs if o.key() not in {n.key() for n in new.objs}][0]
+        st.recolors.append((before, old))
+    st.edits.append((before, new))
+    st.images.append(new)
+    utext = prefix + text
+    parts = [("image", before)] if with_image else []
+    cat = "edit" if not prefix else "context"
+    if interleave and rng.random() < 0.5:
+        utext = utext[:-1] + " and tell me what you did."
+        return [user(*parts, ("text", utext)),
+                model(("text", "okay."), ("image", new), ("text", "i did it: " + text),
+                      expect={"category": "interleaved", "scene": new, "text": "i did it: " + text})]
+    return [user(*parts, ("text", utext)), model(("image", new), expect={"category": cat, "scene": new})]
+
+
+def distractor(st, rng, held_out_ok):
+    r = rng.random()
+    if r < 0.35:
+        u, a = rng.choice(SMALL_TALK)
+        return [user(("text", u)), model(("text", a))]
+    other = random_scene(rng, held_out_ok=held_out_ok)
+    if r < 0.65:
+        st.images.append(other)
+        return [user(("text", gen_prompt(other, rng))), model(("image", other))]
+    st.images.append(other)
+    if rng.random() < 0.4:
+        return [user(("image", other), ("text", rng.choice(CAPTION_PROMPTS))), model(("text", other.describe()))]
+    q, a, _ = random_question(other, rng)
+    return [user(("image", other), ("text", q)), model(("text", a))]
+
+
+def history_query(st, rng, held_out_ok, depth):
+    """A turn that can only be answered from the history; picks what fits."""
+    first = st.images[0]
+    opts = ["goback", "firstq", "showfirst"]
+    if st.recolors:
+        opts += ["before", "before"]
+    if st.edits and depth <= 1:
+        opts += ["undo"]
+    kind = rng.choice(opts)
+    exp = {"category": "context", "depth": depth, "query": kind}
+    if kind == "goback":
+        pre = rng.choice(["go back to the first picture and ", "in the first picture, ",
+                          "take the first picture and "])
+        turns = edit_turn(st, rng, held_out_ok, False, base=first, prefix=pre)
+        turns[1]["expect"].update(exp)
+        return turns
+    if kind == "firstq":
+        q, a, _ = random_question(first, rng)
+        q = rng.choice(["in the first picture, ", "looking at the first picture, "]) + q
+        exp["text"] = a
+        return [user(("text", q)), model(("text", a), expect=exp)]
+    if kind == "showfirst":
+        st.images.append(first)
+        exp["scene"] = first
+        return [user(("text", rng.choice(["show me the first picture again.", "go back to the first picture."]))),
+                model(("image", first), expect=exp)]
+    if kind == "before":
+        before, old = st.recolors[-1]
+        r = ref(before, old, rng, allow_color=False)
+        q = "what color was %s before i changed it?" % r
+        exp["text"] = old.color + "."
+        return [user(("text", q)), model(("text", old.color + "."), expect=exp)]
+    before, _ = st.edits[-1]
+    st.images.append(before)
+    exp["scene"] = before
+    return [user(("text", rng.choice(["undo that.", "undo the last change.", "go back to how it was before."]))),
+            model(("image", before), expect=exp)]
+
+
+def follow_up(st, rng, held_out_ok, interleave):
+    r = rng.random()
+    if r < 0.5:
+        return edit_turn(st, rng, held_out_ok, interleave)
+    if r < 0.85:
+        q, a, _ = random_question(st.current, rng)
+        return [user(("text", q)), model(("text", a), expect={"category": "question", "text": a})]
+    c = st.current.describe()
+    return [user(("text", rng.choice(CAPTION_AGAIN))), model(("text", c), expect={"category": "caption", "text": c})]
+
+
+def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7):
+    """One training dialogue mixing the three stages."""
+    st = State()
+    turns = opener(st, rng, held_out_ok, interleave)
+    for _ in range(rng.randint(0, 4)):
+        if len(st.images) >= max_images:
+            break
+        if stage2 and rng.random() < 0.45:
+            depth = rng.randint(0, 4)
+            for _ in range(depth):
+                turns += distractor(st, rng, held_out_ok)
+            turns += history_query(st, rng, held_out_ok, depth)
+        else:
+            turns += follow_up(st, rng, held_out_ok, interleave)
+    return turns
+
+
+def context_dialogue(rng, depth, held_out_ok=False):
+    """Eval dialogue for context tracking: an opener, maybe an edit, `depth`
+    distractors, then a history query (the judged turn)."""
+    while True:
+        st = State()
+        turns = opener(st, rng, held_out_ok, False)
+        if rng.random() < 0.7:
+            turns += edit_turn(st, rng, held_out_ok, False)
+        for _ in range(depth):
+            turns += distractor(st, rng, held_out_ok)
+        q = history_query(st, rng, held_out_ok, depth)
+        if "expect" in q[-1]:
+            for t in turns:
+                t.pop("expect", None)
+            return turns + q
