@@ -138,6 +138,9 @@ func benchModel(c *cli.Context) error {
 				return fmt.Errorf("-p %d / -n %d: more tokens than the model's context of %d", test[0], test[1], st.Capacity())
 			}
 			ids := make([]int, max(test[0], 1))
+			// Like llama-bench, every step computes the last position's
+			// logits (the lm_head is part of the cost).
+			logits := make([]float32, vocab)
 			run := func() (time.Duration, error) {
 				for i := range ids {
 					ids[i] = rng.IntN(vocab)
@@ -145,12 +148,12 @@ func benchModel(c *cli.Context) error {
 				st.Truncate(0)
 				t0 := time.Now()
 				if test[0] > 0 {
-					if err := m.T.Prefill(st, ids, nil, false); err != nil {
+					if err := m.T.Prefill(st, ids, logits, false); err != nil {
 						return 0, err
 					}
 				} else {
 					for i := 0; i < test[1]; i++ {
-						if err := m.T.Prefill(st, ids[:1], nil, false); err != nil {
+						if err := m.T.Prefill(st, ids[:1], logits, false); err != nil {
 							return 0, err
 						}
 					}
