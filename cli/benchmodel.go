@@ -70,8 +70,8 @@ func benchModel(c *cli.Context) error {
 			return fmt.Errorf("-t %v", err)
 		}
 	}
-	if c.Int("r") < 1 || c.Int("p") < 0 || c.Int("n") < 0 || c.Int("p")+c.Int("n") == 0 {
-		return fmt.Errorf("need -r >= 1 and a positive -p or -n")
+	if c.Int("r") < 1 || c.Int("p") < 0 || c.Int("n") < 0 || c.Int("image") < 0 || c.Int("p")+c.Int("n")+c.Int("image") == 0 {
+		return fmt.Errorf("need -r >= 1 and a positive -p, -n or --image")
 	}
 	if f := c.String("o"); f != "md" && f != "json" {
 		return fmt.Errorf("-o %q: want md or json", f)
