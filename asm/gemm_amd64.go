@@ -29,6 +29,7 @@ func setGemmAVX2(k *Kernels) {
 
 func setGemmAVX512(k *Kernels) {
 	k.GemmMR, k.GemmNR, k.GemmMicro = gemmMRAVX512, gemmNRAVX512, gemmMicroAVX512
+	winoVector, winoIn16, winoOut16, gemmSet = k.Name, winoIn16AVX512, winoOut16AVX512, gemm8x32SetAVX512
 	gemmPackers = append(gemmPackers, gemmPackArch{
 		name: k.Name, nr: gemmNRAVX512, chunk: 16,
 		f32: gemmPackT16F32AVX512, f16: gemmPackT16F16AVX512, bf16: gemmPackT16BF16AVX512,
@@ -69,6 +70,11 @@ func gemm6x16AVX2(k int, a, b, c *float32, ldc int)
 //go:noescape
 func gemm8x32AVX512(k int, a, b, c *float32, ldc int)
 
+// gemm8x32SetAVX512 is gemm8x32AVX512 storing A·B over C instead of adding.
+//
+//go:noescape
+func gemm8x32SetAVX512(k int, a, b, c *float32, ldc int)
+
 // The transposing packers handle chunks (>= 1) of 16 k values of 32 rows
 // (AVX-512) or 8 values of 16 rows (AVX2) at a stride of stride elements:
 // dst[p*nr+j] = widen(src[j*stride+p]).
@@ -90,3 +96,11 @@ func gemmPackT8F16AVX2(dst *float32, src *uint16, stride, chunks int)
 
 //go:noescape
 func gemmPackT8BF16AVX2(dst *float32, src *uint16, stride, chunks int)
+
+// Winograd transforms of 16 tiles (gemm_winograd.go); strides in floats.
+//
+//go:noescape
+func winoIn16AVX512(src *float32, rowStride int, dst *float32, vStride int)
+
+//go:noescape
+func winoOut16AVX512(m *float32, mStride int, top, bot *float32, bias float32)

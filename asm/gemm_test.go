@@ -162,3 +162,72 @@ func TestGemmPack(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmMicroSetAndWinograd16 checks the optional vector kernels against
+// what they stand for, bit for bit: GemmMicroSet against GemmMicro on a
+// zeroed C, the Winograd transforms against their formulas in Go.
+func TestGemmMicroSetAndWinograd16(t *testing.T) {
+	saved := Active().Name
+	defer Use(saved)
+	rng := rand.New(rand.NewPCG(8, 12))
+	for _, impl := range Available() {
+		if err := Use(impl.Name); err != nil {
+			t.Fatal(err)
+		}
+		mr, nr := impl.GemmMR, impl.GemmNR
+		const k, ldc = 37, 70
+		a, b := randSlice(rng, k*mr), randSlice(rng, k*nr)
+		want, got := make([]float32, (mr-1)*ldc+nr), randSlice(rng, (mr-1)*ldc+nr)
+		impl.GemmMicro(k, a, b, want, ldc)
+		if GemmMicroSet(k, a, b, got, ldc) {
+			for i := 0; i < mr; i++ {
+				for j := 0; j < nr; j++ {
+					if got[i*ldc+j] != want[i*ldc+j] {
+						t.Fatalf("%s: GemmMicroSet c[%d][%d] = %g, GemmMicro %g", impl.Name, i, j, got[i*ldc+j], want[i*ldc+j])
+					}
+				}
+			}
+		}
+
+		const rowStride, vStride = 41, 19
+		src := randSlice(rng, 3*rowStride+34)
+		v := make([]float32, 15*vStride+16)
+		if WinogradInput16(src, rowStride, v, vStride) {
+			for j := 0; j < 16; j++ {
+				var db [4][4]float32
+				for y := 0; y < 4; y++ {
+					d := src[y*rowStride+2*j : y*rowStride+2*j+4]
+					db[y] = [4]float32{d[0] - d[2], d[1] + d[2], d[2] - d[1], d[1] - d[3]}
+				}
+				for x := 0; x < 4; x++ {
+					want := [4]float32{db[0][x] - db[2][x], db[1][x] + db[2][x], db[2][x] - db[1][x], db[1][x] - db[3][x]}
+					for y, w := range want {
+						if got := v[(4*y+x)*vStride+j]; got != w {
+							t.Fatalf("%s: WinogradInput16 tile %d V[%d] = %g, want %g", impl.Name, j, 4*y+x, got, w)
+						}
+					}
+				}
+			}
+		}
+
+		const mStride, bias = 23, 0.25
+		m := randSlice(rng, 15*mStride+16)
+		top, bot := make([]float32, 32), make([]float32, 32)
+		if WinogradOutput16(m, mStride, top, bot, bias) {
+			for j := 0; j < 16; j++ {
+				var r0, r1 [4]float32
+				for x := 0; x < 4; x++ {
+					q := func(xi int) float32 { return m[xi*mStride+j] }
+					r0[x] = q(x) + q(4+x) + q(8+x)
+					r1[x] = q(4+x) - q(8+x) - q(12+x)
+				}
+				want := [4]float32{r0[0] + r0[1] + r0[2] + bias, r0[1] - r0[2] - r0[3] + bias,
+					r1[0] + r1[1] + r1[2] + bias, r1[1] - r1[2] - r1[3] + bias}
+				got := [4]float32{top[2*j], top[2*j+1], bot[2*j], bot[2*j+1]}
+				if got != want {
+					t.Fatalf("%s: WinogradOutput16 tile %d = %v, want %v", impl.Name, j, got, want)
+				}
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/chatumm/chatumm/asm"
@@ -156,7 +157,17 @@ func TestGroupNorm(t *testing.T) {
 		x[i] = x[i]*3 + 100 // a large mean tests the two-pass variance
 	}
 	got := make([]float32, c*hw)
-	GroupNorm(got, x, c, hw, groups, w, b, 1e-6)
+	GroupNorm(nil, got, x, c, hw, groups, w, b, 1e-6, false)
+	// Any thread count gives the same bits, and silu applies SiLU after.
+	pool := runtime.NewPool(2)
+	defer pool.Close()
+	par, fused, swish := make([]float32, c*hw), make([]float32, c*hw), make([]float32, c*hw)
+	GroupNorm(pool, par, x, c, hw, groups, w, b, 1e-6, false)
+	GroupNorm(pool, fused, x, c, hw, groups, w, b, 1e-6, true)
+	SiLU(swish, got)
+	if !slices.Equal(par, got) || !slices.Equal(fused, swish) {
+		t.Fatal("GroupNorm: 2 threads or the fused SiLU differ from 1 thread then SiLU")
+	}
 	per := c / groups
 	for g := 0; g < groups; g++ {
 		seg := x[g*per*hw : (g+1)*per*hw]

@@ -78,7 +78,7 @@ func BenchmarkConv2D(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const ch = 128
 	w := benchMat(rng, F32, ch, ch*9)
-	for _, n := range []int{128, 256} {
+	for _, n := range []int{128, 256, 512} {
 		var in, out []float32
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("3x3_%d_%dx%d/threads=%d", ch, n, n, threads), func(b *testing.B) {

@@ -74,26 +74,3 @@ func HeadLayerNorm(x []float32, nHeads, headDim int, w, b []float32, groups int,
 		LayerNorm(v, v, w[g*headDim:(g+1)*headDim], b[g*headDim:(g+1)*headDim], eps)
 	}
 }
-
-// GroupNorm normalises one NCHW image of c channels × hw pixels over groups
-// of c/groups channels, then applies the per-channel affine w, b.
-func GroupNorm(dst, x []float32, c, hw, groups int, w, b []float32, eps float32) {
-	if groups <= 0 || c%groups != 0 {
-		panic("ops: GroupNorm groups must divide the channels")
-	}
-	per := c / groups
-	for g := 0; g < groups; g++ {
-		seg := x[g*per*hw : (g+1)*per*hw]
-		mean, variance := meanVar(seg)
-		inv := float32(1 / math.Sqrt(variance+float64(eps)))
-		m := float32(mean)
-		for ch := g * per; ch < (g+1)*per; ch++ {
-			scale := inv * w[ch]
-			shift := b[ch] - m*scale
-			src, out := x[ch*hw:(ch+1)*hw], dst[ch*hw:(ch+1)*hw]
-			for i, a := range src {
-				out[i] = a*scale + shift
-			}
-		}
-	}
-}

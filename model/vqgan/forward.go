@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/ops"
 )
 
@@ -32,11 +33,15 @@ func (m *Model) conv(cv *conv, x tensor, stride int) tensor {
 
 func (m *Model) normSwish(n *groupNorm, x tensor, swish bool) tensor {
 	out := newTensor(x.c, x.h, x.w)
-	ops.GroupNorm(out.data, x.data, x.c, x.h*x.w, m.Cfg.NormGroups, n.w, n.b, normEps)
-	if swish {
-		ops.SiLU(out.data, out.data)
-	}
+	ops.GroupNorm(m.pool, out.data, x.data, x.c, x.h*x.w, m.Cfg.NormGroups, n.w, n.b, normEps, swish)
 	return out
+}
+
+// addResidual adds x to h in place, split over the pool.
+func (m *Model) addResidual(h, x tensor) {
+	m.pool.For(len(h.data), func(lo, hi int) {
+		asm.Add(h.data[lo:hi], h.data[lo:hi], x.data[lo:hi])
+	})
 }
 
 func (m *Model) resBlock(r *resBlock, x tensor) tensor {
@@ -47,9 +52,7 @@ func (m *Model) resBlock(r *resBlock, x tensor) tensor {
 	if r.shortcut != nil {
 		x = m.conv(r.shortcut, x, 1)
 	}
-	for i := range h.data {
-		h.data[i] += x.data[i]
-	}
+	m.addResidual(h, x)
 	return h
 }
 
@@ -74,9 +77,7 @@ func (m *Model) attnBlock(a *attnBlock, x tensor) tensor {
 	att := newTensor(c, x.h, x.w)
 	ops.Gemm(m.pool, &ops.Mat{DType: ops.F32, Rows: n, Cols: n, F32: scores}, v.data, c, att.data)
 	h := m.conv(&a.proj, att, 1)
-	for i := range h.data {
-		h.data[i] += x.data[i]
-	}
+	m.addResidual(h, x)
 	return h
 }
 
