@@ -243,7 +243,7 @@ func TestOpenMemory(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/m.safetensors"
 	f16 := []byte{0x00, 0x3c, 0x00, 0x40} // 1.0, 2.0
-	f32 := []byte{0, 0, 0x80, 0x3f}        // 1.0
+	f32 := []byte{0, 0, 0x80, 0x3f}       // 1.0
 	if err := WriteSafetensors(path, []WriteTensor{
 		{Name: "a", DType: F16, Shape: []int{2}, Data: f16},
 		{Name: "b", DType: F32, Shape: []int{1}, Data: f32},
