@@ -125,16 +125,9 @@ func (l *tensorLoader) vec(name string, shapes ...[]int) ([]float32, []int) {
 		l.fail("tensor %q has shape %s, want %s", name, shapeString(t.Shape), strings.Join(want, " or "))
 		return nil, nil
 	}
-	out := make([]float32, t.NumElements())
-	switch t.DType {
-	case weights.F32:
-		copy(out, t.F32())
-	case weights.F16:
-		ops.WidenF16(out, t.U16())
-	case weights.BF16:
-		ops.WidenBF16(out, t.U16())
-	default:
-		l.fail("tensor %q has unsupported dtype %v", name, t.DType)
+	out, err := t.Float32s()
+	if err != nil {
+		l.fail("%v", err)
 		return nil, nil
 	}
 	return out, t.Shape

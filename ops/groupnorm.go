@@ -24,7 +24,7 @@ func GroupNorm(p *runtime.Pool, dst, x []float32, c, hw, groups int, w, b []floa
 	p.For(groups, func(lo, hi int) {
 		for g := lo; g < hi; g++ {
 			seg := x[g*per*hw : (g+1)*per*hw]
-			mean, variance := groupMeanVar(seg)
+			mean, variance := meanVar(seg)
 			inv := float32(1 / math.Sqrt(variance+float64(eps)))
 			m := float32(mean)
 			for ch := g * per; ch < (g+1)*per; ch++ {
@@ -40,27 +40,4 @@ func GroupNorm(p *runtime.Pool, dst, x []float32, c, hw, groups int, w, b []floa
 			}
 		}
 	})
-}
-
-// groupMeanVar is meanVar with the squared deviations summed by the vector
-// kernel (asm.SumSq over chunks of x-mean) instead of one serial float32
-// chain, which made the second pass latency-bound on large groups.
-func groupMeanVar(x []float32) (mean, variance float64) {
-	const chunk = 1024
-	var s float64
-	for i := 0; i < len(x); i += chunk {
-		s += float64(asm.Sum(x[i:min(i+chunk, len(x))]))
-	}
-	mean = s / float64(len(x))
-	m := float32(mean)
-	var dev [chunk]float32
-	var v float64
-	for i := 0; i < len(x); i += chunk {
-		d := dev[:min(chunk, len(x)-i)]
-		for k, a := range x[i : i+len(d)] {
-			d[k] = a - m
-		}
-		v += float64(asm.SumSq(d))
-	}
-	return mean, v / float64(len(x))
 }

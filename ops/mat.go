@@ -7,6 +7,8 @@
 // split over output rows, so results are bit-identical for any thread count.
 package ops
 
+import "github.com/chatumm/chatumm/asm"
+
 // DType is the storage type of a weight matrix.
 type DType uint8
 
@@ -47,15 +49,15 @@ type Mat struct {
 	U16        []uint16
 }
 
-// Row returns the float32 widening of row r into dst (len(dst) == Cols).
+// RowInto widens row r into dst (len(dst) == Cols): the embedding lookup.
 func (m *Mat) RowInto(dst []float32, r int) {
 	off := r * m.Cols
 	switch m.DType {
 	case F32:
 		copy(dst, m.F32[off:off+m.Cols])
 	case F16:
-		f16ToF32(dst, m.U16[off:off+m.Cols])
+		asm.F16ToF32(dst, m.U16[off:off+m.Cols])
 	case BF16:
-		bf16ToF32(dst, m.U16[off:off+m.Cols])
+		asm.BF16ToF32(dst, m.U16[off:off+m.Cols])
 	}
 }

@@ -20,7 +20,9 @@ func RMSNorm(dst, x, w []float32, eps float32) {
 }
 
 // meanVar returns the mean and biased variance of x, two-pass, accumulated
-// in float64 over float32 chunks so long vectors keep their precision.
+// in float64 over float32 chunks so long vectors keep their precision; the
+// squared deviations go through the vector kernel (asm.SumSq over chunks of
+// x − mean), not one serial float32 chain.
 func meanVar(x []float32) (mean, variance float64) {
 	const chunk = 1024
 	var s float64
@@ -29,14 +31,14 @@ func meanVar(x []float32) (mean, variance float64) {
 	}
 	mean = s / float64(len(x))
 	m := float32(mean)
+	var dev [chunk]float32
 	var v float64
 	for i := 0; i < len(x); i += chunk {
-		var part float32
-		for _, a := range x[i:min(i+chunk, len(x))] {
-			d := a - m
-			part += d * d
+		d := dev[:min(chunk, len(x)-i)]
+		for k, a := range x[i : i+len(d)] {
+			d[k] = a - m
 		}
-		v += float64(part)
+		v += float64(asm.SumSq(d))
 	}
 	return mean, v / float64(len(x))
 }

@@ -103,16 +103,9 @@ func (l *loader) floats(name string, shape ...int) []float32 {
 	if t == nil {
 		return nil
 	}
-	out := make([]float32, t.NumElements())
-	switch t.DType {
-	case weights.F32:
-		copy(out, t.F32())
-	case weights.F16:
-		ops.WidenF16(out, t.U16())
-	case weights.BF16:
-		ops.WidenBF16(out, t.U16())
-	default:
-		l.failf("tensor %q has unsupported dtype %v", l.prefix+name, t.DType)
+	out, err := t.Float32s()
+	if err != nil {
+		l.failf("%v", err)
 	}
 	return out
 }
