@@ -23,6 +23,7 @@ type forwardBuffers struct {
 	rowsOut []int
 	dst     [][]float32
 	xs, ys  [][]float32
+	ws      []*ops.Mat
 }
 
 func (b *forwardBuffers) reset() {
@@ -111,6 +112,40 @@ func (m *Transformer) proj(l *Layer, pick func(*Expert) *ops.Mat, in []float32, 
 	}
 }
 
+// projFused applies several matrices of equal width to the same input, as
+// proj does for each: outs[i] = pick[i](expert)·in. With few rows and one
+// expert (a decode step) the matrices go through one fused matvec, one
+// hand-off to the pool for all of them; otherwise each is a proj of its own.
+func (m *Transformer) projFused(l *Layer, picks []func(*Expert) *ops.Mat, in []float32, outs ...[]float32) {
+	b := &m.buf
+	n := len(b.ids)
+	if n > 4 || len(b.expRows[b.exp[0]]) != n {
+		for i, pick := range picks {
+			m.proj(l, pick, in, outs[i])
+		}
+		return
+	}
+	e := &l.Experts[b.exp[0]]
+	b.ws, b.xs, b.ys = b.ws[:0], b.xs[:0], b.ys[:0]
+	cols := picks[0](e).Cols
+	for r := 0; r < n; r++ {
+		b.xs = append(b.xs, in[r*cols:(r+1)*cols])
+	}
+	for i, pick := range picks {
+		w := pick(e)
+		b.ws = append(b.ws, w)
+		for r := 0; r < n; r++ {
+			b.ys = append(b.ys, outs[i][r*w.Rows:(r+1)*w.Rows])
+		}
+	}
+	ops.MatVecFused(m.pool, b.ws, b.xs, b.ys)
+}
+
+var (
+	pickQKV    = []func(*Expert) *ops.Mat{pickQ, pickK, pickV}
+	pickGateUp = []func(*Expert) *ops.Mat{pickGate, pickUp}
+)
+
 func pickQ(e *Expert) *ops.Mat    { return e.Q }
 func pickK(e *Expert) *ops.Mat    { return e.K }
 func pickV(e *Expert) *ops.Mat    { return e.V }
@@ -142,20 +177,20 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 				ops.RMSNorm(b.xn[r*D:(r+1)*D], b.h[r*D:(r+1)*D], l.Experts[b.exp[r]].InNorm, c.RMSEps)
 			}
 		}
-		m.proj(l, pickQ, b.xn, b.q)
-		m.proj(l, pickK, b.xn, b.k)
-		m.proj(l, pickV, b.xn, b.v)
-		for r := 0; r < n; r++ {
-			e := &l.Experts[b.exp[r]]
-			q, k := b.q[r*qd:(r+1)*qd], b.k[r*kvd:(r+1)*kvd]
-			if c.QKNorm {
-				ops.HeadLayerNorm(q, c.Heads, c.HeadDim, e.QNormW, e.QNormB, e.QGroups, 1e-5)
-				ops.HeadLayerNorm(k, c.KVHeads, c.HeadDim, e.KNormW, e.KNormB, e.KGroups, 1e-5)
+		m.projFused(l, pickQKV, b.xn, b.q, b.k, b.v)
+		m.eachRow(n, func(r0, r1 int) {
+			for r := r0; r < r1; r++ {
+				e := &l.Experts[b.exp[r]]
+				q, k := b.q[r*qd:(r+1)*qd], b.k[r*kvd:(r+1)*kvd]
+				if c.QKNorm {
+					ops.HeadLayerNorm(q, c.Heads, c.HeadDim, e.QNormW, e.QNormB, e.QGroups, 1e-5)
+					ops.HeadLayerNorm(k, c.KVHeads, c.HeadDim, e.KNormW, e.KNormB, e.KGroups, 1e-5)
+				}
+				m.rope.Apply(q, c.Heads, b.pos[r])
+				m.rope.Apply(k, c.KVHeads, b.pos[r])
+				b.states[r].KV.Store(li, b.pos[r], k, b.v[r*kvd:(r+1)*kvd])
 			}
-			m.rope.Apply(q, c.Heads, b.pos[r])
-			m.rope.Apply(k, c.KVHeads, b.pos[r])
-			b.states[r].KV.Store(li, b.pos[r], k, b.v[r*kvd:(r+1)*kvd])
-		}
+		})
 		// Consecutive rows of one sequence attend in one call.
 		for start := 0; start < n; {
 			end := start + 1
@@ -176,8 +211,7 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 				ops.RMSNorm(b.xn[r*D:(r+1)*D], b.h[r*D:(r+1)*D], l.Experts[b.exp[r]].PostNorm, c.RMSEps)
 			}
 		}
-		m.proj(l, pickGate, b.xn, b.gate)
-		m.proj(l, pickUp, b.xn, b.up)
+		m.projFused(l, pickGateUp, b.xn, b.gate, b.up)
 		ops.SwiGLU(b.gate[:n*F], b.gate[:n*F], b.up[:n*F])
 		m.proj(l, pickDown, b.gate, b.tmp)
 		m.residual(l, false)
@@ -212,6 +246,18 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 		}
 		ops.MatVecMulti(m.pool, m.LMHead, b.xs, b.ys)
 	}
+}
+
+// eachRow runs fn over the rows [0, n): on the pool for a prefill (each
+// row's q/k norms, rotation and cache store are independent of the others),
+// inline for the few rows of a decode step, where a hand-off costs more than
+// the work.
+func (m *Transformer) eachRow(n int, fn func(r0, r1 int)) {
+	if n <= 4 {
+		fn(0, n)
+		return
+	}
+	m.pool.For(n, fn)
 }
 
 // residual adds the block output in b.tmp to the stream; with swin_norm the

@@ -23,7 +23,7 @@ type attnTask struct {
 
 var (
 	attnTasks   = sync.Pool{New: func() any { return new(attnTask) }}
-	attnScratch = sync.Pool{New: func() any { b := make([]float32, attnBlock); return &b }}
+	attnScratch = sync.Pool{New: func() any { return new([]float32) }} // scores and a value sum
 )
 
 // Run handles units [lo, hi), one unit being one (query, head) pair.
@@ -31,9 +31,14 @@ func (t *attnTask) Run(lo, hi int) {
 	c := t.c
 	hd := c.headDim
 	d := c.kvHeads * hd
+	vrow := c.capacity // distance between value rows (transposed layout)
 	group := t.nHeads / c.kvHeads
 	bp := attnScratch.Get().(*[]float32)
-	buf := *bp
+	if cap(*bp) < attnBlock+hd {
+		*bp = make([]float32, attnBlock+hd)
+	}
+	buf := (*bp)[:attnBlock]
+	vsum := (*bp)[attnBlock : attnBlock+hd]
 	ninf := float32(math.Inf(-1))
 	for u := lo; u < hi; u++ {
 		i, h := u/t.nHeads, u%t.nHeads
@@ -46,17 +51,21 @@ func (t *attnTask) Run(lo, hi int) {
 		for t0 := 0; t0 < T; t0 += attnBlock {
 			t1 := min(t0+attnBlock, T)
 			s := buf[:t1-t0]
-			for k := t0; k < t1; k++ {
-				off := k*d + kh*hd
-				var dot float32
-				if c.f32 {
-					dot = asm.DotF32(q, c.k32[t.layer][off:off+hd])
-				} else {
-					dot = asm.DotF16(c.k16[t.layer][off:off+hd], q)
-				}
-				s[k-t0] = dot * t.scale
-				if t.mask != nil && !t.mask(i, k) {
-					s[k-t0] = ninf
+			// The keys of head kh are rows d apart in the cache: one
+			// strided matvec scores the whole block (a call per key cost
+			// more than the arithmetic of a 64-wide head).
+			lo, hi := t0*d+kh*hd, (t1-1)*d+kh*hd+hd
+			if c.f32 {
+				asm.RowsF32(c.k32[t.layer][lo:hi], d, q, s)
+			} else {
+				asm.RowsF16(c.k16[t.layer][lo:hi], d, q, s)
+			}
+			asm.Scale(t.scale, s)
+			if t.mask != nil {
+				for k := t0; k < t1; k++ {
+					if !t.mask(i, k) {
+						s[k-t0] = ninf
+					}
 				}
 			}
 			bm := asm.Max(s)
@@ -72,18 +81,15 @@ func (t *attnTask) Run(lo, hi int) {
 				m = bm
 			}
 			l += asm.ExpSub(s, s, m)
-			for k := t0; k < t1; k++ {
-				p := s[k-t0]
-				if p == 0 {
-					continue
-				}
-				off := k*d + kh*hd
-				if c.f32 {
-					asm.Axpy(p, c.v32[t.layer][off:off+hd], o)
-				} else {
-					asm.AxpyF16(p, c.v16[t.layer][off:off+hd], o)
-				}
+			// o += Σ_k s[k]·v_k: the values are stored transposed, so
+			// element j of the sum is a dot of s with row j of the head.
+			vlo, vhi := kh*hd*vrow+t0, (kh*hd+hd-1)*vrow+t1
+			if c.f32 {
+				asm.RowsF32(c.v32[t.layer][vlo:vhi], vrow, s, vsum)
+			} else {
+				asm.RowsF16(c.v16[t.layer][vlo:vhi], vrow, s, vsum)
 			}
+			asm.Add(o, o, vsum)
 		}
 		if l > 0 {
 			asm.Scale(1/l, o)

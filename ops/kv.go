@@ -4,7 +4,11 @@ import "github.com/chatumm/chatumm/asm"
 
 // KVCache holds the keys and values of one sequence for every layer, f16 by
 // default (half the memory and bandwidth; accumulation stays f32) or f32.
-// Layout per layer: [position][kvHeads × headDim].
+// Keys per layer: [position][kvHeads × headDim], so a head's keys are rows
+// one position apart and a block of scores is one strided matvec. Values
+// per layer are transposed, [kvHeads × headDim][position], so the weighted
+// sum of a block of values is also one matvec (row j of head h is element
+// j of every position) instead of one axpy per position.
 type KVCache struct {
 	layers, kvHeads, headDim, capacity int
 	f32                                bool
@@ -62,11 +66,26 @@ func (c *KVCache) Store(layer, pos int, k, v []float32) {
 	}
 	if c.f32 {
 		copy(c.k32[layer][pos*d:(pos+1)*d], k[:d])
-		copy(c.v32[layer][pos*d:(pos+1)*d], v[:d])
+		vt := c.v32[layer]
+		for e, x := range v[:d] {
+			vt[e*c.capacity+pos] = x
+		}
 		return
 	}
 	asm.F32ToF16(c.k16[layer][pos*d:(pos+1)*d], k[:d])
-	asm.F32ToF16(c.v16[layer][pos*d:(pos+1)*d], v[:d])
+	// Convert with the vector kernel (the same rounding as the keys), then
+	// scatter into the transposed layout.
+	var stack [1024]uint16
+	h := stack[:0]
+	if d > len(stack) {
+		h = make([]uint16, d)
+	}
+	h = h[:d]
+	asm.F32ToF16(h, v[:d])
+	vt := c.v16[layer]
+	for e, x := range h {
+		vt[e*c.capacity+pos] = x
+	}
 }
 
 // Read returns one position's keys and values as float32 (exact for f16:
@@ -75,9 +94,13 @@ func (c *KVCache) Read(layer, pos int, k, v []float32) {
 	d := c.kvHeads * c.headDim
 	if c.f32 {
 		copy(k[:d], c.k32[layer][pos*d:(pos+1)*d])
-		copy(v[:d], c.v32[layer][pos*d:(pos+1)*d])
+		for e := range v[:d] {
+			v[e] = c.v32[layer][e*c.capacity+pos]
+		}
 		return
 	}
 	asm.F16ToF32(k[:d], c.k16[layer][pos*d:(pos+1)*d])
-	asm.F16ToF32(v[:d], c.v16[layer][pos*d:(pos+1)*d])
+	for e := range v[:d] {
+		v[e] = asm.F16(c.v16[layer][e*c.capacity+pos])
+	}
 }

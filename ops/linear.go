@@ -2,22 +2,42 @@ package ops
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/runtime"
 )
 
-// rowGrain is how many weight rows a worker takes at a time: 16 rows of a
-// 2048-wide f16 matrix are 64 KiB, enough to amortise the hand-off.
+// rowGrain is how many weight rows are applied to every vector before moving
+// on: 16 rows of a 2048-wide f16 matrix are 64 KiB, which stay in L2 while
+// the other vectors of a batch read them.
 const rowGrain = 16
 
-// matvecTask computes y[lo:hi] of one or several vectors. Tasks come from a
-// sync.Pool so a call allocates nothing in steady state.
+// claimRows is how many rows a thread claims at a time. Threads take chunks
+// from a shared counter instead of a fixed half each, so a thread the OS
+// descheduled (a busy machine) does not leave the other one waiting: the one
+// that runs takes over the rest. 64 rows of a 2048-wide f16 matrix are
+// 256 KiB, so a claim (one atomic add) is rare next to the streaming. Chunk
+// boundaries depend on the shapes alone, never on the thread count, so every
+// row is computed the same way whoever claims it.
+const claimRows = 64
+
+// maxMatVecMats bounds how many matrices one fused matvec covers (q/k/v).
+const maxMatVecMats = 4
+
+// matvecTask computes ys[i*len(xs)+j] = ws[i]·xs[j] over the rows of all
+// ws, which share their column count. Tasks come from a sync.Pool so a call
+// allocates nothing in steady state.
 type matvecTask struct {
-	w      *Mat
+	ws     []*Mat
 	xs, ys [][]float32
-	one    [1][]float32 // backing for the single-vector case
-	oneY   [1][]float32
+	// firstChunk[i] is the index of ws[i]'s first chunk; the last entry is
+	// the total.
+	firstChunk [maxMatVecMats + 1]int
+	next       atomic.Int64 // next unclaimed chunk
+
+	oneW       [maxMatVecMats]*Mat // backing for the slices of simple calls
+	oneX, oneY [maxMatVecMats][]float32
 }
 
 var matvecTasks = sync.Pool{New: func() any { return new(matvecTask) }}
@@ -38,16 +58,45 @@ func rows(w *Mat, x, y []float32, lo, hi int) {
 	}
 }
 
-// Run takes blocks of rowGrain rows and applies each block to every vector
-// before moving on, so the block is read from memory once and stays in
-// cache for the other vectors.
+// Run claims chunks until none is left; lo and hi (one part per thread) only
+// say that this thread takes part.
 func (t *matvecTask) Run(lo, hi int) {
-	for b := lo; b < hi; b += rowGrain {
-		e := min(b+rowGrain, hi)
-		for i, x := range t.xs {
-			rows(t.w, x, t.ys[i], b, e)
+	total := t.firstChunk[len(t.ws)]
+	nx := len(t.xs)
+	for {
+		c := int(t.next.Add(1)) - 1
+		if c >= total {
+			return
+		}
+		i := 0
+		for c >= t.firstChunk[i+1] {
+			i++
+		}
+		w := t.ws[i]
+		r0 := (c - t.firstChunk[i]) * claimRows
+		r1 := min(r0+claimRows, w.Rows)
+		for b := r0; b < r1; b += rowGrain {
+			e := min(b+rowGrain, r1)
+			for j, x := range t.xs {
+				rows(w, x, t.ys[i*nx+j], b, e)
+			}
 		}
 	}
+}
+
+// run splits the chunks of t.ws over the pool and returns t to the free list.
+func (t *matvecTask) run(p *runtime.Pool) {
+	total := 0
+	for i, w := range t.ws {
+		t.firstChunk[i] = total
+		total += (w.Rows + claimRows - 1) / claimRows
+	}
+	t.firstChunk[len(t.ws)] = total
+	t.next.Store(0)
+	p.RunGrain(min(p.Threads(), total), 1, t)
+	t.ws, t.xs, t.ys = nil, nil, nil
+	t.oneW, t.oneX, t.oneY = [maxMatVecMats]*Mat{}, [maxMatVecMats][]float32{}, [maxMatVecMats][]float32{}
+	matvecTasks.Put(t)
 }
 
 func checkMatVec(w *Mat, x, y []float32) {
@@ -62,12 +111,9 @@ func checkMatVec(w *Mat, x, y []float32) {
 func MatVec(p *runtime.Pool, w *Mat, x, y []float32) {
 	checkMatVec(w, x, y)
 	t := matvecTasks.Get().(*matvecTask)
-	t.w = w
-	t.one[0], t.oneY[0] = x, y
-	t.xs, t.ys = t.one[:], t.oneY[:]
-	p.RunGrain(w.Rows, rowGrain, t)
-	*t = matvecTask{}
-	matvecTasks.Put(t)
+	t.oneW[0], t.oneX[0], t.oneY[0] = w, x, y
+	t.ws, t.xs, t.ys = t.oneW[:1], t.oneX[:1], t.oneY[:1]
+	t.run(p)
 }
 
 // MatVecMulti computes ys[i] = W·xs[i] for a few vectors (the sequences of
@@ -81,8 +127,27 @@ func MatVecMulti(p *runtime.Pool, w *Mat, xs, ys [][]float32) {
 		checkMatVec(w, xs[i], ys[i])
 	}
 	t := matvecTasks.Get().(*matvecTask)
-	t.w, t.xs, t.ys = w, xs, ys
-	p.RunGrain(w.Rows, rowGrain, t)
-	*t = matvecTask{}
-	matvecTasks.Put(t)
+	t.oneW[0] = w
+	t.ws, t.xs, t.ys = t.oneW[:1], xs, ys
+	t.run(p)
+}
+
+// MatVecFused computes ys[i*len(xs)+j] = ws[i]·xs[j] for up to four
+// matrices of equal width applied to the same few vectors (the q, k and v
+// projections, or gate and up) as one parallel pass: one hand-off to the
+// pool instead of one per matrix, and the small matrices (k and v of
+// grouped-query attention) no longer leave a thread idle at their end. Each
+// row is computed exactly as MatVecMulti computes it.
+func MatVecFused(p *runtime.Pool, ws []*Mat, xs, ys [][]float32) {
+	if len(ws) == 0 || len(ws) > maxMatVecMats || len(ys) != len(ws)*len(xs) {
+		panic("ops: MatVecFused needs 1 to 4 matrices and one output per matrix and input")
+	}
+	for i, w := range ws {
+		for j, x := range xs {
+			checkMatVec(w, x, ys[i*len(xs)+j])
+		}
+	}
+	t := matvecTasks.Get().(*matvecTask)
+	t.ws, t.xs, t.ys = ws, xs, ys
+	t.run(p)
 }
