@@ -3,6 +3,7 @@ package model
 import (
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/ops"
+	"github.com/chatumm/chatumm/runtime"
 )
 
 // forwardBuffers is the scratch of one forward pass over n rows (tokens of
@@ -162,7 +163,7 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 	n := len(b.ids)
 	m.ensure(n)
 	D, F := c.Dim, c.FFN
-	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	qd := c.Heads * c.HeadDim
 
 	for r, id := range b.ids {
 		m.Embed.RowInto(b.h[r*D:(r+1)*D], id)
@@ -178,19 +179,8 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 			}
 		}
 		m.projFused(l, pickQKV, b.xn, b.q, b.k, b.v)
-		m.eachRow(n, func(r0, r1 int) {
-			for r := r0; r < r1; r++ {
-				e := &l.Experts[b.exp[r]]
-				q, k := b.q[r*qd:(r+1)*qd], b.k[r*kvd:(r+1)*kvd]
-				if c.QKNorm {
-					ops.HeadLayerNorm(q, c.Heads, c.HeadDim, e.QNormW, e.QNormB, e.QGroups, 1e-5)
-					ops.HeadLayerNorm(k, c.KVHeads, c.HeadDim, e.KNormW, e.KNormB, e.KGroups, 1e-5)
-				}
-				m.rope.Apply(q, c.Heads, b.pos[r])
-				m.rope.Apply(k, c.KVHeads, b.pos[r])
-				b.states[r].KV.Store(li, b.pos[r], k, b.v[r*kvd:(r+1)*kvd])
-			}
-		})
+		m.qk.l, m.qk.li = l, li
+		m.eachRow(n, &m.qk)
 		// Consecutive rows of one sequence attend in one call.
 		for start := 0; start < n; {
 			end := start + 1
@@ -248,16 +238,41 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 	}
 }
 
-// eachRow runs fn over the rows [0, n): on the pool for a prefill (each
+// qkTask applies, per row, the q/k norms, the rotation and the cache store
+// of one layer. It lives in the Transformer so a decode step allocates
+// nothing for it.
+type qkTask struct {
+	m  *Transformer
+	l  *Layer
+	li int
+}
+
+func (t *qkTask) Run(r0, r1 int) {
+	m, c, b := t.m, t.m.Cfg, &t.m.buf
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	for r := r0; r < r1; r++ {
+		e := &t.l.Experts[b.exp[r]]
+		q, k := b.q[r*qd:(r+1)*qd], b.k[r*kvd:(r+1)*kvd]
+		if c.QKNorm {
+			ops.HeadLayerNorm(q, c.Heads, c.HeadDim, e.QNormW, e.QNormB, e.QGroups, 1e-5)
+			ops.HeadLayerNorm(k, c.KVHeads, c.HeadDim, e.KNormW, e.KNormB, e.KGroups, 1e-5)
+		}
+		m.rope.Apply(q, c.Heads, b.pos[r])
+		m.rope.Apply(k, c.KVHeads, b.pos[r])
+		b.states[r].KV.Store(t.li, b.pos[r], k, b.v[r*kvd:(r+1)*kvd])
+	}
+}
+
+// eachRow runs t over the rows [0, n): on the pool for a prefill (each
 // row's q/k norms, rotation and cache store are independent of the others),
 // inline for the few rows of a decode step, where a hand-off costs more than
 // the work.
-func (m *Transformer) eachRow(n int, fn func(r0, r1 int)) {
+func (m *Transformer) eachRow(n int, t runtime.Task) {
 	if n <= 4 {
-		fn(0, n)
+		t.Run(0, n)
 		return
 	}
-	m.pool.For(n, fn)
+	m.pool.Run(n, t)
 }
 
 // residual adds the block output in b.tmp to the stream; with swin_norm the

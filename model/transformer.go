@@ -27,6 +27,7 @@ type Transformer struct {
 	rope *ops.RoPE
 	pool *runtime.Pool
 	buf  forwardBuffers
+	qk   qkTask
 }
 
 // LoadTransformer checks every tensor of set against cfg and builds the
@@ -74,6 +75,7 @@ func LoadTransformer(set *weights.Set, cfg *Config, imageIDs []bool, pool *runti
 	}
 	sort.Strings(m.Unused)
 	m.rope = ops.NewRoPE(cfg.HeadDim, cfg.RopeTheta, cfg.MaxPos, cfg.RopeInterleaved)
+	m.qk.m = m
 	return m, nil
 }
 

@@ -73,18 +73,13 @@ func (c *KVCache) Store(layer, pos int, k, v []float32) {
 		return
 	}
 	asm.F32ToF16(c.k16[layer][pos*d:(pos+1)*d], k[:d])
-	// Convert with the vector kernel (the same rounding as the keys), then
-	// scatter into the transposed layout.
-	var stack [1024]uint16
-	h := stack[:0]
-	if d > len(stack) {
-		h = make([]uint16, d)
-	}
-	h = h[:d]
-	asm.F32ToF16(h, v[:d])
+	// Narrow element by element straight into the transposed layout:
+	// asm.ToF16 rounds exactly like the vector kernel, and a scratch
+	// buffer would either allocate (a local array escapes into the kernel
+	// call) or race (prefill stores rows of one cache in parallel).
 	vt := c.v16[layer]
-	for e, x := range h {
-		vt[e*c.capacity+pos] = x
+	for e, x := range v[:d] {
+		vt[e*c.capacity+pos] = asm.ToF16(x)
 	}
 }
 

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"sync"
 
 	"github.com/chatumm/chatumm/asm"
 )
@@ -19,27 +20,34 @@ func RMSNorm(dst, x, w []float32, eps float32) {
 	asm.Mul(dst[:n], dst[:n], w[:n])
 }
 
+// devChunk is the block over which squared deviations are summed: a
+// pooled buffer, because a local array passed to a kernel escapes to the
+// heap (one allocation per norm, per head, per token).
+const devChunk = 1024
+
+var devBuffers = sync.Pool{New: func() any { return new([devChunk]float32) }}
+
 // meanVar returns the mean and biased variance of x, two-pass, accumulated
 // in float64 over float32 chunks so long vectors keep their precision; the
 // squared deviations go through the vector kernel (asm.SumSq over chunks of
 // x − mean), not one serial float32 chain.
 func meanVar(x []float32) (mean, variance float64) {
-	const chunk = 1024
 	var s float64
-	for i := 0; i < len(x); i += chunk {
-		s += float64(asm.Sum(x[i:min(i+chunk, len(x))]))
+	for i := 0; i < len(x); i += devChunk {
+		s += float64(asm.Sum(x[i:min(i+devChunk, len(x))]))
 	}
 	mean = s / float64(len(x))
 	m := float32(mean)
-	var dev [chunk]float32
+	dev := devBuffers.Get().(*[devChunk]float32)
 	var v float64
-	for i := 0; i < len(x); i += chunk {
-		d := dev[:min(chunk, len(x)-i)]
+	for i := 0; i < len(x); i += devChunk {
+		d := dev[:min(devChunk, len(x)-i)]
 		for k, a := range x[i : i+len(d)] {
 			d[k] = a - m
 		}
 		v += float64(asm.SumSq(d))
 	}
+	devBuffers.Put(dev)
 	return mean, v / float64(len(x))
 }
 
