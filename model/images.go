@@ -57,14 +57,6 @@ func (m *Model) checkVQ() error {
 // CanDecodeImages reports whether codes can be turned into pixels.
 func (m *Model) CanDecodeImages() bool { return m.VQ != nil && m.VQ.HasDecoder() }
 
-// ImageResolution is the side of the images the VQ-GAN reads and writes.
-func (m *Model) ImageResolution() int {
-	if m.VQ != nil {
-		return m.VQ.Cfg.Resolution
-	}
-	return 0
-}
-
 // EncodeImageFile reads a PNG/JPEG file and returns its VQ codes.
 func (m *Model) EncodeImageFile(path string) ([]int, error) {
 	if m.VQ == nil || !m.VQ.HasEncoder() {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/chatumm/chatumm/model/sample"
 	"github.com/chatumm/chatumm/runtime"
 )
 
@@ -88,7 +89,7 @@ func TestAgainstPyTorch(t *testing.T) {
 				logits := got[(len(e.PromptIDs)-1)*V:]
 				step := make([]float32, V)
 				for k, wantTok := range e.Greedy {
-					tok := argmax(logits)
+					tok := sample.Argmax(logits)
 					if tok != wantTok {
 						if e.Top2Margins[k] < 1e-4 {
 							t.Logf("%s: step %d differs within a near-tie (margin %.2g)", name, k, e.Top2Margins[k])
@@ -106,14 +107,4 @@ func TestAgainstPyTorch(t *testing.T) {
 			}
 		}
 	}
-}
-
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }
