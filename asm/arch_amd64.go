@@ -32,9 +32,9 @@ var avx2Asm = &x86Asm{
 	dotBF16:   dotBF16AVX2,
 	sum:       sumAVX2,
 	max:       maxAVX2,
-	rows4F32:  rows4F32AVX2,
-	rows4F16:  rows4F16AVX2,
-	rows4BF16: rows4BF16AVX2,
+	rowsF32:   rowsF32AVX2,
+	rowsF16:   rowsF16AVX2,
+	rowsBF16:  rowsBF16AVX2,
 	f16ToF32:  f16ToF32AVX2,
 	bf16ToF32: bf16ToF32AVX2,
 	f32ToF16:  f32ToF16AVX2,
@@ -55,9 +55,9 @@ var avx512Asm = &x86Asm{
 	dotBF16:   dotBF16AVX512,
 	sum:       sumAVX512,
 	max:       maxAVX512,
-	rows4F32:  rows4F32AVX512,
-	rows4F16:  rows4F16AVX512,
-	rows4BF16: rows4BF16AVX512,
+	rowsF32:   rowsF32AVX512,
+	rowsF16:   rowsF16AVX512,
+	rowsBF16:  rowsBF16AVX512,
 	f16ToF32:  f16ToF32AVX512,
 	bf16ToF32: bf16ToF32AVX512,
 	f32ToF16:  f32ToF16AVX512,
@@ -90,13 +90,13 @@ func sumAVX2(x *float32, n int) float32
 func maxAVX2(x *float32, n int) float32
 
 //go:noescape
-func rows4F32AVX2(w *float32, stride int, x *float32, n int, y *float32)
+func rowsF32AVX2(w *float32, stride int, x *float32, n int, y *float32, m int)
 
 //go:noescape
-func rows4F16AVX2(w *uint16, stride int, x *float32, n int, y *float32)
+func rowsF16AVX2(w *uint16, stride int, x *float32, n int, y *float32, m int)
 
 //go:noescape
-func rows4BF16AVX2(w *uint16, stride int, x *float32, n int, y *float32)
+func rowsBF16AVX2(w *uint16, stride int, x *float32, n int, y *float32, m int)
 
 //go:noescape
 func f16ToF32AVX2(dst *float32, src *uint16, n int)
@@ -147,13 +147,13 @@ func sumAVX512(x *float32, n int) float32
 func maxAVX512(x *float32, n int) float32
 
 //go:noescape
-func rows4F32AVX512(w *float32, stride int, x *float32, n int, y *float32)
+func rowsF32AVX512(w *float32, stride int, x *float32, n int, y *float32, m int)
 
 //go:noescape
-func rows4F16AVX512(w *uint16, stride int, x *float32, n int, y *float32)
+func rowsF16AVX512(w *uint16, stride int, x *float32, n int, y *float32, m int)
 
 //go:noescape
-func rows4BF16AVX512(w *uint16, stride int, x *float32, n int, y *float32)
+func rowsBF16AVX512(w *uint16, stride int, x *float32, n int, y *float32, m int)
 
 //go:noescape
 func f16ToF32AVX512(dst *float32, src *uint16, n int)

@@ -31,6 +31,52 @@ loop: \
 	VZEROUPPER \
 	RET
 
+// SUM is the body of sumAVX2 and sumAVX512: eight accumulators over eight
+// vectors per iteration (as many loads in flight as the row kernels, so the
+// bandwidth probe built on it is not beaten by the matvec it is the yardstick
+// for), then one vector at a time. step is the byte size of a vector.
+#define SUM(V0, V1, V2, V3, V4, V5, V6, V7, CLR, step, mask) \
+	MOVQ   x+0(FP), SI \
+	MOVQ   n+8(FP), CX \
+	XORQ   AX, AX \
+	CLR    V0, V0, V0 \
+	CLR    V1, V1, V1 \
+	CLR    V2, V2, V2 \
+	CLR    V3, V3, V3 \
+	CLR    V4, V4, V4 \
+	CLR    V5, V5, V5 \
+	CLR    V6, V6, V6 \
+	CLR    V7, V7, V7 \
+	MOVQ   CX, DX \
+	ANDQ   $mask, DX \
+	JZ     one \
+eight: \
+	VADDPS (SI)(AX*4), V0, V0 \
+	VADDPS step(SI)(AX*4), V1, V1 \
+	VADDPS 2*step(SI)(AX*4), V2, V2 \
+	VADDPS 3*step(SI)(AX*4), V3, V3 \
+	VADDPS 4*step(SI)(AX*4), V4, V4 \
+	VADDPS 5*step(SI)(AX*4), V5, V5 \
+	VADDPS 6*step(SI)(AX*4), V6, V6 \
+	VADDPS 7*step(SI)(AX*4), V7, V7 \
+	ADDQ   $(2*step), AX \
+	CMPQ   AX, DX \
+	JLT    eight \
+one: \
+	CMPQ   AX, CX \
+	JGE    done \
+	VADDPS (SI)(AX*4), V0, V0 \
+	ADDQ   $(step/4), AX \
+	JMP    one \
+done: \
+	VADDPS V4, V0, V0 \
+	VADDPS V5, V1, V1 \
+	VADDPS V6, V2, V2 \
+	VADDPS V7, V3, V3 \
+	VADDPS V1, V0, V0 \
+	VADDPS V3, V2, V2 \
+	VADDPS V2, V0, V0
+
 // func f16ToF32AVX2(dst *float32, src *uint16, n int)
 TEXT ·f16ToF32AVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -236,39 +282,8 @@ TEXT ·mulAVX512(SB), NOSPLIT, $0-32
 	BINARY_OP(VMULPS, Z0, 16)
 
 // func sumAVX2(x *float32, n int) float32
-// Four accumulators over four vectors per iteration, then one at a time.
 TEXT ·sumAVX2(SB), NOSPLIT, $0-20
-	MOVQ   x+0(FP), SI
-	MOVQ   n+8(FP), CX
-	XORQ   AX, AX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   CX, DX
-	ANDQ   $-32, DX
-	JZ     one
-
-four:
-	VADDPS (SI)(AX*4), Y0, Y0
-	VADDPS 32(SI)(AX*4), Y1, Y1
-	VADDPS 64(SI)(AX*4), Y2, Y2
-	VADDPS 96(SI)(AX*4), Y3, Y3
-	ADDQ   $32, AX
-	CMPQ   AX, DX
-	JLT    four
-
-one:
-	CMPQ   AX, CX
-	JGE    done
-	VADDPS (SI)(AX*4), Y0, Y0
-	ADDQ   $8, AX
-	JMP    one
-
-done:
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y2, Y0, Y0
+	SUM(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, VXORPS, 32, -64)
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
 	VPERMILPS    $0x4e, X0, X1
@@ -281,37 +296,7 @@ done:
 
 // func sumAVX512(x *float32, n int) float32
 TEXT ·sumAVX512(SB), NOSPLIT, $0-20
-	MOVQ   x+0(FP), SI
-	MOVQ   n+8(FP), CX
-	XORQ   AX, AX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	MOVQ   CX, DX
-	ANDQ   $-64, DX
-	JZ     one
-
-four:
-	VADDPS (SI)(AX*4), Z0, Z0
-	VADDPS 64(SI)(AX*4), Z1, Z1
-	VADDPS 128(SI)(AX*4), Z2, Z2
-	VADDPS 192(SI)(AX*4), Z3, Z3
-	ADDQ   $64, AX
-	CMPQ   AX, DX
-	JLT    four
-
-one:
-	CMPQ   AX, CX
-	JGE    done
-	VADDPS (SI)(AX*4), Z0, Z0
-	ADDQ   $16, AX
-	JMP    one
-
-done:
-	VADDPS        Z1, Z0, Z0
-	VADDPS        Z3, Z2, Z2
-	VADDPS        Z2, Z0, Z0
+	SUM(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, VPXORD, 64, -128)
 	VEXTRACTF64X4 $1, Z0, Y1
 	VADDPS        Y1, Y0, Y0
 	VEXTRACTF128  $1, Y0, X1

@@ -22,11 +22,11 @@ type x86Asm struct {
 	sum     func(x *float32, n int) float32
 	max     func(x *float32, n int) float32
 
-	// rows4* compute y[i] = dot(w[i*stride:], x) over the first n elements
-	// for i < 4; stride counts elements.
-	rows4F32  func(w *float32, stride int, x *float32, n int, y *float32)
-	rows4F16  func(w *uint16, stride int, x *float32, n int, y *float32)
-	rows4BF16 func(w *uint16, stride int, x *float32, n int, y *float32)
+	// rows* compute y[r] = dot(w[r*stride:], x) over the first n elements
+	// for r < m; stride counts elements.
+	rowsF32  func(w *float32, stride int, x *float32, n int, y *float32, m int)
+	rowsF16  func(w *uint16, stride int, x *float32, n int, y *float32, m int)
+	rowsBF16 func(w *uint16, stride int, x *float32, n int, y *float32, m int)
 
 	f16ToF32  func(dst *float32, src *uint16, n int)
 	bf16ToF32 func(dst *float32, src *uint16, n int)
@@ -104,68 +104,44 @@ func (s *x86Asm) dotBF16Slices(w []uint16, x []float32) float32 {
 	return sum + dotBF16Generic(w[nv:], x[nv:])
 }
 
-// The Rows kernels run the 4-row assembly over groups of four rows (x is
-// loaded once per group and stays in registers), add each row's tail in Go,
-// and finish the last len(y)%4 rows one dot product at a time.
-
-func (s *x86Asm) rowsF32Slices(w []float32, stride int, x, y []float32) {
+// rowsLinear runs kernel over all rows of w, one linear pass (see
+// rows_amd64.s), and adds the last n%width elements of every row with the
+// generic tail.
+//
+// Rows wider than about 4096 f32 of x (a 1B model's MLP down projection is
+// 5632 wide: 22 KiB of x next to 11 KiB of weights per row) no longer keep x
+// in the 32 KiB L1, and one thread then streams 16 GB/s instead of 25. Every
+// cure tried kept x in L1 but broke the linear order, and memory disliked
+// that more: column blocks over groups of 4 to 256 rows 8.4-10.7 GB/s, the
+// same after a linear touch pass 16-18.5 GB/s, two rows side by side 12.5.
+func rowsLinear[T uint16 | float32](s *x86Asm, kernel func(w *T, stride int, x *float32, n int, y *float32, m int),
+	tail func(w []T, x []float32) float32, w []T, stride int, x, y []float32) {
 	n := len(x)
 	rowsCheck(len(w), stride, n, len(y))
+	if len(y) == 0 {
+		return
+	}
 	nv := s.vec(n)
-	r := 0
-	for ; r+4 <= len(y); r += 4 {
-		if nv > 0 {
-			s.rows4F32(&w[r*stride], stride, &x[0], nv, &y[r])
-		} else {
-			clear(y[r : r+4])
-		}
-		for j := r; nv < n && j < r+4; j++ {
-			y[j] += dotF32Generic(x[nv:], w[j*stride+nv:])
-		}
+	if nv > 0 {
+		kernel(&w[0], stride, &x[0], nv, &y[0], len(y))
+	} else {
+		clear(y)
 	}
-	for ; r < len(y); r++ {
-		y[r] = s.dotF32Slices(x, w[r*stride:r*stride+n])
+	for r := 0; nv < n && r < len(y); r++ {
+		y[r] += tail(w[r*stride+nv:r*stride+n], x[nv:])
 	}
+}
+
+func (s *x86Asm) rowsF32Slices(w []float32, stride int, x, y []float32) {
+	rowsLinear(s, s.rowsF32, dotF32Generic, w, stride, x, y)
 }
 
 func (s *x86Asm) rowsF16Slices(w []uint16, stride int, x, y []float32) {
-	n := len(x)
-	rowsCheck(len(w), stride, n, len(y))
-	nv := s.vec(n)
-	r := 0
-	for ; r+4 <= len(y); r += 4 {
-		if nv > 0 {
-			s.rows4F16(&w[r*stride], stride, &x[0], nv, &y[r])
-		} else {
-			clear(y[r : r+4])
-		}
-		for j := r; nv < n && j < r+4; j++ {
-			y[j] += dotF16Generic(w[j*stride+nv:], x[nv:])
-		}
-	}
-	for ; r < len(y); r++ {
-		y[r] = s.dotF16Slices(w[r*stride:r*stride+n], x)
-	}
+	rowsLinear(s, s.rowsF16, dotF16Generic, w, stride, x, y)
 }
 
 func (s *x86Asm) rowsBF16Slices(w []uint16, stride int, x, y []float32) {
-	n := len(x)
-	rowsCheck(len(w), stride, n, len(y))
-	nv := s.vec(n)
-	r := 0
-	for ; r+4 <= len(y); r += 4 {
-		if nv > 0 {
-			s.rows4BF16(&w[r*stride], stride, &x[0], nv, &y[r])
-		} else {
-			clear(y[r : r+4])
-		}
-		for j := r; nv < n && j < r+4; j++ {
-			y[j] += dotBF16Generic(w[j*stride+nv:], x[nv:])
-		}
-	}
-	for ; r < len(y); r++ {
-		y[r] = s.dotBF16Slices(w[r*stride:r*stride+n], x)
-	}
+	rowsLinear(s, s.rowsBF16, dotBF16Generic, w, stride, x, y)
 }
 
 func (s *x86Asm) sumSlices(x []float32) float32 {
