@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/chatumm/chatumm/asm"
@@ -22,7 +23,23 @@ var stderr io.Writer = os.Stderr
 
 // Main runs the command line and returns the process exit code. Every
 // failure is one line on stderr.
+//
+// CHATUMM_CPUPROFILE=FILE writes a Go CPU profile of the whole run (for
+// `go tool pprof`): where a model's time goes on a user's own machine.
 func Main(args []string) int {
+	if path := os.Getenv("CHATUMM_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "chatumm: CHATUMM_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "chatumm: CHATUMM_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	app := NewApp()
 	if err := app.Run(interspersed(app, args)); err != nil {
 		var ee exitError
