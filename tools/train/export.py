@@ -29,7 +29,8 @@ def export(ckpt, vq, out):
     cfg["pad_token_id"] = tok.special("<pad>")
     cfg["torch_dtype"] = "float16"
     tensors = {}
-    for name, t in ckpt["state"].items():
+    # Checkpoints trained with --factors carry the folded weights separately.
+    for name, t in ckpt.get("export_state", ckpt["state"]).items():
         tensors[name] = (t, "F16")
     for name, t in vq["state"].items():
         tensors["model.vqmodel." + name] = (t, "F32")

@@ -101,8 +101,54 @@ class Router:
         return out.index_copy(0, self.txt, yt).index_copy(0, self.img, yi)
 
 
+def code_factors():
+    """[num_codes, 3] attribute ids of every VQ code of the world's patch
+    table (vq.patch_table): its foreground mask (0 = none), its object colour
+    (0 = none) and its background (0 = none: a patch the object fills).
+
+    The codes of the world are a product of these attributes, but a free
+    embedding row per code has to learn that from data: ten times more steps
+    than the text needed. Adding one learned vector per attribute to each
+    code's input embedding and output (lm_head) row lets a picture token be
+    read and written attribute by attribute, the way captions already are.
+    export.py folds the sums back into plain rows, so the runtime's
+    checkpoint is an ordinary Chameleon one."""
+    import numpy as np
+    import vq as VQ
+    import world as W
+    table = VQ.patch_table()
+    bg_of = {W.BACKGROUNDS[b]: i + 1 for i, b in enumerate(W.BG_NAMES)}
+    col_of = {W.COLORS[c]: i + 1 for i, c in enumerate(W.COLOR_NAMES)}
+    masks = {}
+    out = [None] * len(table)
+    for raw, code in table.items():
+        p = np.frombuffer(raw, np.uint8).reshape(VQ.PATCH, VQ.PATCH, 3)
+        px = [tuple(int(v) for v in q) for q in p.reshape(-1, 3)]
+        fg = tuple(q in col_of for q in px)
+        mask = 0 if not any(fg) else masks.setdefault(fg, len(masks) + 1)
+        col = next((col_of[q] for q in px if q in col_of), 0)
+        bg = next((bg_of[q] for q in px if q in bg_of), 0)
+        out[code] = (mask, col, bg)
+    return torch.tensor(out, dtype=torch.long)
+
+
+class CodeFactors(nn.Module):
+    """Sum of per-attribute vectors for each code (zero at the start, so a
+    checkpoint trained without them continues unchanged)."""
+
+    def __init__(self, factors, d):
+        super().__init__()
+        self.register_buffer("ids", factors, persistent=False)
+        self.tables = nn.ModuleList(nn.Embedding(int(factors[:, k].max()) + 1, d) for k in range(factors.shape[1]))
+        for t in self.tables:
+            nn.init.zeros_(t.weight)
+
+    def forward(self):
+        return sum(t(self.ids[:, k]) for k, t in enumerate(self.tables))
+
+
 class ChameleonMoT(nn.Module):
-    def __init__(self, cfg, image_id_range):
+    def __init__(self, cfg, image_id_range, factors=None):
         super().__init__()
         self.cfg = cfg
         self.model = Body(cfg)
@@ -112,10 +158,28 @@ class ChameleonMoT(nn.Module):
         inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2).float() / hd))
         self.register_buffer("inv_freq", inv, persistent=False)
         self.apply(self._init)
+        self.fac_in = self.fac_out = None
+        if factors is not None:
+            self.fac_in = CodeFactors(factors, cfg["hidden_size"])
+            self.fac_out = CodeFactors(factors, cfg["hidden_size"])
         for layer in self.model.layers:  # scaled init of residual outputs
             for lin in (layer.self_attn.o_proj, layer.self_attn.o_proj_moe_gen,
                         layer.mlp.down_proj, layer.mlp_moe_gen.down_proj):
                 nn.init.normal_(lin.weight, std=0.02 / math.sqrt(2 * cfg["num_hidden_layers"]))
+
+    def effective(self, w, fac):
+        """w with the code factors added to the image-code rows."""
+        if fac is None:
+            return w
+        return torch.cat((w[:self.img_lo], w[self.img_lo:self.img_hi] + fac(), w[self.img_hi:]))
+
+    def folded_state_dict(self):
+        """The state dict the runtime loads: factors folded into the rows."""
+        sd = {k: v for k, v in self.state_dict().items() if not k.startswith(("fac_in.", "fac_out."))}
+        with torch.no_grad():
+            sd["model.embed_tokens.weight"] = self.effective(self.model.embed_tokens.weight, self.fac_in).clone()
+            sd["lm_head.weight"] = self.effective(self.lm_head.weight, self.fac_out).clone()
+        return sd
 
     @staticmethod
     def _init(m):
@@ -137,7 +201,7 @@ class ChameleonMoT(nn.Module):
         ang = torch.cat((ang, ang), -1)
         cos, sin = ang.cos()[None, None], ang.sin()[None, None]      # [1, 1, T, hd]
         causal = torch.ones(T, T, dtype=torch.bool).triu(1)
-        h = self.model.embed_tokens(ids).reshape(B * T, -1)
+        h = F.embedding(ids, self.effective(self.model.embed_tokens.weight, self.fac_in)).reshape(B * T, -1)
         for L in self.model.layers:
             a = L.self_attn
             x = route(h, L.input_layernorm, L.input_layernorm_moe_gen)
@@ -165,9 +229,10 @@ class ChameleonMoT(nn.Module):
                 return lambda t: m.down_proj(_swiglu(F.linear(t, w)))
             h = h + route(x, mlp(L.mlp), mlp(L.mlp_moe_gen))
         h = route(h, self.model.norm, self.model.norm_moe_gen)
+        head = self.effective(self.lm_head.weight, self.fac_out)
         if keep is not None:
-            return self.lm_head(h[keep.reshape(-1)])
-        return self.lm_head(h).reshape(B, T, -1)
+            return F.linear(h[keep.reshape(-1)], head)
+        return F.linear(h, head).reshape(B, T, -1)
 
 
 def _swiglu(gu):

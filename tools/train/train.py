@@ -112,14 +112,22 @@ def collate(seqs, idx, pad):
     return ids, mask
 
 
-def loss_fn(model, ids, mask, img_lo, img_hi):
+def loss_fn(model, ids, mask, img_lo, img_hi, obj_weight=None):
+    """-> (objective, mean text loss, mean image loss). The objective is the
+    mean loss, or with obj_weight (a per-code weight tensor) a weighted mean
+    that counts picture tokens showing part of an object that many times."""
     tgt, m = ids[:, 1:], mask[:, 1:]
     keep = m > 0
     logits = model(ids[:, :-1], keep)
     t = tgt[keep]
     ce = F.cross_entropy(logits, t, reduction="none")
     is_img = (t >= img_lo) & (t < img_hi)
-    return ce.mean(), ce[~is_img].mean(), ce[is_img].mean()
+    objective = ce.mean()
+    if obj_weight is not None:
+        w = torch.ones_like(ce)
+        w[is_img] = obj_weight[t[is_img] - img_lo]
+        objective = (w * ce).sum() / w.sum()
+    return objective, ce[~is_img].mean(), ce[is_img].mean()
 
 
 def main():
@@ -146,6 +154,10 @@ def main():
     ap.add_argument("--init", default=None, help="continue from this checkpoint (fresh optimizer)")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--object-weight", type=float, default=1.0,
+                    help="loss weight of picture tokens that show part of an object")
+    ap.add_argument("--factors", action="store_true",
+                    help="add per-attribute vectors to the image-code embedding and lm_head rows (mot.code_factors)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -162,9 +174,20 @@ def main():
     img_lo = tok.image_id(0)
     img_hi = img_lo + num_codes
     cfg = MOT.config(len(tok.vocab), args.d, args.layers, args.heads, args.ff)
-    model = MOT.ChameleonMoT(cfg, (img_lo, img_hi))
+    factors = MOT.code_factors() if args.factors else None
+    # A picture's object tokens are a few percent of its codes, and the only
+    # ones that need the text: the background and the rest of an object follow
+    # from the previous tokens. --object-weight counts codes that show part of
+    # an object (foreground mask) that many times in the objective.
+    obj_weight = None
+    if args.object_weight != 1.0:
+        obj_weight = torch.where(MOT.code_factors()[:, 0] > 0, args.object_weight, 1.0)
+    model = MOT.ChameleonMoT(cfg, (img_lo, img_hi), factors)
     if args.init:
-        model.load_state_dict(torch.load(args.init)["state"])
+        missing, unexpected = model.load_state_dict(torch.load(args.init)["state"], strict=False)
+        if unexpected or any(not k.startswith(("fac_in.", "fac_out.")) for k in missing):
+            raise SystemExit("--init %s: checkpoint does not fit: missing %s, unexpected %s" % (
+                args.init, missing, unexpected))
     log("params: %.2fM" % (sum(p.numel() for p in model.parameters()) / 1e6))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "norm" not in n]
     other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "norm" not in n)]
@@ -190,7 +213,7 @@ def main():
             queue = batches(seqs, args.budget, brng)
         ids, mask = collate(seqs, queue.pop(), pad)
         model.train()
-        loss, lt, li = loss_fn(model, ids, mask, img_lo, img_hi)
+        loss, lt, li = loss_fn(model, ids, mask, img_lo, img_hi, obj_weight)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -206,7 +229,8 @@ def main():
                     vl.append([x.item() for x in loss_fn(model, *collate(vseqs, idx, pad), img_lo, img_hi)])
             vm = [sum(v[j] for v in vl) / len(vl) for j in range(3)]
             log("val step %d t %.0f loss %.4f text %.4f image %.4f" % (step, time.time() - t0, *vm))
-            ck = {"cfg": cfg, "merges": merges, "state": model.state_dict(), "step": step}
+            ck = {"cfg": cfg, "merges": merges, "state": model.state_dict(), "step": step,
+                  "export_state": model.folded_state_dict()}
             torch.save(ck, os.path.join(args.work, args.tag + ".pt"))
         if last:
             break
