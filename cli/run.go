@@ -181,8 +181,9 @@ func runScript(c *cli.Context) error {
 			if err := addGivenReply(m, conv, st.Model); err != nil {
 				return fmt.Errorf("%s: turn %d: %v", c.String("script"), i+1, err)
 			}
+			turns := conv.Turns()
+			tt.Reply = turns[len(turns)-1].Text
 			for _, p := range st.Model {
-				tt.Reply += p.Text
 				if p.Image != "" {
 					tt.ReplyImages = append(tt.ReplyImages, p.Image)
 				}

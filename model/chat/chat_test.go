@@ -383,3 +383,22 @@ func TestLuminaLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestInterleavedTextIsSeparated: the text pieces of a reply that an image
+// separates are joined by a newline in Turn.Text (the tokens are unchanged).
+func TestInterleavedTextIsSeparated(t *testing.T) {
+	m := loadModel(t, combinedModel(t), model.Options{})
+	c, _ := New(m)
+	if err := c.AddUser("draw", nil); err != nil {
+		t.Fatal(err)
+	}
+	codes := make([]int, ImageTokens(m))
+	parts := []Part{{Text: "here it is."}, {Image: &Image{Codes: codes}}, {Text: "a picture."}, {Text: " more"}}
+	if err := c.AddModelTurn(parts); err != nil {
+		t.Fatal(err)
+	}
+	turns := c.Turns()
+	if got := turns[len(turns)-1].Text; got != "here it is.\na picture. more" {
+		t.Fatalf("turn text %q", got)
+	}
+}

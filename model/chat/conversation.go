@@ -8,6 +8,7 @@ package chat
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/chatumm/chatumm/model"
 )
@@ -23,11 +24,23 @@ const (
 // Turn is one message: its span [Start, End) in the token history, which
 // includes the closing end-of-turn token once the turn is finished.
 type Turn struct {
-	Role   Role
-	Start  int
-	End    int
+	Role  Role
+	Start int
+	End   int
+	// Text is the turn's text; pieces that an image separates (an
+	// interleaved reply: text, image, text) are joined by a newline, so a
+	// transcript does not run them together.
 	Text   string
 	Images []Image
+}
+
+// addText appends text s to t, after a newline when an image came between
+// it and earlier text.
+func (t *Turn) addText(s string, afterImage bool) {
+	if afterImage && t.Text != "" && !strings.HasSuffix(t.Text, "\n") {
+		t.Text += "\n"
+	}
+	t.Text += s
 }
 
 // Image is an image block of a turn: its codes in raster order, the grid
@@ -299,6 +312,7 @@ func (c *Conversation) AddModelTurn(parts []Part) error {
 	var ids []int
 	var t Turn
 	t.Role = Agent
+	afterImage := false
 	for _, p := range parts {
 		if p.Image != nil {
 			block, err := c.imageBlock(*p.Image)
@@ -307,13 +321,15 @@ func (c *Conversation) AddModelTurn(parts []Part) error {
 			}
 			ids = append(ids, block...)
 			t.Images = append(t.Images, *p.Image)
+			afterImage = true
 			continue
 		}
 		if c.M.Tok == nil {
 			return fmt.Errorf("%s: no tokenizer", c.M.Path)
 		}
 		ids = append(ids, c.M.Tok.Encode(p.Text, false)...)
-		t.Text += p.Text
+		t.addText(p.Text, afterImage)
+		afterImage = false
 	}
 	if eot := c.M.Special.EndOfTurn; eot >= 0 {
 		ids = append(ids, eot)

@@ -148,6 +148,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 	}
 	perImage := imageBlockLen(m, ImageGrid(m), ImageGrid(m))
 	textCount := 0
+	afterImage := false // an image ended since the last text
 	forceImage := o.StartImage
 	var stopErr error
 	for {
@@ -185,6 +186,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 				break
 			}
 			cur().Images = append(cur().Images, im)
+			afterImage = true
 			if emit != nil {
 				emit(Event{Kind: EventImage, Image: im})
 			}
@@ -197,7 +199,8 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 		}
 		if dec != nil {
 			if s := dec.Add(tok); s != "" {
-				cur().Text += s
+				cur().addText(s, afterImage)
+				afterImage = false
 				if emit != nil {
 					emit(Event{Kind: EventText, Text: s})
 				}
@@ -210,7 +213,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 	}
 	if dec != nil {
 		if s := dec.Flush(); s != "" {
-			cur().Text += s
+			cur().addText(s, afterImage)
 			if emit != nil {
 				emit(Event{Kind: EventText, Text: s})
 			}

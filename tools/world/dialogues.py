@@ -165,6 +165,30 @@ SMALL_TALK = [("hello", "hello! what should i draw?"), ("hi", "hi! what should i
               ("nice", "thank you."), ("cool.", "thank you.")]
 
 
+# Requests from outside the world get a polite refusal instead of a picture:
+# the model should say what it can do rather than draw something arbitrary.
+OUTSIDE_THINGS = ["cat", "dog", "house", "tree", "car", "person", "horse", "flower", "bird", "boat",
+                  "face", "star", "heart", "hexagon", "rectangle", "line", "arrow", "moon", "sun",
+                  "cloud", "fish", "robot", "chair", "apple", "dragon"]
+OUTSIDE_COLORS = ["", "red ", "big ", "small ", "blue ", "green ", "black ", "golden "]
+OUTSIDE_QUESTIONS = ["what is the capital of france?", "what time is it?", "who are you?",
+                     "can you write a poem?", "what is two plus two?", "tell me a joke.",
+                     "what is the weather like?", "translate hello into french."]
+CANNOT_DRAW = "sorry, i can only draw squares, circles, triangles and diamonds."
+CANNOT_ANSWER = "sorry, i can only draw, describe and edit pictures."
+
+
+def outside_request(rng):
+    """A turn pair asking for something outside the world, and the refusal."""
+    if rng.random() < 0.7:
+        thing = rng.choice(OUTSIDE_COLORS) + rng.choice(OUTSIDE_THINGS)
+        article = "an" if thing[0] in "aeiou" else "a"
+        text = rng.choice(["draw %s %s.", "please draw %s %s.", "show me %s %s.",
+                           "can you draw %s %s?", "make a picture of %s %s."]) % (article, thing)
+        return [user(("text", text)), model(("text", CANNOT_DRAW))]
+    return [user(("text", rng.choice(OUTSIDE_QUESTIONS))), model(("text", CANNOT_ANSWER))]
+
+
 def user(*parts):
     return {"role": "user", "parts": list(parts)}
 
@@ -286,6 +310,8 @@ def history_query(st, rng, held_out_ok, depth):
 
 
 def follow_up(st, rng, held_out_ok, interleave):
+    if rng.random() < 0.05:
+        return outside_request(rng)
     r = rng.random()
     if r < 0.5:
         return edit_turn(st, rng, held_out_ok, interleave)
@@ -299,7 +325,8 @@ def follow_up(st, rng, held_out_ok, interleave):
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7):
     """One training dialogue mixing the three stages."""
     st = State()
-    turns = opener(st, rng, held_out_ok, interleave)
+    turns = outside_request(rng) if rng.random() < 0.03 else []
+    turns += opener(st, rng, held_out_ok, interleave)
     for _ in range(rng.randint(0, 4)):
         if len(st.images) >= max_images:
             break
