@@ -52,10 +52,14 @@ func WriteRandom(dir string, s RandomSpec, seed uint64) error {
 	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), randomTokenizer(s.ImageCodes, s.Lumina), 0o644); err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(seed, seed+1))
 	var ts []weights.WriteTensor
+	// Matrices are generated as the writer reaches them, each from its own
+	// stream, so only one is in memory at a time (a 1B checkpoint is 2.2 GB).
 	mat := func(name string, rows, cols int, scale int) {
-		ts = append(ts, weights.WriteTensor{Name: name, DType: s.DType, Shape: []int{rows, cols}, Data: randomHalves(rng, rows*cols, s.DType, scale)})
+		stream := uint64(len(ts))
+		ts = append(ts, weights.WriteTensor{Name: name, DType: s.DType, Shape: []int{rows, cols}, Fill: func(dst []byte) {
+			randomHalves(rand.New(rand.NewPCG(seed, stream)), dst, s.DType, scale)
+		}})
 	}
 	norm := func(name string, shape ...int) {
 		n := 1
@@ -101,10 +105,10 @@ func WriteRandom(dir string, s RandomSpec, seed uint64) error {
 	return weights.WriteSafetensors(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt", "chatumm": "random weights"})
 }
 
-// randomHalves draws n values of magnitude about 2^scale with a random sign
-// and mantissa, built directly as bits (fast for gigabytes).
-func randomHalves(rng *rand.Rand, n int, dt weights.DType, scale int) []byte {
-	out := make([]byte, 2*n)
+// randomHalves fills out with values of magnitude about 2^scale with a
+// random sign and mantissa, built directly as bits (fast for gigabytes).
+func randomHalves(rng *rand.Rand, out []byte, dt weights.DType, scale int) {
+	n := len(out) / 2
 	for i := 0; i < n; i += 4 {
 		r := rng.Uint64()
 		for j := 0; j < 4 && i+j < n; j++ {
@@ -119,7 +123,6 @@ func randomHalves(rng *rand.Rand, n int, dt weights.DType, scale int) []byte {
 			out[2*(i+j)], out[2*(i+j)+1] = byte(h), byte(h>>8)
 		}
 	}
-	return out
 }
 
 // randomTokenizer is a byte-level BPE tokenizer.json without merges: the

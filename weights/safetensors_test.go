@@ -280,3 +280,31 @@ func TestOpenMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterFill: tensors given by Fill are written exactly as if their bytes
+// had been given as Data.
+func TestWriterFill(t *testing.T) {
+	dir := t.TempDir()
+	given, filled := filepath.Join(dir, "given.safetensors"), filepath.Join(dir, "filled.safetensors")
+	ts := sampleTensors()
+	if err := WriteSafetensors(given, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ts {
+		data := ts[i].Data
+		ts[i].Data, ts[i].Fill = nil, func(dst []byte) {
+			if len(dst) != len(data) {
+				t.Errorf("%s: Fill got %d bytes, want %d", ts[i].Name, len(dst), len(data))
+			}
+			copy(dst, data)
+		}
+	}
+	if err := WriteSafetensors(filled, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(given)
+	b, _ := os.ReadFile(filled)
+	if !bytes.Equal(a, b) {
+		t.Fatal("Fill wrote different bytes than Data")
+	}
+}

@@ -14,12 +14,15 @@ import (
 )
 
 // WriteTensor is one tensor to write: Data holds its little-endian bytes,
-// NumElements(Shape) × DType.Size() of them.
+// NumElements(Shape) × DType.Size() of them. A tensor may instead give Fill,
+// which writes those bytes into dst when the tensor's turn comes, so a large
+// generated checkpoint never has to be in memory all at once.
 type WriteTensor struct {
 	Name  string
 	DType DType
 	Shape []int
 	Data  []byte
+	Fill  func(dst []byte)
 }
 
 // WriteSafetensors writes tensors and optional metadata as a safetensors
@@ -37,6 +40,13 @@ func WriteSafetensors(path string, tensors []WriteTensor, metadata map[string]st
 	}
 	byName := make([]*WriteTensor, len(tensors))
 	seen := map[string]bool{}
+	sizes := map[string]int64{} // byte sizes of the tensors that Fill
+	size := func(t *WriteTensor) int64 {
+		if n, ok := sizes[t.Name]; ok {
+			return n
+		}
+		return int64(len(t.Data))
+	}
 	for i := range tensors {
 		t := &tensors[i]
 		if t.Name == "" || t.Name == "__metadata__" || !utf8.ValidString(t.Name) {
@@ -57,7 +67,9 @@ func WriteSafetensors(path string, tensors []WriteTensor, metadata map[string]st
 		if !ok {
 			return fmt.Errorf("%s: tensor %q: invalid shape %v", path, t.Name, t.Shape)
 		}
-		if n != int64(len(t.Data)) {
+		if t.Data == nil && t.Fill != nil {
+			sizes[t.Name] = n
+		} else if n != int64(len(t.Data)) {
 			return fmt.Errorf("%s: tensor %q: shape %v of %s needs %d bytes, got %d", path, t.Name, t.Shape, t.DType, n, len(t.Data))
 		}
 		byName[i] = t
@@ -69,8 +81,8 @@ func WriteSafetensors(path string, tensors []WriteTensor, metadata map[string]st
 	offsets := map[string][2]int64{}
 	var at int64
 	for _, t := range inData {
-		offsets[t.Name] = [2]int64{at, at + int64(len(t.Data))}
-		at += int64(len(t.Data))
+		offsets[t.Name] = [2]int64{at, at + size(t)}
+		at += size(t)
 	}
 	header := buildHeader(byName, offsets, metadata)
 
@@ -90,7 +102,18 @@ func WriteSafetensors(path string, tensors []WriteTensor, metadata map[string]st
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(header)))
 	w.Write(lenBuf[:])
 	w.Write(header)
+	var fillBuf []byte
 	for _, t := range inData {
+		if _, ok := sizes[t.Name]; ok {
+			n := int(size(t))
+			if cap(fillBuf) < n {
+				fillBuf = make([]byte, n)
+			}
+			clear(fillBuf[:n])
+			t.Fill(fillBuf[:n])
+			w.Write(fillBuf[:n])
+			continue
+		}
 		w.Write(t.Data)
 	}
 	if err := w.Flush(); err != nil {
