@@ -18,23 +18,54 @@ func (t *sumTask) Run(lo, hi int) {
 	t.sink.Add(uint32(asm.Sum(t.buf[lo:hi])))
 }
 
-// MeasureReadBandwidth streams a buffer of the given size (larger than the
-// caches) with every pool thread, each reading its own contiguous part, and
-// returns the best pass in GB/s over about d.
-func MeasureReadBandwidth(p *runtime.Pool, bytes int, d time.Duration) float64 {
-	n := bytes / 4
-	t := &sumTask{buf: make([]float32, n)}
-	for i := range t.buf {
-		t.buf[i] = float32(i & 1023) // touch every page
+// bandwidthBlock is how much one bandwidth sample reads: about one weight
+// matrix of a 1B model, so that the probe and the matvec benchmarks that
+// are compared with it take their best over samples of the same length (the
+// host is shared, and a best over long samples comes out lower than a best
+// over short ones: 29 vs 46 GB/s at 2 threads in one run).
+const bandwidthBlock = 16 << 20
+
+// ReadProbe measures streaming-read bandwidth over a buffer larger than
+// the caches, kept so that it can be measured again next to each benchmark
+// it is the yardstick for (the host's bandwidth drifts).
+type ReadProbe struct {
+	t    sumTask
+	next int // block to read next
+}
+
+// NewReadProbe allocates and touches a probe buffer of the given size.
+func NewReadProbe(bytes int) *ReadProbe {
+	r := &ReadProbe{t: sumTask{buf: make([]float32, bytes/4)}}
+	for i := range r.t.buf {
+		r.t.buf[i] = float32(i & 1023) // touch every page
 	}
+	return r
+}
+
+// Measure streams the buffer block by block, every pool thread reading its
+// own contiguous part of each block, moving on through the buffer so no
+// block is in a cache, and returns the best block in GB/s over about d.
+func (r *ReadProbe) Measure(p *runtime.Pool, d time.Duration) float64 {
+	n := len(r.t.buf)
+	block := min(bandwidthBlock/4, n)
+	blocks := n / block
 	best := 0.0
 	start := time.Now()
-	for pass := 0; pass < 3 || time.Since(start) < d; pass++ {
+	for i := 0; i < 3 || time.Since(start) < d; i++ {
+		lo := (r.next % blocks) * block
+		r.next++
+		sub := &sumTask{buf: r.t.buf[lo : lo+block]}
 		t0 := time.Now()
-		p.RunGrain(n, 4096, t)
-		if gbs := float64(n*4) / time.Since(t0).Seconds() / 1e9; gbs > best {
+		p.RunGrain(block, 4096, sub)
+		if gbs := float64(block*4) / time.Since(t0).Seconds() / 1e9; gbs > best {
 			best = gbs
 		}
+		r.t.sink.Add(sub.sink.Load())
 	}
 	return best
+}
+
+// MeasureReadBandwidth is NewReadProbe(bytes).Measure(p, d).
+func MeasureReadBandwidth(p *runtime.Pool, bytes int, d time.Duration) float64 {
+	return NewReadProbe(bytes).Measure(p, d)
 }
