@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Dot products and reductions for AVX2+FMA+F16C (Y registers, 8 floats) and
 // AVX-512 (Z registers, 16 floats). n is a multiple of the vector width; the
@@ -19,21 +20,6 @@
 #define LOADF32(off, dst) VMOVUPS off(SI)(AX*4), dst
 #define LOADF16(off, dst) VCVTPH2PS off(SI)(AX*2), dst
 #define LOADBF16(off, dst) VPMOVZXWD off(SI)(AX*2), dst; VPSLLD $16, dst, dst
-
-// HSUM_Y0 adds the eight lanes of Y0 into X0 lane 0, pairwise.
-#define HSUM_Y0 \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS       X1, X0, X0 \
-	VPERMILPS    $0x4e, X0, X1 \
-	VADDPS       X1, X0, X0 \
-	VPERMILPS    $0xb1, X0, X1 \
-	VADDPS       X1, X0, X0
-
-// HSUM_Z0 adds the sixteen lanes of Z0 into X0 lane 0.
-#define HSUM_Z0 \
-	VEXTRACTF64X4 $1, Z0, Y1 \
-	VADDPS        Y1, Y0, Y0 \
-	HSUM_Y0
 
 // DOT_AVX2 is the body of an AVX2 dot product; LOAD widens 8 weights,
 // wstep is the byte size of 8 weights, W and X name the two pointer args.

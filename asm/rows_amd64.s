@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Weight rows against one activation vector: the decode matvec hot path.
 // y[r] = dot(w[r*stride:], x) over the first n elements, for r < m; n is a
@@ -50,15 +51,6 @@
 	JNZ    row \
 	VZEROUPPER \
 	RET
-
-// HSUM_Y0 adds the eight lanes of Y0 into X0 lane 0 (uses X1).
-#define HSUM_Y0 \
-	VEXTRACTF128 $1, Y0, X1 \
-	VADDPS       X1, X0, X0 \
-	VPERMILPS    $0x4e, X0, X1 \
-	VADDPS       X1, X0, X0 \
-	VPERMILPS    $0xb1, X0, X1 \
-	VADDPS       X1, X0, X0
 
 // ROWS_AVX2: LOAD widens 8 weights, wstep is their byte size, xs the byte
 // size of 8 floats of x (32).
@@ -164,9 +156,7 @@ done: \
 	VADDPS        Z1, Z0, Z0 \
 	VADDPS        Z3, Z2, Z2 \
 	VADDPS        Z2, Z0, Z0 \
-	VEXTRACTF64X4 $1, Z0, Y1 \
-	VADDPS        Y1, Y0, Y0 \
-	HSUM_Y0 \
+	HSUM_Z0 \
 	ROWS_NEXT
 
 // func rowsF32AVX2(w *float32, stride int, x *float32, n int, y *float32, m int)

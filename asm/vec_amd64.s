@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Conversions, element-wise kernels and reductions for AVX2 (Y registers,
 // 8 floats) and AVX-512 (Z registers, 16 floats). n is a multiple of the
@@ -284,12 +285,7 @@ TEXT ·mulAVX512(SB), NOSPLIT, $0-32
 // func sumAVX2(x *float32, n int) float32
 TEXT ·sumAVX2(SB), NOSPLIT, $0-20
 	SUM(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, VXORPS, 32, -64)
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
-	VPERMILPS    $0x4e, X0, X1
-	VADDPS       X1, X0, X0
-	VPERMILPS    $0xb1, X0, X1
-	VADDPS       X1, X0, X0
+	HSUM_Y0
 	VMOVSS       X0, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -297,14 +293,7 @@ TEXT ·sumAVX2(SB), NOSPLIT, $0-20
 // func sumAVX512(x *float32, n int) float32
 TEXT ·sumAVX512(SB), NOSPLIT, $0-20
 	SUM(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, VPXORD, 64, -128)
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VPERMILPS     $0x4e, X0, X1
-	VADDPS        X1, X0, X0
-	VPERMILPS     $0xb1, X0, X1
-	VADDPS        X1, X0, X0
+	HSUM_Z0
 	VMOVSS        X0, ret+16(FP)
 	VZEROUPPER
 	RET
