@@ -174,14 +174,15 @@ def main():
     img_lo = tok.image_id(0)
     img_hi = img_lo + num_codes
     cfg = MOT.config(len(tok.vocab), args.d, args.layers, args.heads, args.ff)
-    factors = MOT.code_factors() if args.factors else None
+    code_attrs = MOT.code_factors()
+    factors = code_attrs if args.factors else None
     # A picture's object tokens are a few percent of its codes, and the only
     # ones that need the text: the background and the rest of an object follow
     # from the previous tokens. --object-weight counts codes that show part of
     # an object (foreground mask) that many times in the objective.
     obj_weight = None
     if args.object_weight != 1.0:
-        obj_weight = torch.where(MOT.code_factors()[:, 0] > 0, args.object_weight, 1.0)
+        obj_weight = torch.where(code_attrs[:, 0] > 0, args.object_weight, 1.0)
     model = MOT.ChameleonMoT(cfg, (img_lo, img_hi), factors)
     if args.init:
         missing, unexpected = model.load_state_dict(torch.load(args.init)["state"], strict=False)
