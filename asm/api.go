@@ -64,6 +64,11 @@ func AxpyF16(a float32, x []uint16, y []float32) {
 	active.AxpyF16(a, x, y)
 }
 
+func AxpyBF16(a float32, x []uint16, y []float32) {
+	_ = x[:len(y)]
+	active.AxpyBF16(a, x, y)
+}
+
 func Scale(a float32, x []float32) { active.Scale(a, x) }
 
 func Add(dst, a, b []float32) {

@@ -40,6 +40,7 @@ var avx2Asm = &x86Asm{
 	f32ToF16:  f32ToF16AVX2,
 	axpy:      axpyAVX2,
 	axpyF16:   axpyF16AVX2,
+	axpyBF16:  axpyBF16AVX2,
 	scale:     scaleAVX2,
 	add:       addAVX2,
 	mul:       mulAVX2,
@@ -63,6 +64,7 @@ var avx512Asm = &x86Asm{
 	f32ToF16:  f32ToF16AVX512,
 	axpy:      axpyAVX512,
 	axpyF16:   axpyF16AVX512,
+	axpyBF16:  axpyBF16AVX512,
 	scale:     scaleAVX512,
 	add:       addAVX512,
 	mul:       mulAVX512,
@@ -112,6 +114,9 @@ func axpyAVX2(a float32, x, y *float32, n int)
 
 //go:noescape
 func axpyF16AVX2(a float32, x *uint16, y *float32, n int)
+
+//go:noescape
+func axpyBF16AVX2(a float32, x *uint16, y *float32, n int)
 
 //go:noescape
 func scaleAVX2(a float32, x *float32, n int)
@@ -169,6 +174,9 @@ func axpyAVX512(a float32, x, y *float32, n int)
 
 //go:noescape
 func axpyF16AVX512(a float32, x *uint16, y *float32, n int)
+
+//go:noescape
+func axpyBF16AVX512(a float32, x *uint16, y *float32, n int)
 
 //go:noescape
 func scaleAVX512(a float32, x *float32, n int)

@@ -44,9 +44,11 @@ type Kernels struct {
 	BF16ToF32 func(dst []float32, src []uint16)
 	F32ToF16  func(dst []uint16, src []float32)
 
-	// Axpy: y[i] += a*x[i] for i < len(y). AxpyF16: same with f16 x.
-	Axpy    func(a float32, x, y []float32)
-	AxpyF16 func(a float32, x []uint16, y []float32)
+	// Axpy: y[i] += a*x[i] for i < len(y). AxpyF16 and AxpyBF16: the same
+	// with f16 or bf16 x.
+	Axpy     func(a float32, x, y []float32)
+	AxpyF16  func(a float32, x []uint16, y []float32)
+	AxpyBF16 func(a float32, x []uint16, y []float32)
 	// Scale: x[i] *= a.
 	Scale func(a float32, x []float32)
 	// Add: dst[i] = a[i] + b[i]; Mul: dst[i] = a[i] * b[i], for i < len(dst).
@@ -156,6 +158,9 @@ func fillFromGeneric(k *Kernels) {
 	}
 	if k.AxpyF16 == nil {
 		k.AxpyF16 = g.AxpyF16
+	}
+	if k.AxpyBF16 == nil {
+		k.AxpyBF16 = g.AxpyBF16
 	}
 	if k.Scale == nil {
 		k.Scale = g.Scale

@@ -38,6 +38,7 @@ var generic = &Kernels{
 	F32ToF16:  f32ToF16Generic,
 	Axpy:      axpyGeneric,
 	AxpyF16:   axpyF16Generic,
+	AxpyBF16:  axpyBF16Generic,
 	Scale:     scaleGeneric,
 	Add:       addGeneric,
 	Mul:       mulGeneric,
@@ -160,6 +161,13 @@ func axpyF16Generic(a float32, x []uint16, y []float32) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += a * f16Table[x[i]]
+	}
+}
+
+func axpyBF16Generic(a float32, x []uint16, y []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * BF16(x[i])
 	}
 }
 

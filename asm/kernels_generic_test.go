@@ -195,6 +195,14 @@ func TestGenericElementwiseAgainstFloat64(t *testing.T) {
 			t.Fatalf("generic AxpyF16 i=%d: %v", i, y[i])
 		}
 	}
+	copy(y, b)
+	g.AxpyBF16(0.3, h, y)
+	for i := range y {
+		p := float64(float32(0.3)) * float64(BF16(h[i]))
+		if math.Abs(float64(y[i])-(float64(b[i])+p)) > eps32*(math.Abs(float64(b[i]))+math.Abs(p)) {
+			t.Fatalf("generic AxpyBF16 i=%d: %v", i, y[i])
+		}
+	}
 	m := float32(math.Inf(-1))
 	var sq, sqAbs float64
 	for i := range a {

@@ -215,6 +215,33 @@ func TestRowsMatchGeneric(t *testing.T) {
 	}
 }
 
+// TestRowsWideMatchGeneric covers rows wide enough that the amd64 wrappers
+// walk them in a zigzag (x and a row no longer fit in L1 together), with
+// odd and even row counts, tails and unaligned slices.
+func TestRowsWideMatchGeneric(t *testing.T) {
+	g := Generic()
+	r := rand.New(rand.NewSource(3))
+	for _, k := range simdImpls(t) {
+		for i, n := range []int{3583, 3600, 4777, 4800, 5632, 5639, 11008} {
+			for _, rows := range []int{1, 2, 3, 6} {
+				stride := n + []int{0, 3}[i%2]
+				off := testOffsets[(i+rows)%3]
+				wlen := (rows-1)*stride + n
+				x := randF32(r, n, off, 1)
+				wf := randF32(r, wlen, off, 1)
+				wh := randF16(r, wlen, off)
+				wb := randBF16(r, wlen, off)
+				checkRows(t, k.Name+" RowsF32", n, rows, stride, x, func(i int) float64 { return float64(wf[i]) },
+					func(y []float32) { k.RowsF32(wf, stride, x, y) }, func(y []float32) { g.RowsF32(wf, stride, x, y) })
+				checkRows(t, k.Name+" RowsF16", n, rows, stride, x, func(i int) float64 { return float64(F16(wh[i])) },
+					func(y []float32) { k.RowsF16(wh, stride, x, y) }, func(y []float32) { g.RowsF16(wh, stride, x, y) })
+				checkRows(t, k.Name+" RowsBF16", n, rows, stride, x, func(i int) float64 { return float64(BF16(wb[i])) },
+					func(y []float32) { k.RowsBF16(wb, stride, x, y) }, func(y []float32) { g.RowsBF16(wb, stride, x, y) })
+			}
+		}
+	}
+}
+
 // checkRows runs one Rows kernel and its generic twin into y slices that are
 // followed by a guard element, which must stay untouched.
 func checkRows(t *testing.T, name string, n, rows, stride int, x []float32, w func(i int) float64, run, ref func(y []float32)) {
@@ -364,6 +391,15 @@ func TestElementwiseMatchGeneric(t *testing.T) {
 						t.Fatalf("%s AxpyF16 n=%d i=%d: %v, generic %v", k.Name, n, i, got[i], want[i])
 					}
 				}
+				copy(got, b)
+				copy(want, b)
+				k.AxpyBF16(0.9, h, got)
+				g.AxpyBF16(0.9, h, want)
+				for i := range got {
+					if d := math.Abs(float64(got[i] - want[i])); d > eps32*(math.Abs(0.9*float64(BF16(h[i])))+math.Abs(float64(b[i]))) {
+						t.Fatalf("%s AxpyBF16 n=%d i=%d: %v, generic %v", k.Name, n, i, got[i], want[i])
+					}
+				}
 				copy(got, a)
 				copy(want, a)
 				k.Scale(-3.3, got)
@@ -480,6 +516,7 @@ func TestNoAllocs(t *testing.T) {
 			k.F32ToF16(d16, b)
 			k.Axpy(2, b, d)
 			k.AxpyF16(2, h, d)
+			k.AxpyBF16(2, h, d)
 			k.Scale(2, d)
 			k.Add(d, a, b)
 			k.Mul(d, a, b)
@@ -540,7 +577,7 @@ func TestUse(t *testing.T) {
 		// Every field is filled, also the ones an arch left nil.
 		if k.DotF32 == nil || k.DotF16 == nil || k.DotBF16 == nil || k.RowsF32 == nil || k.RowsF16 == nil ||
 			k.RowsBF16 == nil || k.F16ToF32 == nil || k.BF16ToF32 == nil || k.F32ToF16 == nil || k.Axpy == nil ||
-			k.AxpyF16 == nil || k.Scale == nil || k.Add == nil || k.Mul == nil || k.Sum == nil || k.SumSq == nil ||
+			k.AxpyF16 == nil || k.AxpyBF16 == nil || k.Scale == nil || k.Add == nil || k.Mul == nil || k.Sum == nil || k.SumSq == nil ||
 			k.Max == nil || k.ExpSub == nil || k.SiLU == nil || k.SwiGLU == nil || k.GemmMicro == nil {
 			t.Fatalf("%s has a nil kernel", k.Name)
 		}

@@ -182,3 +182,4 @@ TEXT ·rowsF16AVX512(SB), NOSPLIT, $0-48
 // func rowsBF16AVX512(w *uint16, stride int, x *float32, n int, y *float32, m int)
 TEXT ·rowsBF16AVX512(SB), NOSPLIT, $0-48
 	ROWS_AVX512(ROWBF16, 32, 1)
+

@@ -238,6 +238,42 @@ loop:
 	VZEROUPPER
 	RET
 
+// func axpyBF16AVX2(a float32, x *uint16, y *float32, n int)
+TEXT ·axpyBF16AVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Y15
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+	XORQ         AX, AX
+
+loop:
+	VPMOVZXWD (SI)(AX*2), Y1
+	VPSLLD    $16, Y1, Y1
+	VMULPS    Y1, Y15, Y0
+	VADDPS    (DI)(AX*4), Y0, Y0
+	VMOVUPS   Y0, (DI)(AX*4)
+	LOOP_TAIL(8, loop)
+	VZEROUPPER
+	RET
+
+// func axpyBF16AVX512(a float32, x *uint16, y *float32, n int)
+TEXT ·axpyBF16AVX512(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Z15
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+	XORQ         AX, AX
+
+loop:
+	VPMOVZXWD (SI)(AX*2), Z1
+	VPSLLD    $16, Z1, Z1
+	VMULPS    Z1, Z15, Z0
+	VADDPS    (DI)(AX*4), Z0, Z0
+	VMOVUPS   Z0, (DI)(AX*4)
+	LOOP_TAIL(16, loop)
+	VZEROUPPER
+	RET
+
 // func scaleAVX2(a float32, x *float32, n int)
 TEXT ·scaleAVX2(SB), NOSPLIT, $0-24
 	VBROADCASTSS a+0(FP), Y15

@@ -33,6 +33,7 @@ type x86Asm struct {
 	f32ToF16  func(dst *uint16, src *float32, n int)
 	axpy      func(a float32, x, y *float32, n int)
 	axpyF16   func(a float32, x *uint16, y *float32, n int)
+	axpyBF16  func(a float32, x *uint16, y *float32, n int)
 	scale     func(a float32, x *float32, n int)
 	add       func(dst, a, b *float32, n int)
 	mul       func(dst, a, b *float32, n int)
@@ -56,6 +57,7 @@ func (s *x86Asm) kernels(name string) *Kernels {
 		F32ToF16:  s.f32ToF16Slices,
 		Axpy:      s.axpySlices,
 		AxpyF16:   s.axpyF16Slices,
+		AxpyBF16:  s.axpyBF16Slices,
 		Scale:     s.scaleSlices,
 		Add:       s.addSlices,
 		Mul:       s.mulSlices,
@@ -110,10 +112,15 @@ func (s *x86Asm) dotBF16Slices(w []uint16, x []float32) float32 {
 //
 // Rows wider than about 4096 f32 of x (a 1B model's MLP down projection is
 // 5632 wide: 22 KiB of x next to 11 KiB of weights per row) no longer keep x
-// in the 32 KiB L1, and one thread then streams 16 GB/s instead of 25. Every
-// cure tried kept x in L1 but broke the linear order, and memory disliked
-// that more: column blocks over groups of 4 to 256 rows 8.4-10.7 GB/s, the
-// same after a linear touch pass 16-18.5 GB/s, two rows side by side 12.5.
+// in the 32 KiB L1 next to the row: a forward sweep over slightly more than
+// the cache evicts each line of x just before its next use. Every cure tried
+// here measured worse than the 16 GB/s of the plain walk (25-29 for
+// narrower rows): column blocks over groups of 4 to 256 rows 8.4-10.7 GB/s,
+// the same after a linear touch pass 16-18.5, two rows side by side 12.5,
+// and a zigzag (every other row read back to front, so it starts on the
+// part of x the row before ended on) 10.9 against 16.7 in the same run.
+// ops stores such matrices column-major instead (ops.ColMajor), where only
+// the output stays in L1.
 func rowsLinear[T uint16 | float32](s *x86Asm, kernel func(w *T, stride int, x *float32, n int, y *float32, m int),
 	tail func(w []T, x []float32) float32, w []T, stride int, x, y []float32) {
 	n := len(x)
@@ -218,6 +225,16 @@ func (s *x86Asm) axpyF16Slices(a float32, x []uint16, y []float32) {
 		s.axpyF16(a, &x[0], &y[0], nv)
 	}
 	axpyF16Generic(a, x[nv:], y[nv:])
+}
+
+func (s *x86Asm) axpyBF16Slices(a float32, x []uint16, y []float32) {
+	n := len(y)
+	x = x[:n]
+	nv := s.vec(n)
+	if nv > 0 {
+		s.axpyBF16(a, &x[0], &y[0], nv)
+	}
+	axpyBF16Generic(a, x[nv:], y[nv:])
 }
 
 func (s *x86Asm) scaleSlices(a float32, x []float32) {

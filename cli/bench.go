@@ -134,19 +134,30 @@ func benchKernels(c *cli.Context) error {
 		fmt.Fprintf(tw, "fma peak\t-\t%d\t%.0f GFLOP/s\t\t\n", t, peak)
 		for _, dt := range []ops.DType{ops.F16, ops.BF16} {
 			for _, s := range shapes {
-				ws := coldCopies(randomMat(dt, s[0], s[1], rng), coldBytes)
+				w := randomMat(dt, s[0], s[1], rng)
 				x, y := randomVec(s[1], rng), make([]float32, s[0])
-				i := 0
-				e := timeOp(d, func() {
-					ops.MatVec(pool, ws[i%len(ws)], x, y)
-					i++
-				})
-				gbs := float64(s[0]*s[1]*2) / e.Seconds() / 1e9
-				// The host's bandwidth drifts: the yardstick is read again
-				// right after each matvec, the same way (best of blocks of
-				// about one matrix).
-				near := probe.Measure(pool, d)
-				fmt.Fprintf(tw, "matvec %v\t%d×%d\t%d\t%.1f GB/s\t%.0f%% of %.1f GB/s read next to it\t\n", dt, s[0], s[1], t, gbs, 100*gbs/near, near)
+				layouts := []*ops.Mat{w}
+				if ops.ColMajorPays(w) { // the layout the runtime loads such a matrix in
+					layouts = append(layouts, ops.ToColMajor(pool, w))
+				}
+				for _, lw := range layouts {
+					ws := coldCopies(lw, coldBytes)
+					i := 0
+					e := timeOp(d, func() {
+						ops.MatVec(pool, ws[i%len(ws)], x, y)
+						i++
+					})
+					gbs := float64(s[0]*s[1]*2) / e.Seconds() / 1e9
+					// The host's bandwidth drifts: the yardstick is read again
+					// right after each matvec, the same way (best of blocks of
+					// about one matrix).
+					near := probe.Measure(pool, d)
+					name := fmt.Sprintf("matvec %v", dt)
+					if lw.ColMajor {
+						name += " col-major"
+					}
+					fmt.Fprintf(tw, "%s\t%d×%d\t%d\t%.1f GB/s\t%.0f%% of %.1f GB/s read next to it\t\n", name, s[0], s[1], t, gbs, 100*gbs/near, near)
+				}
 			}
 		}
 		for _, dt := range []ops.DType{ops.F16, ops.BF16} {

@@ -42,5 +42,6 @@ func loadGGUF(m *Model, path string, opts Options) (*Model, error) {
 		set.Close()
 		return nil, err
 	}
+	m.finishTransformer()
 	return m, nil
 }

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/chatumm/chatumm/weights"
@@ -36,5 +38,67 @@ func TestRandomCheckpointLoads(t *testing.T) {
 			}
 		}
 		m.Close()
+	}
+}
+
+// TestWideDownProjectionColMajor: a model whose MLP down projection is too
+// wide for the row-major matvec stores it column-major in both load modes
+// (rewritten in place in read mode, copied under mmap), keeps the fingerprint
+// of the file's bytes, and decodes what the row-major matrix decodes.
+func TestWideDownProjectionColMajor(t *testing.T) {
+	dir := t.TempDir()
+	spec := RandomSpec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 5000, Vocab: 600, ImageCodes: 64, MaxPos: 64, DType: weights.F16}
+	if err := WriteRandom(dir, spec, 3); err != nil {
+		t.Fatal(err)
+	}
+	run := func(m *Model) []float32 {
+		ids := m.Tok.Encode("a red circle", true)
+		logits := make([]float32, spec.Vocab)
+		s := m.NewState()
+		if err := m.T.Prefill(s, ids[:len(ids)-1], logits, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.T.Prefill(s, ids[len(ids)-1:], logits, false); err != nil { // one token: the matvec path
+			t.Fatal(err)
+		}
+		return logits
+	}
+	var prints []string
+	var got [][]float32
+	for _, mode := range []weights.LoadMode{weights.Mmap, weights.Read} {
+		m, err := Load(dir, Options{Load: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if d := m.T.Layers[1].Experts[0].Down; !d.ColMajor {
+			t.Fatalf("%v: down projection %d×%d not column-major", mode, d.Rows, d.Cols)
+		}
+		prints = append(prints, m.Fingerprint())
+		got = append(got, run(m))
+	}
+	if prints[0] != prints[1] {
+		t.Fatalf("fingerprints differ between load modes: %s vs %s", prints[0], prints[1])
+	}
+	// The row-major reference: the same checkpoint with the file's matrices.
+	ref, err := Load(dir, Options{Load: weights.Mmap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	l := &tensorLoader{set: ref.Weights, used: map[string]bool{}}
+	for i := range ref.T.Layers {
+		ref.T.Layers[i].Experts[0].Down = l.mat(fmt.Sprintf("model.layers.%d.mlp.down_proj.weight", i), spec.Dim, spec.FFN)
+	}
+	want := run(ref)
+	for k, g := range got {
+		for i := range want {
+			if g[i] != got[0][i] {
+				t.Fatalf("load modes differ at logit %d: %g vs %g", i, g[i], got[0][i])
+			}
+			if d := math.Abs(float64(g[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("mode %d logit %d: column-major %g, row-major %g", k, i, g[i], want[i])
+			}
+		}
 	}
 }

@@ -94,6 +94,29 @@ func describeFiles(set *weights.Set) string {
 	return fmt.Sprintf("%s (and %d more shards)", files[0], len(files)-1)
 }
 
+// useColMajor stores each matrix whose rows are too wide for the decode
+// matvec (ops.ColMajorPays: a 1B model's MLP down projection) column-major.
+// In read mode the weights sit in private writable memory that only this
+// model reads, so they are rewritten in place; otherwise (mmap, the embedded
+// model) a column-major copy is made and the mapped original is no longer
+// touched. Callers take the model's fingerprint first: it samples the
+// stored bytes.
+func (m *Transformer) useColMajor(inPlace bool) {
+	var scratch []byte
+	for i := range m.Layers {
+		for e := range m.Layers[i].Experts {
+			ex := &m.Layers[i].Experts[e]
+			switch {
+			case !ops.ColMajorPays(ex.Down):
+			case inPlace:
+				scratch = ops.ToColMajorInPlace(m.pool, ex.Down, scratch)
+			default:
+				ex.Down = ops.ToColMajor(m.pool, ex.Down)
+			}
+		}
+	}
+}
+
 // SetPool changes the worker pool (bench measures several thread counts
 // on one loaded model).
 func (m *Transformer) SetPool(p *runtime.Pool) { m.pool = p }

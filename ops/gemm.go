@@ -195,6 +195,10 @@ func (j *gemmJob) edgeTile(tile, ap, bp []float32, kc, i, j0, rows, cols int) {
 // r%width, so dst[(r/width)*width*kc + p*width + r%width] = m[r0+r][k0+p].
 // Lanes past the last row are zero. asm.GemmPack* widen and transpose.
 func gemmPackRows(dst []float32, m *Mat, r0, rows, k0, kc, width int) {
+	if m.ColMajor {
+		gemmPackColMajor(dst, m, r0, rows, k0, kc, width)
+		return
+	}
 	for pi := 0; pi*width < rows; pi++ {
 		panel := dst[pi*width*kc : (pi+1)*width*kc]
 		n := min(width, rows-pi*width)
@@ -206,6 +210,29 @@ func gemmPackRows(dst []float32, m *Mat, r0, rows, k0, kc, width int) {
 			asm.GemmPackBF16(panel, m.U16[off:], m.Cols, n, kc, width)
 		default:
 			asm.GemmPackF32(panel, m.F32[off:], m.Cols, n, kc, width)
+		}
+	}
+}
+
+// gemmPackColMajor is gemmPackRows for a column-major m: the lanes of one k
+// are contiguous in its storage, so each is one widening copy. Widening is
+// exact, so the panels, and the GEMM, equal those of the row-major matrix.
+func gemmPackColMajor(dst []float32, m *Mat, r0, rows, k0, kc, width int) {
+	for pi := 0; pi*width < rows; pi++ {
+		panel := dst[pi*width*kc : (pi+1)*width*kc]
+		n := min(width, rows-pi*width)
+		for p := 0; p < kc; p++ {
+			lane := panel[p*width : (p+1)*width]
+			off := (k0+p)*m.Rows + r0 + pi*width
+			switch m.DType {
+			case F16:
+				asm.F16ToF32(lane[:n], m.U16[off:off+n])
+			case BF16:
+				asm.BF16ToF32(lane[:n], m.U16[off:off+n])
+			default:
+				copy(lane[:n], m.F32[off:off+n])
+			}
+			clear(lane[n:])
 		}
 	}
 }

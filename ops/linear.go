@@ -13,13 +13,18 @@ import (
 // the other vectors of a batch read them.
 const rowGrain = 16
 
-// claimRows is how many rows a thread claims at a time. Threads take chunks
-// from a shared counter instead of a fixed half each, so a thread the OS
-// descheduled (a busy machine) does not leave the other one waiting: the one
-// that runs takes over the rest. 64 rows of a 2048-wide f16 matrix are
-// 256 KiB, so a claim (one atomic add) is rare next to the streaming. Chunk
-// boundaries depend on the shapes alone, never on the thread count, so every
-// row is computed the same way whoever claims it.
+// claimRows is how many rows a thread claims at a time. The chunks are dealt
+// out as one contiguous range per thread, which each thread claims from the
+// front, so every thread reads its part of the weights as one linear stream.
+// Against one shared counter (chunks interleaved between the threads), at 2
+// threads over 512 MiB of cold f16 copies, best of 3 alternating rounds in
+// one run: 2048×2048 53.3 → 60.2 GB/s, 32000×2048 35.5 → 37.6. A thread that runs out steals single chunks from the back of the
+// others' ranges, so a thread the OS descheduled (a busy machine) does not
+// leave the other one waiting: the one that runs takes over the rest. 64
+// rows of a 2048-wide f16 matrix are 256 KiB, so a claim (one
+// compare-and-swap) is rare next to the streaming. Chunk boundaries depend
+// on the shapes alone, never on the thread count, so every row is computed
+// the same way whoever claims it.
 const claimRows = 64
 
 // maxMatVecMats bounds how many matrices one fused matvec covers (q/k/v).
@@ -34,7 +39,7 @@ type matvecTask struct {
 	// firstChunk[i] is the index of ws[i]'s first chunk; the last entry is
 	// the total.
 	firstChunk [maxMatVecMats + 1]int
-	next       atomic.Int64 // next unclaimed chunk
+	ranges     []chunkRange // one per part of the pool's split
 
 	oneW       [maxMatVecMats]*Mat // backing for the slices of simple calls
 	oneX, oneY [maxMatVecMats][]float32
@@ -58,28 +63,72 @@ func rows(w *Mat, x, y []float32, lo, hi int) {
 	}
 }
 
-// Run claims chunks until none is left; lo and hi (one part per thread) only
-// say that this thread takes part.
-func (t *matvecTask) Run(lo, hi int) {
-	total := t.firstChunk[len(t.ws)]
-	nx := len(t.xs)
+// chunkRange is the unclaimed chunks [front, back) of one thread's part,
+// packed into one word (front in the low half) so that the owner taking
+// the front and a thief taking the back cannot both get the last chunk.
+type chunkRange struct {
+	fb atomic.Uint64
+	_  [56]byte // one cache line each: the owners claim side by side
+}
+
+func (r *chunkRange) set(front, back int) { r.fb.Store(uint64(back)<<32 | uint64(front)) }
+
+// take claims the front chunk (fromBack false) or the back one; ok is false
+// when the range is empty.
+func (r *chunkRange) take(fromBack bool) (c int, ok bool) {
 	for {
-		c := int(t.next.Add(1)) - 1
-		if c >= total {
-			return
+		v := r.fb.Load()
+		front, back := uint32(v), uint32(v>>32)
+		if front >= back {
+			return 0, false
 		}
-		i := 0
-		for c >= t.firstChunk[i+1] {
-			i++
+		next, chunk := v+1, int(front)
+		if fromBack {
+			next, chunk = v-1<<32, int(back-1)
 		}
-		w := t.ws[i]
-		r0 := (c - t.firstChunk[i]) * claimRows
-		r1 := min(r0+claimRows, w.Rows)
-		for b := r0; b < r1; b += rowGrain {
-			e := min(b+rowGrain, r1)
-			for j, x := range t.xs {
-				rows(w, x, t.ys[i*nx+j], b, e)
+		if r.fb.CompareAndSwap(v, next) {
+			return chunk, true
+		}
+	}
+}
+
+// Run computes the chunks of parts [lo, hi) front to back, then steals what
+// is left of the other parts from their backs.
+func (t *matvecTask) Run(lo, hi int) {
+	for k := lo; k < hi; k++ {
+		for {
+			c, ok := t.ranges[k].take(false)
+			if !ok {
+				break
 			}
+			t.chunk(c)
+		}
+	}
+	for k := range t.ranges {
+		for {
+			c, ok := t.ranges[k].take(true)
+			if !ok {
+				break
+			}
+			t.chunk(c)
+		}
+	}
+}
+
+// chunk computes chunk c: claimRows rows of one matrix for every vector.
+func (t *matvecTask) chunk(c int) {
+	nx := len(t.xs)
+	i := 0
+	for c >= t.firstChunk[i+1] {
+		i++
+	}
+	w := t.ws[i]
+	r0 := (c - t.firstChunk[i]) * claimRows
+	r1 := min(r0+claimRows, w.Rows)
+	for b := r0; b < r1; b += rowGrain {
+		e := min(b+rowGrain, r1)
+		for j, x := range t.xs {
+			rows(w, x, t.ys[i*nx+j], b, e)
 		}
 	}
 }
@@ -92,8 +141,15 @@ func (t *matvecTask) run(p *runtime.Pool) {
 		total += (w.Rows + claimRows - 1) / claimRows
 	}
 	t.firstChunk[len(t.ws)] = total
-	t.next.Store(0)
-	p.RunGrain(min(p.Threads(), total), 1, t)
+	parts := min(p.Threads(), total)
+	if cap(t.ranges) < parts {
+		t.ranges = make([]chunkRange, parts)
+	}
+	t.ranges = t.ranges[:parts]
+	for k := range t.ranges {
+		t.ranges[k].set(total*k/parts, total*(k+1)/parts)
+	}
+	p.RunGrain(parts, 1, t)
 	t.ws, t.xs, t.ys = nil, nil, nil
 	t.oneW, t.oneX, t.oneY = [maxMatVecMats]*Mat{}, [maxMatVecMats][]float32{}, [maxMatVecMats][]float32{}
 	matvecTasks.Put(t)
@@ -110,6 +166,10 @@ func checkMatVec(w *Mat, x, y []float32) {
 // identical for any thread count.
 func MatVec(p *runtime.Pool, w *Mat, x, y []float32) {
 	checkMatVec(w, x, y)
+	if w.ColMajor {
+		colMatVec(p, w, x, y)
+		return
+	}
 	t := matvecTasks.Get().(*matvecTask)
 	t.oneW[0], t.oneX[0], t.oneY[0] = w, x, y
 	t.ws, t.xs, t.ys = t.oneW[:1], t.oneX[:1], t.oneY[:1]
@@ -125,6 +185,10 @@ func MatVecMulti(p *runtime.Pool, w *Mat, xs, ys [][]float32) {
 	}
 	for i := range xs {
 		checkMatVec(w, xs[i], ys[i])
+	}
+	if w.ColMajor {
+		colMatVecMulti(p, w, xs, ys)
+		return
 	}
 	t := matvecTasks.Get().(*matvecTask)
 	t.oneW[0] = w
@@ -145,6 +209,14 @@ func MatVecFused(p *runtime.Pool, ws []*Mat, xs, ys [][]float32) {
 	for i, w := range ws {
 		for j, x := range xs {
 			checkMatVec(w, x, ys[i*len(xs)+j])
+		}
+	}
+	for _, w := range ws {
+		if w.ColMajor { // not a fused layout: each matrix on its own
+			for k, v := range ws {
+				MatVecMulti(p, v, xs, ys[k*len(xs):(k+1)*len(xs)])
+			}
+			return
 		}
 	}
 	t := matvecTasks.Get().(*matvecTask)

@@ -2,6 +2,8 @@ package ops
 
 import (
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chatumm/chatumm/runtime"
@@ -35,6 +37,36 @@ func TestMatVecFusedMatchesMulti(t *testing.T) {
 						t.Fatalf("%v threads=%d: output %d row %d = %g, MatVecMulti gives %g", dt, threads, i, r, got[i][r], want[i][r])
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestChunkRangeClaimsEachOnce races an owner taking fronts against thieves
+// taking backs: every chunk must be claimed exactly once.
+func TestChunkRangeClaimsEachOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 7, 1000} {
+		var r chunkRange
+		r.set(5, 5+n)
+		seen := make([]atomic.Int32, n)
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(fromBack bool) {
+				defer wg.Done()
+				for {
+					c, ok := r.take(fromBack)
+					if !ok {
+						return
+					}
+					seen[c-5].Add(1)
+				}
+			}(g > 0)
+		}
+		wg.Wait()
+		for c := range seen {
+			if v := seen[c].Load(); v != 1 {
+				t.Fatalf("n=%d: chunk %d claimed %d times", n, c+5, v)
 			}
 		}
 	}

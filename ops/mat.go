@@ -47,10 +47,19 @@ type Mat struct {
 	Rows, Cols int
 	F32        []float32
 	U16        []uint16
+	// ColMajor says the data holds Wᵀ instead: Cols rows of Rows elements
+	// (ToColMajor, for matrices whose rows are too wide for the matvec).
+	ColMajor bool
 }
 
 // RowInto widens row r into dst (len(dst) == Cols): the embedding lookup.
 func (m *Mat) RowInto(dst []float32, r int) {
+	if m.ColMajor {
+		for c := range dst[:m.Cols] {
+			dst[c] = m.elemAt(c*m.Rows + r)
+		}
+		return
+	}
 	off := r * m.Cols
 	switch m.DType {
 	case F32:

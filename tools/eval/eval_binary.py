@@ -78,10 +78,12 @@ def main():
     ap.add_argument("--testset", default=os.path.join(HERE, "testset.json"))
     ap.add_argument("--limit", type=int, default=0, help="dialogues per (category, depth); 0 = all")
     ap.add_argument("--json", default="")
+    ap.add_argument("--failures", default="", help="write each miss (expected vs produced) to this JSON file")
     args = ap.parse_args()
     data = json.load(open(args.testset))
     seen = collections.Counter()
     score = collections.defaultdict(lambda: [0, 0])
+    misses = []
     with tempfile.TemporaryDirectory() as tmp:
         for k, d in enumerate(data["dialogues"]):
             key = (d["category"], d.get("depth", 0))
@@ -95,7 +97,13 @@ def main():
             if args.model:
                 cmd += ["--model", args.model]
             res = subprocess.run(cmd, capture_output=True, text=True)
-            ok = res.returncode == 0 and judge(json.load(open(out))["turns"][-1], exp)
+            last = json.load(open(out))["turns"][-1] if res.returncode == 0 else {"error": res.stderr.strip()}
+            ok = res.returncode == 0 and judge(last, exp)
+            if not ok:
+                misses.append({"category": d["category"], "depth": d.get("depth", 0), "index": k,
+                               "user": d["turns"][-2]["text"] if len(d["turns"]) > 1 else "",
+                               "expected": exp, "reply": last.get("reply", ""), "error": last.get("error", ""),
+                               "parsed": [W.parse(W.load_png(p)).to_json() for p in last.get("reply_images", []) if p]})
             score[key][0] += ok
             score[key][1] += 1
             for f in os.listdir(tmp):
@@ -107,6 +115,8 @@ def main():
         print("%-18s k=%d  %5.1f%%  (%d/%d)" % (cat, depth, 100 * good / n, good, n))
     if args.json:
         json.dump(rows, open(args.json, "w"), indent=1)
+    if args.failures:
+        json.dump(misses, open(args.failures, "w"), indent=1)
 
 
 if __name__ == "__main__":

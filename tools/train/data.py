@@ -88,8 +88,27 @@ def model_turn_ids(bpe, codes_of, turn):
     return ids + [bpe.special("<reserved08706>")]
 
 
+def changed_codes(d, codes_of):
+    """For each picture of the dialogue in token order, one flag per code: 1
+    where it differs from the code at the same place in the earlier picture
+    it is closest to, if that one shares at least half of its codes (an edit
+    of it); all 0 otherwise. In an edit these are the tokens the instruction
+    decides (where an object was removed or moved, and where it went);
+    everything else can be copied from the context."""
+    flags, earlier = [], []
+    for t in d:
+        for v in (v for k, v in t["parts"] if k == "image"):
+            c = codes_of(v)
+            diffs = [[int(a != b) for a, b in zip(c, e)] for e in earlier]
+            best = min(diffs, key=sum, default=None)
+            flags.append(best if best is not None and 2 * sum(best) <= len(c) else [0] * len(c))
+            earlier.append(c)
+    return flags
+
+
 def tokenize(d, bpe, codes_of):
-    """-> (ids, loss mask) with ids[0] = <s>."""
+    """-> (ids, loss mask, changed) with ids[0] = <s>; changed marks the picture
+    codes that differ from the previous picture's (changed_codes)."""
     ids, mask = [bpe.special("<s>")], [0]
     for t in d:
         if t["role"] == "user":
@@ -100,4 +119,10 @@ def tokenize(d, bpe, codes_of):
             part = model_turn_ids(bpe, codes_of, t)
             ids += part
             mask += [1] * len(part)
-    return ids, mask
+    changed, flags = [0] * len(ids), iter(changed_codes(d, codes_of))
+    brk = bpe.special("<racm3:break>")
+    for i, x in enumerate(ids):
+        if x == brk:
+            f = next(flags)
+            changed[i + 1:i + 1 + len(f)] = f
+    return ids, mask, changed

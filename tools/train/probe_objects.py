@@ -56,7 +56,7 @@ def main():
     for _ in range(a.n):
         s = W.random_scene(rng)
         d = [D.user(("text", D.gen_prompt(s, rng))), D.model(("image", s))]
-        ids, _ = DATA.tokenize(d, tok, codes)
+        ids = DATA.tokenize(d, tok, codes)[0]
         x = torch.tensor([ids])
         with torch.no_grad():
             logits = m(x[:, :-1])[0]

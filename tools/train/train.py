@@ -105,17 +105,21 @@ def collate(seqs, idx, pad):
     T = max(len(seqs[i][0]) for i in idx)
     ids = torch.full((len(idx), T), pad, dtype=torch.long)
     mask = torch.zeros((len(idx), T))
+    changed = torch.zeros((len(idx), T), dtype=torch.bool)
     for r, i in enumerate(idx):
-        s, m = seqs[i]
+        s, m, c = seqs[i]
         ids[r, :len(s)] = torch.tensor(s)
         mask[r, :len(m)] = torch.tensor(m, dtype=torch.float32)
-    return ids, mask
+        changed[r, :len(c)] = torch.tensor(c, dtype=torch.bool)
+    return ids, mask, changed
 
 
-def loss_fn(model, ids, mask, img_lo, img_hi, obj_weight=None):
+def loss_fn(model, ids, mask, changed, img_lo, img_hi, weights=None):
     """-> (objective, mean text loss, mean image loss). The objective is the
-    mean loss, or with obj_weight (a per-code weight tensor) a weighted mean
-    that counts picture tokens showing part of an object that many times."""
+    mean loss, or with weights = (per-code weight tensor, changed-code weight,
+    text weight) a weighted mean: picture tokens showing part of an object
+    count as their code's weight, picture tokens that differ from the previous
+    picture at least the changed-code weight, text tokens the text weight."""
     tgt, m = ids[:, 1:], mask[:, 1:]
     keep = m > 0
     logits = model(ids[:, :-1], keep)
@@ -123,9 +127,12 @@ def loss_fn(model, ids, mask, img_lo, img_hi, obj_weight=None):
     ce = F.cross_entropy(logits, t, reduction="none")
     is_img = (t >= img_lo) & (t < img_hi)
     objective = ce.mean()
-    if obj_weight is not None:
-        w = torch.ones_like(ce)
-        w[is_img] = obj_weight[t[is_img] - img_lo]
+    if weights is not None:
+        code_w, change_w, text_w = weights
+        w = torch.full_like(ce, text_w)
+        w[is_img] = code_w[t[is_img] - img_lo]
+        ch = changed[:, 1:][keep] & is_img
+        w[ch] = torch.clamp(w[ch], min=change_w)
         objective = (w * ce).sum() / w.sum()
     return objective, ce[~is_img].mean(), ce[is_img].mean()
 
@@ -156,6 +163,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--object-weight", type=float, default=1.0,
                     help="loss weight of picture tokens that show part of an object")
+    ap.add_argument("--change-weight", type=float, default=1.0,
+                    help="least loss weight of picture tokens that differ from the previous picture's")
+    ap.add_argument("--text-weight", type=float, default=1.0, help="loss weight of text (and special) tokens")
     ap.add_argument("--factors", action="store_true",
                     help="add per-attribute vectors to the image-code embedding and lm_head rows (mot.code_factors)")
     args = ap.parse_args()
@@ -180,9 +190,11 @@ def main():
     # ones that need the text: the background and the rest of an object follow
     # from the previous tokens. --object-weight counts codes that show part of
     # an object (foreground mask) that many times in the objective.
-    obj_weight = None
-    if args.object_weight != 1.0:
-        obj_weight = torch.where(code_attrs[:, 0] > 0, args.object_weight, 1.0)
+    # --change-weight does the same for the codes that differ from the
+    # previous picture: in an edit, the places an object leaves or enters.
+    weights = None
+    if (args.object_weight, args.change_weight, args.text_weight) != (1.0, 1.0, 1.0):
+        weights = (torch.where(code_attrs[:, 0] > 0, args.object_weight, 1.0), args.change_weight, args.text_weight)
     model = MOT.ChameleonMoT(cfg, (img_lo, img_hi), factors)
     if args.init:
         missing, unexpected = model.load_state_dict(torch.load(args.init)["state"], strict=False)
@@ -212,9 +224,9 @@ def main():
             g["lr"] = lr
         if not queue:
             queue = batches(seqs, args.budget, brng)
-        ids, mask = collate(seqs, queue.pop(), pad)
+        ids, mask, changed = collate(seqs, queue.pop(), pad)
         model.train()
-        loss, lt, li = loss_fn(model, ids, mask, img_lo, img_hi, obj_weight)
+        loss, lt, li = loss_fn(model, ids, mask, changed, img_lo, img_hi, weights)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
