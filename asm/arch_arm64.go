@@ -29,6 +29,7 @@ func archKernels() []*Kernels {
 		F32ToF16:  f32ToF16NEON,
 		Axpy:      axpyNEON,
 		AxpyF16:   axpyF16NEON,
+		AxpyBF16:  axpyBF16NEON,
 		Scale:     scaleNEON,
 		Add:       addNEON,
 		Mul:       mulNEON,

@@ -61,6 +61,9 @@ func neonAxpy(a float32, x, y *float32, n int)
 func neonAxpyF16(a float32, x *uint16, y *float32, n int)
 
 //go:noescape
+func neonAxpyBF16(a float32, x *uint16, y *float32, n int)
+
+//go:noescape
 func neonScale(a float32, x *float32, n int)
 
 //go:noescape
@@ -303,6 +306,23 @@ func axpyF16NEON(a float32, x []uint16, y []float32) {
 		copy(xt[:], x[n4:])
 		copy(yt[:], y[n4:])
 		neonAxpyF16(a, &xt[0], &yt[0], 4)
+		copy(y[n4:], yt[:])
+	}
+}
+
+func axpyBF16NEON(a float32, x []uint16, y []float32) {
+	n := len(y)
+	x = x[:n]
+	n4 := n &^ 3
+	if n4 > 0 {
+		neonAxpyBF16(a, &x[0], &y[0], n4)
+	}
+	if n4 < n {
+		var xt [4]uint16
+		var yt [4]float32
+		copy(xt[:], x[n4:])
+		copy(yt[:], y[n4:])
+		neonAxpyBF16(a, &xt[0], &yt[0], 4)
 		copy(y[n4:], yt[:])
 	}
 }

@@ -211,6 +211,49 @@ axpyh16loop4:
 axpyh16done:
 	RET
 
+// func neonAxpyBF16(a float32, x *uint16, y *float32, n int)
+// As neonAxpyF16 with x widened from bf16: ZIP1/ZIP2 with the zero
+// register V31 put each value in the high half of its f32 lane.
+TEXT ·neonAxpyBF16(SB), NOSPLIT|NOFRAME, $0-32
+	FMOVS a+0(FP), F30
+	VDUP  V30.S[0], V30.S4
+	VEOR  V31.B16, V31.B16, V31.B16
+	MOVD  x+8(FP), R0
+	MOVD  y+16(FP), R1
+	MOVD  n+24(FP), R3
+	BLOCKS
+	CBZ   R2, axpyb16tail
+
+axpyb16loop16:
+	VLD1.P 32(R0), [V0.H8, V1.H8]
+	VLD1   (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VZIP1  V0.H8, V31.H8, V8.H8
+	VZIP2  V0.H8, V31.H8, V9.H8
+	VZIP1  V1.H8, V31.H8, V10.H8
+	VZIP2  V1.H8, V31.H8, V11.H8
+	VFMLA  V8.S4, V30.S4, V4.S4
+	VFMLA  V9.S4, V30.S4, V5.S4
+	VFMLA  V10.S4, V30.S4, V6.S4
+	VFMLA  V11.S4, V30.S4, V7.S4
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)
+	SUBS   $1, R2, R2
+	BNE    axpyb16loop16
+
+axpyb16tail:
+	CBZ R3, axpyb16done
+
+axpyb16loop4:
+	VLD1.P 8(R0), [V0.H4]
+	VLD1   (R1), [V4.S4]
+	VZIP1  V0.H8, V31.H8, V8.H8
+	VFMLA  V8.S4, V30.S4, V4.S4
+	VST1.P [V4.S4], 16(R1)
+	SUBS   $4, R3, R3
+	BNE    axpyb16loop4
+
+axpyb16done:
+	RET
+
 // func neonScale(a float32, x *float32, n int)
 // R0 = x (read), R1 = x (write), V30 = a in every lane.
 TEXT ·neonScale(SB), NOSPLIT|NOFRAME, $0-24
