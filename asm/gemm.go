@@ -18,6 +18,8 @@ type gemmPackArch struct {
 	f32       func(dst *float32, src *float32, stride, chunks int)
 	f16       func(dst *float32, src *uint16, stride, chunks int)
 	bf16      func(dst *float32, src *uint16, stride, chunks int)
+	// colsF16 and colsBF16 widen kc rows of nr values (GemmPackCols*).
+	colsF16, colsBF16 func(dst *float32, src *uint16, stride, kc int)
 }
 
 var gemmPackers []gemmPackArch
@@ -88,6 +90,55 @@ func GemmPackBF16(dst []float32, src []uint16, stride, rows, kc, nr int) {
 		p.bf16(&dst[0], &src[0], stride, done/p.chunk)
 	}
 	gemmPack16(dst, src, stride, rows, done, kc, nr, BF16)
+}
+
+// GemmPackColsF16 packs a panel of a column-major weight matrix, where the
+// panel's lanes are contiguous and its k values are rows: dst[p*nr+j] =
+// widen(src[p*stride+j]) for p < kc, j < n, and 0 for n <= j < nr. No
+// transpose, so it is a strided widening copy; the assembly does a full
+// panel (n == nr) per call instead of one call per k.
+func GemmPackColsF16(dst []float32, src []uint16, stride, n, kc, nr int) {
+	gemmPackColsCheck(len(dst), len(src), stride, n, kc, nr)
+	if p := activePacker(nr, n); p != nil && p.colsF16 != nil && kc > 0 {
+		p.colsF16(&dst[0], &src[0], stride, kc)
+		return
+	}
+	gemmPackCols16(dst, src, stride, n, kc, nr, F16)
+}
+
+// GemmPackColsBF16 is GemmPackColsF16 for bf16 weights.
+func GemmPackColsBF16(dst []float32, src []uint16, stride, n, kc, nr int) {
+	gemmPackColsCheck(len(dst), len(src), stride, n, kc, nr)
+	if p := activePacker(nr, n); p != nil && p.colsBF16 != nil && kc > 0 {
+		p.colsBF16(&dst[0], &src[0], stride, kc)
+		return
+	}
+	gemmPackCols16(dst, src, stride, n, kc, nr, BF16)
+}
+
+// GemmPackColsF32 is GemmPackColsF16 for f32 weights.
+func GemmPackColsF32(dst, src []float32, stride, n, kc, nr int) {
+	gemmPackColsCheck(len(dst), len(src), stride, n, kc, nr)
+	for p := 0; p < kc; p++ {
+		copy(dst[p*nr:p*nr+n], src[p*stride:p*stride+n])
+		clear(dst[p*nr+n : (p+1)*nr])
+	}
+}
+
+func gemmPackColsCheck(dstLen, srcLen, stride, n, kc, nr int) {
+	if n < 0 || kc < 0 || n > nr || (kc > 1 && stride < n) || dstLen < kc*nr ||
+		(n > 0 && kc > 0 && srcLen < (kc-1)*stride+n) {
+		panic("asm: GemmPackCols: slice too short for the panel")
+	}
+}
+
+func gemmPackCols16(dst []float32, src []uint16, stride, n, kc, nr int, widen func(uint16) float32) {
+	for p := 0; p < kc; p++ {
+		for j, h := range src[p*stride : p*stride+n] {
+			dst[p*nr+j] = widen(h)
+		}
+		clear(dst[p*nr+n : (p+1)*nr])
+	}
 }
 
 // gemmPack16 packs k values [from, kc) of 16-bit rows in Go, one row at a

@@ -24,6 +24,7 @@ func setGemmAVX2(k *Kernels) {
 	gemmPackers = append(gemmPackers, gemmPackArch{
 		name: k.Name, nr: gemmNRAVX2, chunk: 8,
 		f32: gemmPackT8F32AVX2, f16: gemmPackT8F16AVX2, bf16: gemmPackT8BF16AVX2,
+		colsF16: gemmPackC16F16AVX2, colsBF16: gemmPackC16BF16AVX2,
 	})
 }
 
@@ -33,6 +34,7 @@ func setGemmAVX512(k *Kernels) {
 	gemmPackers = append(gemmPackers, gemmPackArch{
 		name: k.Name, nr: gemmNRAVX512, chunk: 16,
 		f32: gemmPackT16F32AVX512, f16: gemmPackT16F16AVX512, bf16: gemmPackT16BF16AVX512,
+		colsF16: gemmPackC32F16AVX512, colsBF16: gemmPackC32BF16AVX512,
 	})
 }
 
@@ -104,3 +106,18 @@ func winoIn16AVX512(src *float32, rowStride int, dst *float32, vStride int)
 
 //go:noescape
 func winoOut16AVX512(m *float32, mStride int, top, bot *float32, bias float32)
+
+// Column-major panels (GemmPackColsF16): kc rows of one full panel width
+// (16 for AVX2, 32 for AVX-512) widened from src[p*stride:], kc > 0.
+
+//go:noescape
+func gemmPackC16F16AVX2(dst *float32, src *uint16, stride, kc int)
+
+//go:noescape
+func gemmPackC16BF16AVX2(dst *float32, src *uint16, stride, kc int)
+
+//go:noescape
+func gemmPackC32F16AVX512(dst *float32, src *uint16, stride, kc int)
+
+//go:noescape
+func gemmPackC32BF16AVX512(dst *float32, src *uint16, stride, kc int)

@@ -459,3 +459,90 @@ TEXT ·gemmPackT8BF16AVX2(SB), NOSPLIT, $0-32
 // func gemmPackT8F32AVX2(dst, src *float32, stride, chunks int)
 TEXT ·gemmPackT8F32AVX2(SB), NOSPLIT, $0-32
 	PACK8(LD_F32_Y, 2, 32, t8f32)
+
+// Column-major panel packing: for p < kc, widen one panel row of src (at a
+// stride of BX bytes) into 64 or 128 bytes of dst.
+
+// func gemmPackC16F16AVX2(dst *float32, src *uint16, stride, kc int)
+TEXT ·gemmPackC16F16AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ stride+16(FP), BX
+	SHLQ $1, BX
+	MOVQ kc+24(FP), CX
+
+c16h:
+	VCVTPH2PS (SI), Y0
+	VCVTPH2PS 16(SI), Y1
+	VMOVUPS   Y0, (DI)
+	VMOVUPS   Y1, 32(DI)
+	ADDQ      BX, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       c16h
+	VZEROUPPER
+	RET
+
+// func gemmPackC16BF16AVX2(dst *float32, src *uint16, stride, kc int)
+TEXT ·gemmPackC16BF16AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ stride+16(FP), BX
+	SHLQ $1, BX
+	MOVQ kc+24(FP), CX
+
+c16b:
+	VPMOVZXWD (SI), Y0
+	VPMOVZXWD 16(SI), Y1
+	VPSLLD    $16, Y0, Y0
+	VPSLLD    $16, Y1, Y1
+	VMOVUPS   Y0, (DI)
+	VMOVUPS   Y1, 32(DI)
+	ADDQ      BX, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       c16b
+	VZEROUPPER
+	RET
+
+// func gemmPackC32F16AVX512(dst *float32, src *uint16, stride, kc int)
+TEXT ·gemmPackC32F16AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ stride+16(FP), BX
+	SHLQ $1, BX
+	MOVQ kc+24(FP), CX
+
+c32h:
+	VCVTPH2PS (SI), Z0
+	VCVTPH2PS 32(SI), Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      BX, SI
+	ADDQ      $128, DI
+	DECQ      CX
+	JNZ       c32h
+	VZEROUPPER
+	RET
+
+// func gemmPackC32BF16AVX512(dst *float32, src *uint16, stride, kc int)
+TEXT ·gemmPackC32BF16AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ stride+16(FP), BX
+	SHLQ $1, BX
+	MOVQ kc+24(FP), CX
+
+c32b:
+	VPMOVZXWD (SI), Z0
+	VPMOVZXWD 32(SI), Z1
+	VPSLLD    $16, Z0, Z0
+	VPSLLD    $16, Z1, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      BX, SI
+	ADDQ      $128, DI
+	DECQ      CX
+	JNZ       c32b
+	VZEROUPPER
+	RET

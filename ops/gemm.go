@@ -221,18 +221,14 @@ func gemmPackColMajor(dst []float32, m *Mat, r0, rows, k0, kc, width int) {
 	for pi := 0; pi*width < rows; pi++ {
 		panel := dst[pi*width*kc : (pi+1)*width*kc]
 		n := min(width, rows-pi*width)
-		for p := 0; p < kc; p++ {
-			lane := panel[p*width : (p+1)*width]
-			off := (k0+p)*m.Rows + r0 + pi*width
-			switch m.DType {
-			case F16:
-				asm.F16ToF32(lane[:n], m.U16[off:off+n])
-			case BF16:
-				asm.BF16ToF32(lane[:n], m.U16[off:off+n])
-			default:
-				copy(lane[:n], m.F32[off:off+n])
-			}
-			clear(lane[n:])
+		off := k0*m.Rows + r0 + pi*width
+		switch m.DType {
+		case F16:
+			asm.GemmPackColsF16(panel, m.U16[off:], m.Rows, n, kc, width)
+		case BF16:
+			asm.GemmPackColsBF16(panel, m.U16[off:], m.Rows, n, kc, width)
+		default:
+			asm.GemmPackColsF32(panel, m.F32[off:], m.Rows, n, kc, width)
 		}
 	}
 }
