@@ -34,6 +34,9 @@ type tensorLoader struct {
 	err   error
 	used  map[string]bool
 	alias map[string]string // runtime name → name in the file (GGUF)
+	// source maps each loaded matrix to its tensor (Transformer.useColMajor
+	// releases the pages of the ones it copies).
+	source map[*ops.Mat]*weights.Tensor
 }
 
 func (l *tensorLoader) fail(format string, args ...any) {
@@ -99,6 +102,9 @@ func (l *tensorLoader) mat(name string, rows, cols int) *ops.Mat {
 		m.F32 = t.F32()
 	} else {
 		m.U16 = t.U16()
+	}
+	if l.source != nil {
+		l.source[m] = t
 	}
 	return m
 }

@@ -24,10 +24,11 @@ type Transformer struct {
 	// Unused lists tensors in the file that the model did not use.
 	Unused []string
 
-	rope *ops.RoPE
-	pool *runtime.Pool
-	buf  forwardBuffers
-	qk   qkTask
+	rope   *ops.RoPE
+	pool   *runtime.Pool
+	source map[*ops.Mat]*weights.Tensor // the tensor each loaded matrix views
+	buf    forwardBuffers
+	qk     qkTask
 }
 
 // LoadTransformer checks every tensor of set against cfg and builds the
@@ -37,8 +38,8 @@ func LoadTransformer(set *weights.Set, cfg *Config, imageIDs []bool, pool *runti
 	if cfg.Dim == 0 {
 		return nil, fmt.Errorf("config has no transformer (model_type %q)", cfg.ModelType)
 	}
-	l := &tensorLoader{set: set, used: map[string]bool{}, alias: alias}
-	m := &Transformer{Cfg: cfg, pool: pool}
+	l := &tensorLoader{set: set, used: map[string]bool{}, alias: alias, source: map[*ops.Mat]*weights.Tensor{}}
+	m := &Transformer{Cfg: cfg, pool: pool, source: l.source}
 	m.Embed = l.mat("model.embed_tokens.weight", cfg.VocabSize, cfg.Dim)
 	if _, ok := lookupAlias(set, alias, "lm_head.weight"); !ok && cfg.TieEmbeddings {
 		m.LMHead = m.Embed
@@ -98,9 +99,9 @@ func describeFiles(set *weights.Set) string {
 // matvec (ops.ColMajorPays: a 1B model's MLP down projection) column-major.
 // In read mode the weights sit in private writable memory that only this
 // model reads, so they are rewritten in place; otherwise (mmap, the embedded
-// model) a column-major copy is made and the mapped original is no longer
-// touched. Callers take the model's fingerprint first: it samples the
-// stored bytes.
+// model) a column-major copy is made and the original's mapped pages are
+// released, so the process does not hold both. Callers take the model's
+// fingerprint first: it samples the stored bytes.
 func (m *Transformer) useColMajor(inPlace bool) {
 	var scratch []byte
 	for i := range m.Layers {
@@ -111,10 +112,15 @@ func (m *Transformer) useColMajor(inPlace bool) {
 			case inPlace:
 				scratch = ops.ToColMajorInPlace(m.pool, ex.Down, scratch)
 			default:
+				src := m.source[ex.Down]
 				ex.Down = ops.ToColMajor(m.pool, ex.Down)
+				if src != nil {
+					src.Release()
+				}
 			}
 		}
 	}
+	m.source = nil
 }
 
 // SetPool changes the worker pool (bench measures several thread counts

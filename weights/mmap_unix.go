@@ -47,3 +47,15 @@ func allocAligned(n int64) (buf, mapping []byte, err error) {
 }
 
 func unmap(mapping []byte) error { return unix.Munmap(mapping) }
+
+// releasePages drops the whole pages inside b (part of a shared file
+// mapping) from this process's page tables; later reads fault them back in
+// from the file's page cache.
+func releasePages(b []byte) {
+	page := int64(os.Getpagesize())
+	lo := alignUp(addrOf(b), page) - addrOf(b)
+	hi := int64(len(b)) - (addrOf(b)+int64(len(b)))%page
+	if hi-lo >= page {
+		_ = unix.Madvise(b[lo:hi], unix.MADV_DONTNEED) // advice only
+	}
+}

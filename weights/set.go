@@ -172,10 +172,11 @@ func (s *Set) load(f *os.File, pf *parsedFile) error {
 	for _, t := range pf.tensors {
 		start := pf.dataStart + t.offset
 		t.data = mem[start : start+t.nbytes : start+t.nbytes]
+		t.mapped = true
 		if addrOf(t.data)%int64(t.DType.Size()) != 0 {
 			// A typed view must be aligned; copy this one tensor once.
 			t.data = alignedCopy(t.data)
-			t.Copied = true
+			t.Copied, t.mapped = true, false
 			s.copiedBytes += t.nbytes
 		}
 	}

@@ -98,6 +98,19 @@ type Tensor struct {
 	offset int64 // start of the bytes, relative to the file's data section
 	nbytes int64
 	data   []byte
+	mapped bool // data is a view into a read-only file mapping
+}
+
+// Release tells the OS that this process does not need the tensor's pages
+// for now, for a tensor the caller has made its own copy of (a model that
+// stores a matrix transposed). For a view into a file mapping (Mmap mode)
+// the whole pages inside it leave the process's resident set; touching them
+// again reads them back from the page cache, so the bytes stay valid. For
+// any other tensor it does nothing.
+func (t *Tensor) Release() {
+	if t.mapped {
+		releasePages(t.data)
+	}
 }
 
 // NumElements is the product of Shape (1 for a scalar).
