@@ -6,7 +6,7 @@ package asm
 // per GEMM call, so a scalar loop costs as much as the arithmetic for ~100
 // activation rows. The amd64 implementations load a square of rows, widen
 // and transpose it in registers (16×16 for AVX-512, 8×8 for AVX2; see
-// gemm_amd64.s), several times faster. Packing only moves and widens
+// gemmpack_amd64.s), several times faster. Packing only moves and widens
 // values, so every implementation produces the same bits.
 
 // gemmPackArch holds the transposing packers of the implementation named
