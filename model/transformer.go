@@ -103,14 +103,14 @@ func describeFiles(set *weights.Set) string {
 // released, so the process does not hold both. Callers take the model's
 // fingerprint first: it samples the stored bytes.
 func (m *Transformer) useColMajor(inPlace bool) {
-	var scratch []byte
+	var scratch ops.TransposeScratch
 	for i := range m.Layers {
 		for e := range m.Layers[i].Experts {
 			ex := &m.Layers[i].Experts[e]
 			switch {
 			case !ops.ColMajorPays(ex.Down):
 			case inPlace:
-				scratch = ops.ToColMajorInPlace(m.pool, ex.Down, scratch)
+				ops.ToColMajorInPlace(m.pool, ex.Down, &scratch)
 			default:
 				src := m.source[ex.Down]
 				ex.Down = ops.ToColMajor(m.pool, ex.Down)

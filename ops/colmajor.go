@@ -2,7 +2,6 @@ package ops
 
 import (
 	"sync"
-	"unsafe"
 
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/runtime"
@@ -48,34 +47,33 @@ func ToColMajor(p *runtime.Pool, m *Mat) *Mat {
 	return t
 }
 
+// TransposeScratch is the copy ToColMajorInPlace goes through, kept across
+// calls so a model's matrices share one.
+type TransposeScratch struct {
+	u16 []uint16
+	f32 []float32
+}
+
 // ToColMajorInPlace rewrites m's own storage column-major, going through a
-// copy in scratch (grown as needed and returned for the next call), so a
-// model loaded into writable memory needs no second copy of the matrix.
-// m's storage must be writable and not shared with anything that reads it
-// row-major afterwards.
-func ToColMajorInPlace(p *runtime.Pool, m *Mat, scratch []byte) []byte {
+// copy in scratch, so a model loaded into writable memory needs no second
+// copy of the matrix. m's storage must be writable and not shared with
+// anything that reads it row-major afterwards.
+func ToColMajorInPlace(p *runtime.Pool, m *Mat, scratch *TransposeScratch) {
 	checkMat("ops.ToColMajorInPlace", m)
 	if m.ColMajor {
-		return scratch
+		return
 	}
 	n := m.Rows * m.Cols
 	src := *m
 	if m.DType == F32 {
-		if cap(scratch) < 4*n {
-			scratch = make([]byte, 4*n)
-		}
-		src.F32 = unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(scratch))), n)
-		copy(src.F32, m.F32[:n])
+		scratch.f32 = append(scratch.f32[:0], m.F32[:n]...)
+		src.F32 = scratch.f32
 	} else {
-		if cap(scratch) < 2*n {
-			scratch = make([]byte, 2*n)
-		}
-		src.U16 = unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(scratch))), n)
-		copy(src.U16, m.U16[:n])
+		scratch.u16 = append(scratch.u16[:0], m.U16[:n]...)
+		src.U16 = scratch.u16
 	}
 	m.ColMajor = true
 	transposeInto(p, m, &src)
-	return scratch
 }
 
 // transposeInto writes src's elements into dst's storage in dst's layout,

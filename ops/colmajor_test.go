@@ -30,7 +30,7 @@ func TestColMajorMatchesRowMajor(t *testing.T) {
 				t.Fatalf("ToColMajor: flag not set or not idempotent")
 			}
 			in := &Mat{DType: w.DType, Rows: rows, Cols: cols, F32: append([]float32(nil), w.F32...), U16: append([]uint16(nil), w.U16...)}
-			ToColMajorInPlace(pools[1], in, make([]byte, 3))
+			ToColMajorInPlace(pools[1], in, &TransposeScratch{})
 			for i := 0; i < rows*cols; i++ {
 				if !in.ColMajor || in.elemAt(i) != cm.elemAt(i) && !math.IsNaN(float64(cm.elemAt(i))) {
 					t.Fatalf("%v %dx%d: in-place transpose differs from the copy at %d", dt, rows, cols, i)
