@@ -20,16 +20,7 @@ func TestRowsMatchGeneric(t *testing.T) {
 				if rows > 0 {
 					wlen = (rows-1)*stride + n
 				}
-				x := randF32(r, n, off, 1)
-				wf := randF32(r, wlen, off, 1)
-				wh := randF16(r, wlen, off)
-				wb := randBF16(r, wlen, off)
-				checkRows(t, k.Name+" RowsF32", n, rows, stride, x, func(i int) float64 { return float64(wf[i]) },
-					func(y []float32) { k.RowsF32(wf, stride, x, y) }, func(y []float32) { g.RowsF32(wf, stride, x, y) })
-				checkRows(t, k.Name+" RowsF16", n, rows, stride, x, func(i int) float64 { return float64(F16(wh[i])) },
-					func(y []float32) { k.RowsF16(wh, stride, x, y) }, func(y []float32) { g.RowsF16(wh, stride, x, y) })
-				checkRows(t, k.Name+" RowsBF16", n, rows, stride, x, func(i int) float64 { return float64(BF16(wb[i])) },
-					func(y []float32) { k.RowsBF16(wb, stride, x, y) }, func(y []float32) { g.RowsBF16(wb, stride, x, y) })
+				checkRowsAllDTypes(t, k, g, r, n, rows, stride, wlen, off)
 			}
 		}
 	}
@@ -47,19 +38,26 @@ func TestRowsWideMatchGeneric(t *testing.T) {
 				stride := n + []int{0, 3}[i%2]
 				off := testOffsets[(i+rows)%3]
 				wlen := (rows-1)*stride + n
-				x := randF32(r, n, off, 1)
-				wf := randF32(r, wlen, off, 1)
-				wh := randF16(r, wlen, off)
-				wb := randBF16(r, wlen, off)
-				checkRows(t, k.Name+" RowsF32", n, rows, stride, x, func(i int) float64 { return float64(wf[i]) },
-					func(y []float32) { k.RowsF32(wf, stride, x, y) }, func(y []float32) { g.RowsF32(wf, stride, x, y) })
-				checkRows(t, k.Name+" RowsF16", n, rows, stride, x, func(i int) float64 { return float64(F16(wh[i])) },
-					func(y []float32) { k.RowsF16(wh, stride, x, y) }, func(y []float32) { g.RowsF16(wh, stride, x, y) })
-				checkRows(t, k.Name+" RowsBF16", n, rows, stride, x, func(i int) float64 { return float64(BF16(wb[i])) },
-					func(y []float32) { k.RowsBF16(wb, stride, x, y) }, func(y []float32) { g.RowsBF16(wb, stride, x, y) })
+				checkRowsAllDTypes(t, k, g, r, n, rows, stride, wlen, off)
 			}
 		}
 	}
+}
+
+// checkRowsAllDTypes checks k's f32, f16 and bf16 Rows kernels against g's
+// on random rows×n weights at the given stride and slice offset.
+func checkRowsAllDTypes(t *testing.T, k, g *Kernels, r *rand.Rand, n, rows, stride, wlen, off int) {
+	t.Helper()
+	x := randF32(r, n, off, 1)
+	wf := randF32(r, wlen, off, 1)
+	wh := randF16(r, wlen, off)
+	wb := randBF16(r, wlen, off)
+	checkRows(t, k.Name+" RowsF32", n, rows, stride, x, func(i int) float64 { return float64(wf[i]) },
+		func(y []float32) { k.RowsF32(wf, stride, x, y) }, func(y []float32) { g.RowsF32(wf, stride, x, y) })
+	checkRows(t, k.Name+" RowsF16", n, rows, stride, x, func(i int) float64 { return float64(F16(wh[i])) },
+		func(y []float32) { k.RowsF16(wh, stride, x, y) }, func(y []float32) { g.RowsF16(wh, stride, x, y) })
+	checkRows(t, k.Name+" RowsBF16", n, rows, stride, x, func(i int) float64 { return float64(BF16(wb[i])) },
+		func(y []float32) { k.RowsBF16(wb, stride, x, y) }, func(y []float32) { g.RowsBF16(wb, stride, x, y) })
 }
 
 // checkRows runs one Rows kernel and its generic twin into y slices that are

@@ -111,33 +111,13 @@ type colTask struct {
 
 var colTasks = sync.Pool{New: func() any { return new(colTask) }}
 
-// Run computes the blocks of parts [lo, hi) front to back, then steals what
-// is left of the other parts from their backs (as matvecTask does).
-func (t *colTask) Run(lo, hi int) {
-	for k := lo; k < hi; k++ {
-		for {
-			b, ok := t.ranges[k].take(false)
-			if !ok {
-				break
-			}
-			t.block(b)
-		}
-	}
-	for k := range t.ranges {
-		for {
-			b, ok := t.ranges[k].take(true)
-			if !ok {
-				break
-			}
-			t.block(b)
-		}
-	}
-}
+// Run computes this thread's part of the blocks (see claimChunks).
+func (t *colTask) Run(lo, hi int) { claimChunks(t.ranges, lo, hi, t) }
 
-// block sums input features [b*colBlock, (b+1)*colBlock) into the block's
+// chunk sums input features [b*colBlock, (b+1)*colBlock) into block b's
 // partials, one weight row at a time for every vector, so the row is read
 // from memory once and the partials stay in L1.
-func (t *colTask) block(b int) {
+func (t *colTask) chunk(b int) {
 	w, n, nx := t.w, t.w.Rows, len(t.xs)
 	part := t.partial[b*nx*n : (b+1)*nx*n]
 	clear(part)
@@ -176,16 +156,9 @@ func (t *colTask) run(p *runtime.Pool, w *Mat, xs, ys [][]float32) {
 	if need := blocks * len(xs) * w.Rows; cap(t.partial) < need {
 		t.partial = make([]float32, need)
 	}
-	parts := max(1, min(p.Threads(), blocks))
-	if cap(t.ranges) < parts {
-		t.ranges = make([]chunkRange, parts)
-	}
-	t.ranges = t.ranges[:parts]
-	for k := range t.ranges {
-		t.ranges[k].set(blocks*k/parts, blocks*(k+1)/parts)
-	}
+	t.ranges = dealRanges(t.ranges, blocks, p)
 	if blocks > 0 {
-		p.RunGrain(parts, 1, t)
+		p.RunGrain(len(t.ranges), 1, t)
 	}
 	n, nx := w.Rows, len(xs)
 	for j, y := range ys {

@@ -92,28 +92,48 @@ func (r *chunkRange) take(fromBack bool) (c int, ok bool) {
 	}
 }
 
-// Run computes the chunks of parts [lo, hi) front to back, then steals what
-// is left of the other parts from their backs.
-func (t *matvecTask) Run(lo, hi int) {
+// dealRanges splits chunks [0, total) into one contiguous range per thread
+// of p (at least one), reusing ranges' storage.
+func dealRanges(ranges []chunkRange, total int, p *runtime.Pool) []chunkRange {
+	parts := max(1, min(p.Threads(), total))
+	if cap(ranges) < parts {
+		ranges = make([]chunkRange, parts)
+	}
+	ranges = ranges[:parts]
+	for k := range ranges {
+		ranges[k].set(total*k/parts, total*(k+1)/parts)
+	}
+	return ranges
+}
+
+// chunkWorker computes one chunk of a task split by dealRanges.
+type chunkWorker interface{ chunk(c int) }
+
+// claimChunks computes the chunks of parts [lo, hi) front to back, then
+// steals what is left of the other parts from their backs.
+func claimChunks(ranges []chunkRange, lo, hi int, w chunkWorker) {
 	for k := lo; k < hi; k++ {
 		for {
-			c, ok := t.ranges[k].take(false)
+			c, ok := ranges[k].take(false)
 			if !ok {
 				break
 			}
-			t.chunk(c)
+			w.chunk(c)
 		}
 	}
-	for k := range t.ranges {
+	for k := range ranges {
 		for {
-			c, ok := t.ranges[k].take(true)
+			c, ok := ranges[k].take(true)
 			if !ok {
 				break
 			}
-			t.chunk(c)
+			w.chunk(c)
 		}
 	}
 }
+
+// Run computes this thread's part (see claimChunks).
+func (t *matvecTask) Run(lo, hi int) { claimChunks(t.ranges, lo, hi, t) }
 
 // chunk computes chunk c: claimRows rows of one matrix for every vector.
 func (t *matvecTask) chunk(c int) {
@@ -141,15 +161,8 @@ func (t *matvecTask) run(p *runtime.Pool) {
 		total += (w.Rows + claimRows - 1) / claimRows
 	}
 	t.firstChunk[len(t.ws)] = total
-	parts := min(p.Threads(), total)
-	if cap(t.ranges) < parts {
-		t.ranges = make([]chunkRange, parts)
-	}
-	t.ranges = t.ranges[:parts]
-	for k := range t.ranges {
-		t.ranges[k].set(total*k/parts, total*(k+1)/parts)
-	}
-	p.RunGrain(parts, 1, t)
+	t.ranges = dealRanges(t.ranges, total, p)
+	p.RunGrain(len(t.ranges), 1, t)
 	t.ws, t.xs, t.ys = nil, nil, nil
 	t.oneW, t.oneX, t.oneY = [maxMatVecMats]*Mat{}, [maxMatVecMats][]float32{}, [maxMatVecMats][]float32{}
 	matvecTasks.Put(t)
