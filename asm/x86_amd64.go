@@ -119,7 +119,7 @@ func (s *x86Asm) dotBF16Slices(w []uint16, x []float32) float32 {
 // the same after a linear touch pass 16-18.5, two rows side by side 12.5,
 // and a zigzag (every other row read back to front, so it starts on the
 // part of x the row before ended on) 10.9 against 16.7 in the same run.
-// ops stores such matrices column-major instead (ops.ColMajor), where only
+// ops stores such matrices column-major instead (ops.ColMajorPays), where only
 // the output stays in L1.
 func rowsLinear[T uint16 | float32](s *x86Asm, kernel func(w *T, stride int, x *float32, n int, y *float32, m int),
 	tail func(w []T, x []float32) float32, w []T, stride int, x, y []float32) {

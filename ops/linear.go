@@ -18,13 +18,14 @@ const rowGrain = 16
 // front, so every thread reads its part of the weights as one linear stream.
 // Against one shared counter (chunks interleaved between the threads), at 2
 // threads over 512 MiB of cold f16 copies, best of 3 alternating rounds in
-// one run: 2048×2048 53.3 → 60.2 GB/s, 32000×2048 35.5 → 37.6. A thread that runs out steals single chunks from the back of the
-// others' ranges, so a thread the OS descheduled (a busy machine) does not
-// leave the other one waiting: the one that runs takes over the rest. 64
-// rows of a 2048-wide f16 matrix are 256 KiB, so a claim (one
-// compare-and-swap) is rare next to the streaming. Chunk boundaries depend
-// on the shapes alone, never on the thread count, so every row is computed
-// the same way whoever claims it.
+// one run: 2048×2048 53.3 → 60.2 GB/s, 32000×2048 35.5 → 37.6. A thread
+// that runs out steals single chunks from the back of the others' ranges,
+// so a thread the OS descheduled (a busy machine) does not leave the other
+// one waiting: the one that runs takes over the rest. 64 rows of a
+// 2048-wide f16 matrix are 256 KiB, so a claim (one compare-and-swap) is
+// rare next to the streaming. Chunk boundaries depend on the shapes alone,
+// never on the thread count, so every row is computed the same way whoever
+// claims it.
 const claimRows = 64
 
 // maxMatVecMats bounds how many matrices one fused matvec covers (q/k/v).

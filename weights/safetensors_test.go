@@ -311,8 +311,8 @@ func TestWriterFill(t *testing.T) {
 }
 
 // Release drops a mapped tensor's whole pages from the process's resident
-// set (Rss in smaps_rollup, Linux), and the bytes read back unchanged afterwards (from
-// the page cache); in read mode it leaves the tensor alone.
+// set (Rss in smaps_rollup, Linux), and the bytes read back unchanged
+// afterwards (from the page cache); in read mode it leaves them alone.
 func TestReleaseKeepsBytes(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.safetensors")
