@@ -42,6 +42,9 @@ func loadGGUF(m *Model, path string, opts Options) (*Model, error) {
 		set.Close()
 		return nil, err
 	}
-	m.finishTransformer()
+	if err := m.finishTransformer(); err != nil {
+		m.Close()
+		return nil, err
+	}
 	return m, nil
 }

@@ -142,18 +142,21 @@ func (m *Model) build(cfg *Config, tok *tokenizer.Tokenizer, set *weights.Set, t
 		set.Close()
 		return nil, fmt.Errorf("%s: neither a transformer nor a VQ-GAN in this checkpoint", m.Path)
 	}
-	m.finishTransformer()
+	if err := m.finishTransformer(); err != nil {
+		m.Close()
+		return nil, err
+	}
 	return m, nil
 }
 
 // finishTransformer lays out the weights for decoding (Transformer.useColMajor),
 // after taking the fingerprint from the bytes as stored.
-func (m *Model) finishTransformer() {
+func (m *Model) finishTransformer() error {
 	if m.T == nil {
-		return
+		return nil
 	}
 	m.Fingerprint()
-	m.T.useColMajor(m.Weights.Mode() == weights.Read)
+	return m.T.useColMajor(m.Weights.Mode() == weights.Read)
 }
 
 func unwrapPathErr(err error) error {

@@ -98,21 +98,25 @@ func describeFiles(set *weights.Set) string {
 // useColMajor stores each matrix whose rows are too wide for the decode
 // matvec (ops.ColMajorPays: a 1B model's MLP down projection) column-major.
 // In read mode the weights sit in private writable memory that only this
-// model reads, so they are rewritten in place; otherwise (mmap, the embedded
-// model) a column-major copy is made and the original's mapped pages are
-// released, so the process does not hold both. Callers take the model's
-// fingerprint first: it samples the stored bytes.
-func (m *Transformer) useColMajor(inPlace bool) {
-	var scratch ops.TransposeScratch
+// model reads, so they are rewritten in place from the file's bytes;
+// otherwise (mmap, the embedded model) a column-major copy is made and the
+// original's mapped pages are released. Either way the process does not
+// hold two copies. Callers take the model's fingerprint first: it samples
+// the stored bytes.
+func (m *Transformer) useColMajor(inPlace bool) error {
 	for i := range m.Layers {
 		for e := range m.Layers[i].Experts {
 			ex := &m.Layers[i].Experts[e]
+			if !ops.ColMajorPays(ex.Down) {
+				continue
+			}
+			src := m.source[ex.Down]
 			switch {
-			case !ops.ColMajorPays(ex.Down):
-			case inPlace:
-				ops.ToColMajorInPlace(m.pool, ex.Down, &scratch)
+			case inPlace && src != nil:
+				if err := ops.ToColMajorInPlace(m.pool, ex.Down, src.ReadFile); err != nil {
+					return err
+				}
 			default:
-				src := m.source[ex.Down]
 				ex.Down = ops.ToColMajor(m.pool, ex.Down)
 				if src != nil {
 					src.Release()
@@ -121,6 +125,7 @@ func (m *Transformer) useColMajor(inPlace bool) {
 		}
 	}
 	m.source = nil
+	return nil
 }
 
 // SetPool changes the worker pool (bench measures several thread counts

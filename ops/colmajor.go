@@ -2,6 +2,7 @@ package ops
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/runtime"
@@ -48,33 +49,48 @@ func ToColMajor(p *runtime.Pool, m *Mat) *Mat {
 	return t
 }
 
-// TransposeScratch is the copy ToColMajorInPlace goes through, kept across
-// calls so a model's matrices share one.
-type TransposeScratch struct {
-	u16 []uint16
-	f32 []float32
-}
-
-// ToColMajorInPlace rewrites m's own storage column-major, going through a
-// copy in scratch, so a model loaded into writable memory needs no second
-// copy of the matrix. m's storage must be writable and not shared with
-// anything that reads it row-major afterwards.
-func ToColMajorInPlace(p *runtime.Pool, m *Mat, scratch *TransposeScratch) {
+// ToColMajorInPlace rewrites m's own storage column-major, for a model
+// loaded into writable memory that should not hold a second copy of the
+// matrix. The row-major original comes from read (the bytes of the file m
+// was loaded from, off counted from m's first byte), a strip of rows at a
+// time, since m's memory is overwritten as it goes; an error from read
+// leaves m unusable. m's storage must not be shared with anything that
+// reads it row-major afterwards.
+func ToColMajorInPlace(p *runtime.Pool, m *Mat, read func(dst []byte, off int64) error) error {
 	checkMat("ops.ToColMajorInPlace", m)
 	if m.ColMajor {
-		return
+		return nil
 	}
-	n := m.Rows * m.Cols
-	src := *m
+	const strip = 64
+	R, C, es := m.Rows, m.Cols, m.DType.Size()
+	src := &Mat{DType: m.DType, Rows: min(strip, R), Cols: C}
+	var raw []byte
 	if m.DType == F32 {
-		scratch.f32 = append(scratch.f32[:0], m.F32[:n]...)
-		src.F32 = scratch.f32
+		src.F32 = make([]float32, src.Rows*C)
+		raw = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src.F32))), len(src.F32)*4)
 	} else {
-		scratch.u16 = append(scratch.u16[:0], m.U16[:n]...)
-		src.U16 = scratch.u16
+		src.U16 = make([]uint16, src.Rows*C)
+		raw = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src.U16))), len(src.U16)*2)
+	}
+	for r0 := 0; r0 < R; r0 += strip {
+		n := min(strip, R-r0)
+		if err := read(raw[:n*C*es], int64(r0*C*es)); err != nil {
+			return err
+		}
+		p.For(C, func(lo, hi int) {
+			for c := lo; c < hi; c++ {
+				for r := 0; r < n; r++ {
+					if m.DType == F32 {
+						m.F32[c*R+r0+r] = src.F32[r*C+c]
+					} else {
+						m.U16[c*R+r0+r] = src.U16[r*C+c]
+					}
+				}
+			}
+		})
 	}
 	m.ColMajor = true
-	transposeInto(p, m, &src)
+	return nil
 }
 
 // transposeInto writes src's elements into dst's storage in dst's layout,

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"encoding/binary"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -29,10 +31,15 @@ func TestColMajorMatchesRowMajor(t *testing.T) {
 			if !cm.ColMajor || ToColMajor(nil, cm) != cm {
 				t.Fatalf("ToColMajor: flag not set or not idempotent")
 			}
+			// In place, re-reading the original from a byte copy as from a file.
 			in := &Mat{DType: w.DType, Rows: rows, Cols: cols, F32: append([]float32(nil), w.F32...), U16: append([]uint16(nil), w.U16...)}
-			ToColMajorInPlace(pools[1], in, &TransposeScratch{})
+			file := matBytes(w)
+			read := func(dst []byte, off int64) error { copy(dst, file[off:]); return nil }
+			if err := ToColMajorInPlace(pools[2], in, read); err != nil {
+				t.Fatal(err)
+			}
 			for i := 0; i < rows*cols; i++ {
-				if !in.ColMajor || in.elemAt(i) != cm.elemAt(i) && !math.IsNaN(float64(cm.elemAt(i))) {
+				if !in.ColMajor || math.Float32bits(in.elemAt(i)) != math.Float32bits(cm.elemAt(i)) {
 					t.Fatalf("%v %dx%d: in-place transpose differs from the copy at %d", dt, rows, cols, i)
 				}
 			}
@@ -94,6 +101,27 @@ func TestColMajorMatchesRowMajor(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// matBytes is m's storage as little-endian bytes (the file layout).
+func matBytes(m *Mat) []byte {
+	var b []byte
+	for _, v := range m.F32 {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	for _, v := range m.U16 {
+		b = binary.LittleEndian.AppendUint16(b, v)
+	}
+	return b
+}
+
+// A read error stops the in-place transpose with that error.
+func TestColMajorInPlaceReadError(t *testing.T) {
+	w := randMatOf(rand.New(rand.NewPCG(1, 2)), F16, 100, 300)
+	want := errors.New("file changed")
+	if err := ToColMajorInPlace(nil, w, func([]byte, int64) error { return want }); err != want {
+		t.Fatalf("got %v, want %v", err, want)
 	}
 }
 

@@ -263,7 +263,7 @@ func parseGGUF(r io.ReaderAt, path string, size int64) (*parsedFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := &Tensor{Name: name, DType: dt, File: path}
+		t := &Tensor{Name: name, DType: dt, File: path, fileAt: -1}
 		infos = append(infos, info{t, offset, dims})
 	}
 

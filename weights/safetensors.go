@@ -202,7 +202,7 @@ func parseSafetensorsEntry(name string, raw json.RawMessage, dataSize int64) (*T
 	for i, d := range dims {
 		shape[i] = int(d)
 	}
-	return &Tensor{Name: name, DType: dt, Shape: shape, offset: off[0], nbytes: nbytes}, nil
+	return &Tensor{Name: name, DType: dt, Shape: shape, offset: off[0], nbytes: nbytes, fileAt: -1}, nil
 }
 
 // jsonInt parses a JSON integer literal (no fraction, exponent or quotes).

@@ -363,3 +363,37 @@ func rssKiB(t *testing.T) (kib int, ok bool) {
 	}
 	return 0, false
 }
+
+// ReadFile re-reads a tensor's bytes from its file in both load modes and
+// refuses ranges outside the tensor and tensors that have no file.
+func TestTensorReadFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	if err := WriteSafetensors(path, sampleTensors(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range bothModes {
+		s, err := Open(path, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := s.Tensor("b.f32")
+		got := make([]byte, 8)
+		if err := b.ReadFile(got, 4); err != nil || !bytes.Equal(got, b.Bytes()[4:12]) {
+			t.Errorf("%v: ReadFile = %x, %v; want %x", mode, got, err, b.Bytes()[4:12])
+		}
+		if err := b.ReadFile(got, int64(len(b.Bytes())-4)); err == nil {
+			t.Errorf("%v: ReadFile past the tensor's end succeeded", mode)
+		}
+		s.Close()
+	}
+	data, _ := os.ReadFile(path)
+	s, err := OpenMemory("mem.safetensors", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Tensor("b.f32")
+	if err := b.ReadFile(make([]byte, 4), 0); err == nil {
+		t.Error("ReadFile on an in-memory tensor succeeded")
+	}
+}

@@ -172,7 +172,7 @@ func (s *Set) load(f *os.File, pf *parsedFile) error {
 	for _, t := range pf.tensors {
 		start := pf.dataStart + t.offset
 		t.data = mem[start : start+t.nbytes : start+t.nbytes]
-		t.mapped = true
+		t.mapped, t.fileAt = true, start
 		if addrOf(t.data)%int64(t.DType.Size()) != 0 {
 			// A typed view must be aligned; copy this one tensor once.
 			t.data = alignedCopy(t.data)
@@ -219,7 +219,7 @@ func (s *Set) loadRead(f *os.File, pf *parsedFile) error {
 			return fmt.Errorf("%s: tensor %q: reading %d bytes at offset %d: %w",
 				pf.path, t.Name, t.nbytes, pf.dataStart+t.offset, err)
 		}
-		t.data = dst
+		t.data, t.fileAt = dst, pf.dataStart+t.offset
 		at += alignUp(t.nbytes, tensorAlign)
 	}
 	return nil

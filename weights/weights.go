@@ -47,6 +47,7 @@ package weights
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"unsafe"
 )
@@ -98,7 +99,27 @@ type Tensor struct {
 	offset int64 // start of the bytes, relative to the file's data section
 	nbytes int64
 	data   []byte
-	mapped bool // data is a view into a read-only file mapping
+	mapped bool  // data is a view into a read-only file mapping
+	fileAt int64 // where the bytes start in File (-1: not from a file)
+}
+
+// ReadFile reads len(dst) of the tensor's bytes, starting at byte off of the
+// tensor, again from its file rather than from memory: for a caller that
+// rewrites the tensor's memory in place (a model that stores a matrix
+// transposed) and needs the original bytes as it goes.
+func (t *Tensor) ReadFile(dst []byte, off int64) error {
+	if t.fileAt < 0 || off < 0 || off+int64(len(dst)) > t.nbytes {
+		return fmt.Errorf("%s: tensor %q: cannot re-read bytes %d..%d from the file", t.File, t.Name, off, off+int64(len(dst)))
+	}
+	f, err := os.Open(t.File)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(dst, t.fileAt+off); err != nil {
+		return fmt.Errorf("%s: tensor %q: re-reading %d bytes at offset %d: %w", t.File, t.Name, len(dst), t.fileAt+off, err)
+	}
+	return nil
 }
 
 // Release tells the OS that this process does not need the tensor's pages
