@@ -103,7 +103,7 @@ func GemmPackColsF16(dst []float32, src []uint16, stride, n, kc, nr int) {
 		p.colsF16(&dst[0], &src[0], stride, kc)
 		return
 	}
-	gemmPackCols16(dst, src, stride, n, kc, nr, F16)
+	gemmPackCols16(dst, src, stride, n, kc, nr, active.F16ToF32)
 }
 
 // GemmPackColsBF16 is GemmPackColsF16 for bf16 weights.
@@ -113,7 +113,7 @@ func GemmPackColsBF16(dst []float32, src []uint16, stride, n, kc, nr int) {
 		p.colsBF16(&dst[0], &src[0], stride, kc)
 		return
 	}
-	gemmPackCols16(dst, src, stride, n, kc, nr, BF16)
+	gemmPackCols16(dst, src, stride, n, kc, nr, active.BF16ToF32)
 }
 
 // GemmPackColsF32 is GemmPackColsF16 for f32 weights.
@@ -132,11 +132,11 @@ func gemmPackColsCheck(dstLen, srcLen, stride, n, kc, nr int) {
 	}
 }
 
-func gemmPackCols16(dst []float32, src []uint16, stride, n, kc, nr int, widen func(uint16) float32) {
+// gemmPackCols16 packs the panel one k at a time with the active
+// implementation's widening (NEON on arm64), which is exact on every path.
+func gemmPackCols16(dst []float32, src []uint16, stride, n, kc, nr int, widen func(dst []float32, src []uint16)) {
 	for p := 0; p < kc; p++ {
-		for j, h := range src[p*stride : p*stride+n] {
-			dst[p*nr+j] = widen(h)
-		}
+		widen(dst[p*nr:p*nr+n], src[p*stride:p*stride+n])
 		clear(dst[p*nr+n : (p+1)*nr])
 	}
 }
