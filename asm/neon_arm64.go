@@ -293,36 +293,35 @@ func axpyNEON(a float32, x, y []float32) {
 	}
 }
 
-func axpyF16NEON(a float32, x []uint16, y []float32) {
-	n := len(y)
-	x = x[:n]
-	n4 := n &^ 3
-	if n4 > 0 {
-		neonAxpyF16(a, &x[0], &y[0], n4)
-	}
-	if n4 < n {
-		var xt [4]uint16
-		var yt [4]float32
-		copy(xt[:], x[n4:])
-		copy(yt[:], y[n4:])
-		neonAxpyF16(a, &xt[0], &yt[0], 4)
-		copy(y[n4:], yt[:])
-	}
-}
+func axpyF16NEON(a float32, x []uint16, y []float32) { axpy16NEON(false, a, x, y) }
 
-func axpyBF16NEON(a float32, x []uint16, y []float32) {
+func axpyBF16NEON(a float32, x []uint16, y []float32) { axpy16NEON(true, a, x, y) }
+
+// axpy16NEON runs the f16 (or, with bf16, the bf16) axpy kernel over whole
+// 4-vectors and the last n%4 elements through a padded 4-vector. The
+// kernels are called directly, not through a func value, so the padding
+// stays on the stack.
+func axpy16NEON(bf16 bool, a float32, x []uint16, y []float32) {
 	n := len(y)
 	x = x[:n]
 	n4 := n &^ 3
 	if n4 > 0 {
-		neonAxpyBF16(a, &x[0], &y[0], n4)
+		if bf16 {
+			neonAxpyBF16(a, &x[0], &y[0], n4)
+		} else {
+			neonAxpyF16(a, &x[0], &y[0], n4)
+		}
 	}
 	if n4 < n {
 		var xt [4]uint16
 		var yt [4]float32
 		copy(xt[:], x[n4:])
 		copy(yt[:], y[n4:])
-		neonAxpyBF16(a, &xt[0], &yt[0], 4)
+		if bf16 {
+			neonAxpyBF16(a, &xt[0], &yt[0], 4)
+		} else {
+			neonAxpyF16(a, &xt[0], &yt[0], 4)
+		}
 		copy(y[n4:], yt[:])
 	}
 }

@@ -218,23 +218,24 @@ func (s *x86Asm) axpySlices(a float32, x, y []float32) {
 }
 
 func (s *x86Asm) axpyF16Slices(a float32, x []uint16, y []float32) {
-	n := len(y)
-	x = x[:n]
-	nv := s.vec(n)
-	if nv > 0 {
-		s.axpyF16(a, &x[0], &y[0], nv)
-	}
-	axpyF16Generic(a, x[nv:], y[nv:])
+	s.axpy16(s.axpyF16, axpyF16Generic, a, x, y)
 }
 
 func (s *x86Asm) axpyBF16Slices(a float32, x []uint16, y []float32) {
+	s.axpy16(s.axpyBF16, axpyBF16Generic, a, x, y)
+}
+
+// axpy16 runs an f16 or bf16 axpy kernel over the whole-vector prefix and
+// its generic twin over the rest.
+func (s *x86Asm) axpy16(kernel func(a float32, x *uint16, y *float32, n int),
+	tail func(a float32, x []uint16, y []float32), a float32, x []uint16, y []float32) {
 	n := len(y)
 	x = x[:n]
 	nv := s.vec(n)
 	if nv > 0 {
-		s.axpyBF16(a, &x[0], &y[0], nv)
+		kernel(a, &x[0], &y[0], nv)
 	}
-	axpyBF16Generic(a, x[nv:], y[nv:])
+	tail(a, x[nv:], y[nv:])
 }
 
 func (s *x86Asm) scaleSlices(a float32, x []float32) {
