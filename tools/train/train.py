@@ -45,7 +45,8 @@ def load_vq(path):
 def build(args, log):
     t0 = time.time()
     rng = random.Random(args.seed)
-    dialogues = [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2)
+    dialogues = [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
+                                  q_burst=args.q_burst)
                  for _ in range(args.n_train)]
     vrng = random.Random(args.seed + 1_000_003)
     val = [D.make_dialogue(vrng, held_out_ok=False) for _ in range(150)]
@@ -157,6 +158,9 @@ def main():
                     help="seconds; if set, training stops when it is spent and the lr schedule runs on "
                          "max(step/steps, elapsed/budget)")
     ap.add_argument("--no-stage2", action="store_true")
+    ap.add_argument("--q-burst", type=float, default=0.0,
+                    help="probability of a burst of 2-4 more questions after a follow-up or a "
+                         "first-picture question (dialogues.question_burst)")
     ap.add_argument("--tag", default="mot")
     ap.add_argument("--init", default=None, help="continue from this checkpoint (fresh optimizer)")
     ap.add_argument("--warmup", type=int, default=100)

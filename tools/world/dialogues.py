@@ -322,8 +322,29 @@ def follow_up(st, rng, held_out_ok, interleave):
     return [user(("text", rng.choice(CAPTION_AGAIN))), model(("text", c), expect={"category": "caption", "text": c})]
 
 
-def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7):
-    """One training dialogue mixing the three stages."""
+# Question kinds in a burst, weighted towards the ones that need an object
+# found by two attributes (yes/no, where is, what is at, how many of a colour).
+BURST_KINDS = ["exists"] * 3 + ["position"] * 3 + ["shape"] * 2 + ["count"] * 2 + ["color", "size", "background"]
+
+
+def question_burst(scene, rng, prefix=""):
+    """2-4 questions in a row about one picture: cheap turns (no picture in
+    the reply) that each supervise an answer read off the picture."""
+    turns, asked = [], set()
+    for _ in range(rng.randint(2, 4)):
+        q, a, _ = random_question(scene, rng, rng.choice(BURST_KINDS))
+        if q in asked:
+            continue
+        asked.add(q)
+        turns += [user(("text", prefix + q)), model(("text", a))]
+    return turns
+
+
+def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0):
+    """One training dialogue mixing the three stages. q_burst > 0 adds, with
+    that probability after a follow-up or a question about the first picture,
+    a burst of further questions (question_burst); at 0 the random stream is
+    the one the earlier runs drew."""
     st = State()
     turns = outside_request(rng) if rng.random() < 0.03 else []
     turns += opener(st, rng, held_out_ok, interleave)
@@ -335,8 +356,13 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
             for _ in range(depth):
                 turns += distractor(st, rng, held_out_ok)
             turns += history_query(st, rng, held_out_ok, depth)
+            if q_burst and turns[-1]["parts"][0][0] == "text" and rng.random() < q_burst:
+                prefix = rng.choice(["in the first picture, ", "looking at the first picture, "])
+                turns += question_burst(st.images[0], rng, prefix)
         else:
             turns += follow_up(st, rng, held_out_ok, interleave)
+            if q_burst and rng.random() < q_burst:
+                turns += question_burst(st.current, rng)
     return turns
 
 
