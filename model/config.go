@@ -39,7 +39,14 @@ type Config struct {
 	// Detected from Lumina's config keys (z_loss_weight, the XLLMX
 	// architecture).
 	LuminaImages bool
-	VQ           *vqgan.Config
+	// TextFirst: a user turn is its text, then its images (config.json
+	// "chatumm_user_turn": "text_then_images"). The default, images then
+	// text, is what chat templates of the Chameleon family do; a model that
+	// reads the question before the picture can look for the object asked
+	// about while it reads the picture, so the order is the model's choice
+	// and belongs to its config.
+	TextFirst bool
+	VQ        *vqgan.Config
 }
 
 type rawConfig struct {
@@ -64,6 +71,7 @@ type rawConfig struct {
 	MoT            bool            `json:"mixture_of_transformers"`
 	Architectures  []string        `json:"architectures"`
 	ZLossWeight    *float64        `json:"z_loss_weight"`
+	UserTurn       string          `json:"chatumm_user_turn"`
 	VQ             json.RawMessage `json:"vq_config"`
 }
 
@@ -205,6 +213,13 @@ func ParseConfig(data []byte) (*Config, error) {
 		if strings.Contains(a, "XLLMX") {
 			c.LuminaImages = true
 		}
+	}
+	switch r.UserTurn {
+	case "", "images_then_text":
+	case "text_then_images":
+		c.TextFirst = true
+	default:
+		return nil, fmt.Errorf("chatumm_user_turn %q: want images_then_text or text_then_images", r.UserTurn)
 	}
 	if r.ModelType == "llama" && (c.SwinNorm || c.MoT) {
 		return nil, fmt.Errorf("swin_norm and mixture_of_transformers need model_type chameleon")

@@ -19,6 +19,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{`{"model_type": "chameleon", ` + base + `, "vq_config": {"ch_mult": [1, 2], "ch": 30}}`, "norm_num_groups"},
 		{`{"model_type": "llama", ` + strings.Replace(base, "100", "-5", 1) + `}`, "out of range"},
 		{`not json`, "invalid JSON"},
+		{`{"model_type": "chameleon", ` + base + `, "chatumm_user_turn": "text_first"}`, "chatumm_user_turn"},
 	}
 	for _, c := range cases {
 		_, err := ParseConfig([]byte(c.json))
@@ -44,6 +45,9 @@ func TestParseConfigSpellings(t *testing.T) {
 	b, err := ParseConfig([]byte(taming))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a.TextFirst || b.TextFirst {
+		t.Fatal("a config without chatumm_user_turn must put images first")
 	}
 	if a.RopeTheta != 500000 || b.RopeTheta != 500000 || a.KVHeads != 2 || b.KVHeads != 4 || !a.QKNorm {
 		t.Fatalf("transformer fields: %+v / %+v", a, b)

@@ -402,3 +402,47 @@ func TestInterleavedTextIsSeparated(t *testing.T) {
 		t.Fatalf("turn text %q", got)
 	}
 }
+
+// TestUserTurnOrder: a user turn is its image blocks then its text, or its
+// text then its image blocks when the model's config asks for text first.
+func TestUserTurnOrder(t *testing.T) {
+	dir := t.TempDir()
+	spec := model.RandomSpec{Dim: 64, Layers: 1, Heads: 4, KVHeads: 4, FFN: 96, Vocab: 700, ImageCodes: 64, MaxPos: 400, DType: weights.F16}
+	if err := model.WriteRandom(dir, spec, 5); err != nil {
+		t.Fatal(err)
+	}
+	m := loadModel(t, dir, model.Options{VQPath: "../../testdata/ref/vq-anole"})
+	c, _ := New(m)
+	in := make([]int, 64)
+	for i := range in {
+		in[i] = (i * 7) % 64
+	}
+	text := m.Tok.Encode("where is it?", false)
+	imagesFirst, err := c.UserTokens("where is it?", []Image{{Codes: in}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Cfg.TextFirst = true
+	textFirst, err := c.UserTokens("where is it?", []Image{{Codes: in}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := len(in) + 2
+	if len(imagesFirst) != block+len(text)+1 || len(textFirst) != len(imagesFirst) {
+		t.Fatalf("turn lengths %d, %d; want %d", len(imagesFirst), len(textFirst), block+len(text)+1)
+	}
+	eot := m.Special.EndOfTurn
+	for i, id := range text {
+		if imagesFirst[block+i] != id || textFirst[i] != id {
+			t.Fatalf("text token %d misplaced: %v / %v", i, imagesFirst, textFirst)
+		}
+	}
+	for i := 0; i < block; i++ {
+		if textFirst[len(text)+i] != imagesFirst[i] {
+			t.Fatalf("image token %d misplaced: %v / %v", i, imagesFirst, textFirst)
+		}
+	}
+	if imagesFirst[0] != m.Special.BeginImage || textFirst[len(textFirst)-1] != eot || imagesFirst[len(imagesFirst)-1] != eot {
+		t.Fatalf("block or end-of-turn tokens wrong: %v / %v", imagesFirst, textFirst)
+	}
+}

@@ -114,22 +114,27 @@ func (c *Conversation) Cached() int { return c.cached }
 // Capacity is the context size in tokens.
 func (c *Conversation) Capacity() int { return c.state.Capacity() }
 
-// UserTokens builds a user turn's tokens: each image block, then the text,
+// UserTokens builds a user turn's tokens: each image block, then the text
+// (or the text first, for a model whose config says so: Config.TextFirst),
 // then the end-of-turn token.
 func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
-	var ids []int
+	var imageIDs, textIDs []int
 	for _, im := range images {
 		block, err := c.imageBlock(im)
 		if err != nil {
 			return nil, err
 		}
-		ids = append(ids, block...)
+		imageIDs = append(imageIDs, block...)
 	}
 	if text != "" {
 		if c.M.Tok == nil {
 			return nil, fmt.Errorf("%s: no tokenizer (GGUF tokenizer metadata is not supported yet); give token ids instead", c.M.Path)
 		}
-		ids = append(ids, c.M.Tok.Encode(text, false)...)
+		textIDs = c.M.Tok.Encode(text, false)
+	}
+	ids := append(imageIDs, textIDs...)
+	if c.M.Cfg.TextFirst {
+		ids = append(textIDs[:len(textIDs):len(textIDs)], imageIDs[:len(imageIDs):len(imageIDs)]...)
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("empty message: no text and no image")

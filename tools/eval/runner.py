@@ -120,12 +120,13 @@ class Runner:
             return VQ.to_pixels(self.vq.decode(torch.tensor([codes]), self.side))[0]
 
     def user_ids(self, text, images):
-        ids = []
+        """Images then text, or text then images if config.json says so."""
+        img = []
         for rgb in images:
-            ids += [self.tok.special("<racm3:break>")] + [self.tok.image_id(c) for c in self.encode_image(rgb)] + \
+            img += [self.tok.special("<racm3:break>")] + [self.tok.image_id(c) for c in self.encode_image(rgb)] + \
                 [self.tok.special("<eoss>")]
-        if text:
-            ids += self.tok.encode(text)
+        txt = self.tok.encode(text) if text else []
+        ids = txt + img if self.cfg.get("chatumm_user_turn") == "text_then_images" else img + txt
         return ids + [self.tok.special("<reserved08706>")]
 
     def reply(self, cache, pending, max_text=64):

@@ -2,8 +2,9 @@
 
   <s> USER-TURN <reserved08706> MODEL-TURN <reserved08706> ...
 
-A user turn is its images (each <racm3:break> codes <eoss>) then its text, as
-the runtime builds it (model/chat: UserTokens). A model turn is its parts in
+A user turn is its images (each <racm3:break> codes <eoss>) then its text, or
+with text_first its text then its images, as the runtime builds it
+(model/chat: UserTokens, which follows config.json "chatumm_user_turn"). A model turn is its parts in
 order, text encoded piece by piece, ending with <reserved08706>. The loss mask
 covers model-turn tokens (including the closing <reserved08706>).
 """
@@ -70,15 +71,17 @@ def image_block(bpe, codes):
     return [bpe.special("<racm3:break>")] + [bpe.image_id(c) for c in codes] + [bpe.special("<eoss>")]
 
 
-def user_turn_ids(bpe, codes_of, turn):
-    ids = []
+def user_turn_ids(bpe, codes_of, turn, text_first=False):
+    """A user turn: its images then its text, or with text_first its text
+    then its images (the order the model's config.json names in
+    "chatumm_user_turn", which the runtime follows)."""
+    img, txt = [], []
     for kind, v in turn["parts"]:
         if kind == "image":
-            ids += image_block(bpe, codes_of(v))
-    for kind, v in turn["parts"]:
-        if kind == "text":
-            ids += bpe.encode(v)
-    return ids + [bpe.special("<reserved08706>")]
+            img += image_block(bpe, codes_of(v))
+        else:
+            txt += bpe.encode(v)
+    return (txt + img if text_first else img + txt) + [bpe.special("<reserved08706>")]
 
 
 def model_turn_ids(bpe, codes_of, turn):
@@ -106,13 +109,13 @@ def changed_codes(d, codes_of):
     return flags
 
 
-def tokenize(d, bpe, codes_of):
+def tokenize(d, bpe, codes_of, text_first=False):
     """-> (ids, loss mask, changed) with ids[0] = <s>; changed marks the picture
     codes that differ from the previous picture's (changed_codes)."""
     ids, mask = [bpe.special("<s>")], [0]
     for t in d:
         if t["role"] == "user":
-            part = user_turn_ids(bpe, codes_of, t)
+            part = user_turn_ids(bpe, codes_of, t, text_first)
             ids += part
             mask += [0] * len(part)
         else:

@@ -58,9 +58,9 @@ def build(args, log):
     tok = BPE.BPE(merges, num_codes)
     codes = DATA.TableCodes()
     codes.fill([s for d in dialogues + val for s in DATA.dialogue_scenes(d)])
-    seqs = [DATA.tokenize(d, tok, codes) for d in dialogues]
+    seqs = [DATA.tokenize(d, tok, codes, args.text_first) for d in dialogues]
     seqs = [s for s in seqs if len(s[0]) <= MAX_LEN]
-    vseqs = [s for s in (DATA.tokenize(d, tok, codes) for d in val) if len(s[0]) <= MAX_LEN]
+    vseqs = [s for s in (DATA.tokenize(d, tok, codes, args.text_first) for d in val) if len(s[0]) <= MAX_LEN]
     ntok = sum(len(s[0]) for s in seqs)
     log("data: %d train dialogues (%d tokens, %d supervised), %d val; %d merges, vocab %d; "
         "%d distinct pictures; %.0fs" % (
@@ -161,6 +161,8 @@ def main():
     ap.add_argument("--q-burst", type=float, default=0.0,
                     help="probability of a burst of 2-4 more questions after a follow-up or a "
                          "first-picture question (dialogues.question_burst)")
+    ap.add_argument("--text-first", action="store_true",
+                    help="user turns put their text before their images (config.json chatumm_user_turn)")
     ap.add_argument("--tag", default="mot")
     ap.add_argument("--init", default=None, help="continue from this checkpoint (fresh optimizer)")
     ap.add_argument("--warmup", type=int, default=100)
@@ -188,6 +190,9 @@ def main():
     img_lo = tok.image_id(0)
     img_hi = img_lo + num_codes
     cfg = MOT.config(len(tok.vocab), args.d, args.layers, args.heads, args.ff)
+    # The order of a user turn's parts is part of the model: export.py writes
+    # it to config.json and the runtime builds user turns in that order.
+    cfg["chatumm_user_turn"] = "text_then_images" if args.text_first else "images_then_text"
     code_attrs = MOT.code_factors()
     factors = code_attrs if args.factors else None
     # A picture's object tokens are a few percent of its codes, and the only
