@@ -132,10 +132,11 @@ func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
 		}
 		textIDs = c.M.Tok.Encode(text, false)
 	}
-	ids := append(imageIDs, textIDs...)
+	first, second := imageIDs, textIDs
 	if c.M.Cfg.TextFirst {
-		ids = append(textIDs[:len(textIDs):len(textIDs)], imageIDs[:len(imageIDs):len(imageIDs)]...)
+		first, second = textIDs, imageIDs
 	}
+	ids := append(first, second...)
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("empty message: no text and no image")
 	}
