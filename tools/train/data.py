@@ -57,9 +57,9 @@ class TableCodes(SceneCodes):
     agreement on fresh scenes, so the transformer may be trained before the
     tokenizer has finished training."""
 
-    def __init__(self):
+    def __init__(self, positional=False):
         super().__init__(None)
-        self.table = VQ.patch_table()
+        self.table = VQ.patch_table(positional)
 
     def fill(self, scenes, batch=512):
         for s in scenes:

@@ -101,11 +101,11 @@ class Router:
         return out.index_copy(0, self.txt, yt).index_copy(0, self.img, yi)
 
 
-def code_factors():
+def code_factors(positional=False):
     """[num_codes, 3] attribute ids of every VQ code of the world's patch
     table (vq.patch_table): its foreground mask (0 = none), its object colour
-    (0 = none) and its background (0 = none: a patch the object fills).
-
+    (0 = none) and its background (0 = none: a patch the object fills); with
+    a positional table a fourth column, the code's token place.
     The codes of the world are a product of these attributes, but a free
     embedding row per code has to learn that from data: ten times more steps
     than the text needed. Adding one learned vector per attribute to each
@@ -116,19 +116,20 @@ def code_factors():
     import numpy as np
     import vq as VQ
     import world as W
-    table = VQ.patch_table()
+    table = VQ.patch_table(positional)
     bg_of = {W.BACKGROUNDS[b]: i + 1 for i, b in enumerate(W.BG_NAMES)}
     col_of = {W.COLORS[c]: i + 1 for i, c in enumerate(W.COLOR_NAMES)}
     masks = {}
     out = [None] * len(table)
-    for raw, code in table.items():
+    for key, code in table.items():
+        place, raw = key if positional else (None, key)
         p = np.frombuffer(raw, np.uint8).reshape(VQ.PATCH, VQ.PATCH, 3)
         px = [tuple(int(v) for v in q) for q in p.reshape(-1, 3)]
         fg = tuple(q in col_of for q in px)
         mask = 0 if not any(fg) else masks.setdefault(fg, len(masks) + 1)
         col = next((col_of[q] for q in px if q in col_of), 0)
         bg = next((bg_of[q] for q in px if q in bg_of), 0)
-        out[code] = (mask, col, bg)
+        out[code] = (mask, col, bg) if not positional else (mask, col, bg, place)
     return torch.tensor(out, dtype=torch.long)
 
 

@@ -34,11 +34,14 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     ck = torch.load(a.ckpt)
-    num_codes = len(VQ.patch_table())
-    tok = BPE.BPE([tuple(m) for m in ck["merges"]], num_codes)
-    codes = DATA.TableCodes()
+    merges = [tuple(m) for m in ck["merges"]]
+    # A checkpoint trained on positional codes has a larger vocabulary.
+    positional = len(BPE.BPE(merges, len(VQ.patch_table())).vocab) != ck["cfg"]["vocab_size"]
+    num_codes = len(VQ.patch_table(positional))
+    tok = BPE.BPE(merges, num_codes)
+    codes = DATA.TableCodes(positional)
     lo, hi = tok.image_id(0), tok.image_id(0) + num_codes
-    fac = MOT.code_factors()
+    fac = MOT.code_factors(positional)
     m = MOT.ChameleonMoT(ck["cfg"], (lo, hi))
     m.load_state_dict(ck.get("export_state", ck["state"]))
     m.eval()

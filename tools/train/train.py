@@ -54,9 +54,9 @@ def build(args, log):
     merges = BPE.train_bpe(texts, args.merges)
     if args.init:  # keep the ids of the checkpoint being continued
         merges = [tuple(m) for m in torch.load(args.init)["merges"]]
-    num_codes = len(VQ.patch_table())
+    num_codes = len(VQ.patch_table(args.positional_codes))
     tok = BPE.BPE(merges, num_codes)
-    codes = DATA.TableCodes()
+    codes = DATA.TableCodes(args.positional_codes)
     codes.fill([s for d in dialogues + val for s in DATA.dialogue_scenes(d)])
     seqs = [DATA.tokenize(d, tok, codes, args.text_first) for d in dialogues]
     seqs = [s for s in seqs if len(s[0]) <= MAX_LEN]
@@ -69,13 +69,16 @@ def build(args, log):
     return tok, merges, seqs, vseqs, num_codes
 
 
-def check_vq(vq_path, n, seed, log):
+def check_vq(vq_path, n, seed, log, positional):
     """Fraction of tokens where the trained VQ encoder gives the patch-table
     code, over n fresh scenes (held-out pairs included)."""
     import world as W
     vqm, vqck = load_vq(vq_path)
     rng = random.Random(seed)
-    codes, table = DATA.SceneCodes(vqm), VQ.patch_table()
+    if bool(vqck.get("positional")) != positional:
+        raise SystemExit("%s: the VQ's codes are %s but the transformer was trained on %s codes" % (
+            vq_path, *(("positional" if p else "place-blind") for p in (vqck.get("positional"), positional))))
+    codes, table = DATA.SceneCodes(vqm), VQ.patch_table(positional)
     scenes = [W.random_scene(rng, held_out_ok=True) for _ in range(n)]
     codes.fill(scenes)
     same = sum(sum(a == b for a, b in zip(codes(s), VQ.patch_codes(W.render(s), table))) for s in scenes)
@@ -174,6 +177,9 @@ def main():
     ap.add_argument("--text-weight", type=float, default=1.0, help="loss weight of text (and special) tokens")
     ap.add_argument("--factors", action="store_true",
                     help="add per-attribute vectors to the image-code embedding and lm_head rows (mot.code_factors)")
+    ap.add_argument("--positional-codes", action="store_true",
+                    help="picture codes name their token place (vq.patch_table(positional=True)); "
+                         "needs a VQ trained with train_vq.py --positional")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -193,7 +199,7 @@ def main():
     # The order of a user turn's parts is part of the model: export.py writes
     # it to config.json and the runtime builds user turns in that order.
     cfg["chatumm_user_turn"] = "text_then_images" if args.text_first else "images_then_text"
-    code_attrs = MOT.code_factors()
+    code_attrs = MOT.code_factors(args.positional_codes)
     factors = code_attrs if args.factors else None
     # A picture's object tokens are a few percent of its codes, and the only
     # ones that need the text: the background and the rest of an object follow
@@ -258,7 +264,7 @@ def main():
             break
     log("done: %d steps in %.0fs" % (step, time.time() - t0))
     if args.out:
-        vqck = check_vq(args.vq, 2000, args.seed + 99, log)
+        vqck = check_vq(args.vq, 2000, args.seed + 99, log, args.positional_codes)
         export(torch.load(os.path.join(args.work, args.tag + ".pt")), vqck, args.out)
 
 

@@ -41,6 +41,21 @@ def evaluate(model, rng, table, n=256):
     return code_acc, exact, maxerr
 
 
+def from_flat(model, state, table):
+    """Encoder and decoder from a place-blind checkpoint; the positional
+    codebook row of (place, patch) is the patch's old row plus a per-place
+    vector, so the decoder draws every code right from the first step and
+    the encoder only has to learn to add where a patch is."""
+    flat = VQ.patch_table()
+    old = state["quantize.embedding.weight"]
+    model.load_state_dict({k: v for k, v in state.items() if k != "quantize.embedding.weight"}, strict=False)
+    side = W.SIZE // VQ.PATCH
+    offset = torch.randn(side * side, old.shape[1]) * 0.5 * old.std()
+    with torch.no_grad():
+        for (place, patch), code in table.items():
+            model.quantize.embedding.weight[code] = old[flat[patch]] + offset[place]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -52,15 +67,22 @@ def main():
     ap.add_argument("--dense", type=float, default=0.75)
     ap.add_argument("--init", default=None, help="continue from this checkpoint")
     ap.add_argument("--threads", type=int, default=2, help="1 on a crowded box: OpenMP spins badly when oversubscribed")
+    ap.add_argument("--positional", action="store_true",
+                    help="one code per (token place, patch): vq.patch_table(positional=True)")
+    ap.add_argument("--from-flat", default=None,
+                    help="with --positional: start from this place-blind checkpoint, each code's row "
+                         "the patch's row plus a random vector per place")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    table = VQ.patch_table()
+    table = VQ.patch_table(args.positional)
     cfg = VQ.vq_config(len(table))
     model = VQ.VQModel(cfg)
     if args.init:
         model.load_state_dict(torch.load(args.init)["state"])
+    if args.from_flat:
+        from_flat(model, torch.load(args.from_flat)["state"], table)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     side = W.SIZE // VQ.PATCH
     t0 = time.time()
@@ -91,7 +113,7 @@ def main():
                 log.flush()
     acc, exact, maxerr = evaluate(model, random.Random(999), table, 512)
     print("final on 512 fresh scenes: code_acc %.5f exact %.4f maxerr %d" % (acc, exact, maxerr), flush=True)
-    torch.save({"cfg": cfg, "state": model.state_dict()}, args.out)
+    torch.save({"cfg": cfg, "state": model.state_dict(), "positional": args.positional}, args.out)
 
 
 if __name__ == "__main__":

@@ -205,39 +205,85 @@ class VQModel(nn.Module):
 
 # ---------------------------------------------------------------- patches
 
-def patch_table():
-    """Every distinct 4x4 patch of the world -> code. Order: plain background
-    patches, then (mask, colour, background) with masks sorted by their bytes."""
-    masks = set()
+def _patch(bg, mask=None, col=None):
+    p = np.zeros((PATCH, PATCH, 3), np.uint8)
+    p[:, :] = W.BACKGROUNDS[bg]
+    if mask is not None:
+        p[mask] = W.COLORS[col]
+    return p.tobytes()
+
+
+def _masks_by_quadrant():
+    """{(row % 2, col % 2) of a token in its grid cell: sorted foreground masks
+    that the object templates put there}."""
+    out = {}
     for m in W.TEMPLATES.values():
         for r in range(0, W.CELL, PATCH):
             for c in range(0, W.CELL, PATCH):
                 q = m[r:r + PATCH, c:c + PATCH]
                 if q.any():
-                    masks.add(q.tobytes())
-    masks = sorted(masks)
-    table = {}
-    for bg in W.BG_NAMES:
-        p = np.zeros((PATCH, PATCH, 3), np.uint8)
-        p[:, :] = W.BACKGROUNDS[bg]
-        table[p.tobytes()] = len(table)
+                    out.setdefault((r // PATCH, c // PATCH), set()).add(q.tobytes())
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _add_patches(table, masks, key):
     for mb in masks:
         m = np.frombuffer(mb, bool).reshape(PATCH, PATCH)
         for col in W.COLOR_NAMES:
             for bg in W.BG_NAMES:
-                p = np.zeros((PATCH, PATCH, 3), np.uint8)
-                p[:, :] = W.BACKGROUNDS[bg]
-                p[m] = W.COLORS[col]
-                table.setdefault(p.tobytes(), len(table))  # full masks repeat per background
+                table.setdefault(key(_patch(bg, m, col)), len(table))  # full masks repeat per background
+
+
+def patch_table(positional=False):
+    """Every distinct 4x4 patch of the world -> code. Order: plain background
+    patches, then (mask, colour, background) with masks sorted by their bytes.
+
+    With positional, the key is (token place in raster order, patch bytes):
+    the same patch at two places of the 6x6 token grid has two codes. A
+    picture token then says where it is, which RoPE alone tells a small
+    transformer only by counting: where an object is, what is at a place, and
+    which source token an edited picture copies become lookups of one token
+    (tools/train/README.md, run s7). Only the patches that can occur at a
+    place get a code there (8,496 codes instead of 908)."""
+    table = {}
+    if not positional:
+        for bg in W.BG_NAMES:
+            table[_patch(bg)] = len(table)
+        every = sorted({mb for ms in _masks_by_quadrant().values() for mb in ms})
+        _add_patches(table, every, lambda p: p)
+        return table
+    side = W.SIZE // PATCH
+    by_quadrant = _masks_by_quadrant()
+    for place in range(side * side):
+        for bg in W.BG_NAMES:
+            table[(place, _patch(bg))] = len(table)
+    for place in range(side * side):
+        r, c = divmod(place, side)
+        q = ((r * PATCH) % W.CELL // PATCH, (c * PATCH) % W.CELL // PATCH)
+        _add_patches(table, by_quadrant.get(q, []), lambda p, place=place: (place, p))
     return table
+
+
+def is_positional(table):
+    return isinstance(next(iter(table)), tuple)
 
 
 def patch_codes(img, table):
     side = W.SIZE // PATCH
+    positional = is_positional(table)
     out = np.zeros(side * side, np.int64)
     for r in range(side):
         for c in range(side):
-            out[r * side + c] = table[img[r * PATCH:(r + 1) * PATCH, c * PATCH:(c + 1) * PATCH].tobytes()]
+            p = img[r * PATCH:(r + 1) * PATCH, c * PATCH:(c + 1) * PATCH].tobytes()
+            out[r * side + c] = table[(r * side + c, p) if positional else p]
+    return out
+
+
+def place_of_code(table):
+    """code -> token place (positional tables) as a list."""
+    out = [0] * len(table)
+    for (place, _), code in table.items():
+        out[code] = place
     return out
 
 

@@ -146,9 +146,16 @@ def random_question(scene, rng, kind=None):
     if kind == "size":
         r = ref(scene, o, rng)
         return "is %s big or small?" % r, o.size + ".", kind
-    # exists
-    if rng.random() < 0.5:
+    # exists. Half the questions name an object of the picture; of the rest
+    # two in three are near misses (an object's shape in another colour, or
+    # its colour on another shape), so that matching one word is not enough.
+    u = rng.random()
+    if u < 0.5:
         s, c = o.shape, o.color
+    elif u < 0.5 + 1 / 6:
+        s, c = o.shape, rng.choice([k for k in COLOR_NAMES if k != o.color])
+    elif u < 0.5 + 2 / 6:
+        s, c = rng.choice([k for k in SHAPES if k != o.shape]), o.color
     else:
         s, c = rng.choice(SHAPES), rng.choice(COLOR_NAMES)
     yes = any(p.shape == s and p.color == c for p in scene.objs)
