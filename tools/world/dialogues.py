@@ -220,8 +220,10 @@ class State:
         return self.images[-1]
 
 
-def opener(st, rng, held_out_ok, interleave):
-    """First exchange: the model draws a scene, or the user shows one."""
+def opener(st, rng, held_out_ok, interleave, look_burst=0.0):
+    """First exchange: the model draws a scene, or the user shows one. With
+    probability look_burst a question about a shown picture is followed by a
+    question_burst about it: answers no text of the dialogue gives away."""
     s = random_scene(rng, held_out_ok=held_out_ok)
     if rng.random() < 0.5:
         st.images.append(s)
@@ -238,7 +240,10 @@ def opener(st, rng, held_out_ok, interleave):
                 model(("text", s.describe()), expect={"category": "caption", "text": s.describe()})]
     if r < 0.65:
         q, a, k = random_question(s, rng)
-        return [user(("image", s), ("text", q)), model(("text", a), expect={"category": "question", "text": a})]
+        turns = [user(("image", s), ("text", q)), model(("text", a), expect={"category": "question", "text": a})]
+        if look_burst and rng.random() < look_burst:
+            turns += question_burst(s, rng)
+        return turns
     return edit_turn(st, rng, held_out_ok, interleave, with_image=True)
 
 
@@ -347,14 +352,16 @@ def question_burst(scene, rng, prefix=""):
     return turns
 
 
-def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0):
+def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
+                  look_burst=0.0):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
-    a burst of further questions (question_burst); at 0 the random stream is
-    the one the earlier runs drew."""
+    a burst of further questions (question_burst); look_burst does the same
+    after a question about a picture the user shows first (opener). At 0 the
+    random stream is the one the earlier runs drew."""
     st = State()
     turns = outside_request(rng) if rng.random() < 0.03 else []
-    turns += opener(st, rng, held_out_ok, interleave)
+    turns += opener(st, rng, held_out_ok, interleave, look_burst)
     for _ in range(rng.randint(0, 4)):
         if len(st.images) >= max_images:
             break
