@@ -1,23 +1,77 @@
-import sys, random, collections, torch
-sys.path.insert(0, "/work/main/tools/train"); sys.path.insert(0, "/work/main/tools/world")
-import dialogues as D, world as W, bpe as BPE, data as DATA, mot as MOT, vq as VQ
-torch.set_num_threads(1)
-ck = torch.load(sys.argv[1]); pos = sys.argv[2] == "1"
-merges = [tuple(m) for m in ck["merges"]]
-n = len(VQ.patch_table(pos)); tok = BPE.BPE(merges, n); codes = DATA.TableCodes(pos)
-lo = tok.image_id(0)
-m = MOT.ChameleonMoT(ck["cfg"], (lo, lo + n)); m.load_state_dict(ck["export_state"]); m.eval()
-rng = random.Random(5); tab = collections.Counter()
-for kind in ["exists", "position", "color", "shape"]:
-    for i in range(90):
-        s = W.random_scene(rng)
-        while len(s.objs) != 1 + i % 3: s = W.random_scene(rng)
-        q, a, k = D.random_question(s, rng, kind)
-        d = [D.user(("image", s), ("text", q)), D.model(("text", a))]
-        ids, mask, _ = DATA.tokenize(d, tok, codes)
-        with torch.no_grad(): lg = m(torch.tensor([ids]))[0]
-        ok = all(lg[j - 1].argmax().item() == ids[j] for j in range(len(ids)) if mask[j])
-        key = (kind, len(s.objs), a if a in ("yes.", "no.", "nothing.") else "")
-        tab[key + (ok,)] += 1
-for key in sorted({k[:3] for k in tab}):
-    print(key, tab[key + (True,)], "/", tab[key + (True,)] + tab[key + (False,)])
+"""Teacher-forced answers of a transformer checkpoint to questions about a
+picture the user shows, by question kind, object count and answer.
+
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
+    /usr/bin/python3 tools/train/probe_answers.py /tmp/chatumm-train/s7.pt [--n 90]
+
+Each dialogue is one user turn (picture, question) and the model's answer,
+exactly as train.py tokenizes it; an answer counts as right when the argmax
+at every answer token is the answer's token. Unlike the binary probes
+(tools/eval/probe_questions.py) this needs no export, and because no text of
+the dialogue describes the picture it tells whether the model reads the
+picture or only the words around it (README, "Questions need pictures no
+text describes").
+"""
+import argparse
+import collections
+import os
+import random
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "world"))
+import bpe as BPE  # noqa: E402
+import data as DATA  # noqa: E402
+import dialogues as D  # noqa: E402
+import mot as MOT  # noqa: E402
+import vq as VQ  # noqa: E402
+import world as W  # noqa: E402
+
+KINDS = ["exists", "position", "color", "shape", "count", "size"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("ckpt")
+    ap.add_argument("--n", type=int, default=90, help="dialogues per kind, a third each with 1, 2 and 3 objects")
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--kinds", default=",".join(KINDS))
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    ck = torch.load(a.ckpt)
+    merges = [tuple(m) for m in ck["merges"]]
+    # A checkpoint trained on positional codes has a larger vocabulary.
+    positional = len(BPE.BPE(merges, len(VQ.patch_table())).vocab) != ck["cfg"]["vocab_size"]
+    n = len(VQ.patch_table(positional))
+    tok, codes = BPE.BPE(merges, n), DATA.TableCodes(positional)
+    lo = tok.image_id(0)
+    m = MOT.ChameleonMoT(ck["cfg"], (lo, lo + n))
+    m.load_state_dict(ck.get("export_state", ck["state"]))
+    m.eval()
+    rng = random.Random(a.seed)
+    tab = collections.Counter()
+    for kind in a.kinds.split(","):
+        for i in range(a.n):
+            s = W.random_scene(rng)
+            while len(s.objs) != 1 + i % 3:
+                s = W.random_scene(rng)
+            q, ans, _ = D.random_question(s, rng, kind)
+            d = [D.user(("image", s), ("text", q)), D.model(("text", ans))]
+            ids, mask, _ = DATA.tokenize(d, tok, codes)
+            with torch.no_grad():
+                pred = m(torch.tensor([ids]))[0].argmax(-1)
+            ok = all(pred[j - 1].item() == ids[j] for j in range(len(ids)) if mask[j])
+            key = (kind, len(s.objs), ans if ans in ("yes.", "no.", "nothing.") else "other")
+            tab[key + (ok,)] += 1
+    print("kind      objects  answer    right / asked")
+    for key in sorted({k[:3] for k in tab}):
+        good, bad = tab[key + (True,)], tab[key + (False,)]
+        print("%-9s %7d  %-8s %6d / %d" % (key[0], key[1], key[2], good, good + bad))
+    total = sum(v for k, v in tab.items() if k[3])
+    print("all: %d / %d" % (total, sum(tab.values())))
+
+
+if __name__ == "__main__":
+    main()
