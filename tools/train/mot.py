@@ -249,3 +249,22 @@ def config(vocab_size, d=256, layers=4, heads=4, ff=768, max_pos=1024):
             "max_position_embeddings": max_pos, "swin_norm": False, "tie_word_embeddings": False,
             "attention_bias": False, "mlp_bias": False, "mixture_of_transformers": True,
             "hidden_act": "silu", "qk_layernorm": True, "model_parallel_size": 1}
+
+
+def load_checkpoint(path):
+    """A train.py checkpoint for probing -> (model in eval mode, tokenizer,
+    positional): the model with the factors folded in, the BPE with the
+    checkpoint's merges, and whether its picture codes name their place
+    (such a checkpoint has a larger vocabulary)."""
+    import bpe as BPE
+    import vq as VQ
+    ck = torch.load(path)
+    merges = [tuple(m) for m in ck["merges"]]
+    positional = len(BPE.BPE(merges, len(VQ.patch_table())).vocab) != ck["cfg"]["vocab_size"]
+    num_codes = len(VQ.patch_table(positional))
+    tok = BPE.BPE(merges, num_codes)
+    lo = tok.image_id(0)
+    m = ChameleonMoT(ck["cfg"], (lo, lo + num_codes))
+    m.load_state_dict(ck.get("export_state", ck["state"]))
+    m.eval()
+    return m, tok, positional

@@ -22,11 +22,9 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "world"))
-import bpe as BPE  # noqa: E402
 import data as DATA  # noqa: E402
 import dialogues as D  # noqa: E402
 import mot as MOT  # noqa: E402
-import vq as VQ  # noqa: E402
 import world as W  # noqa: E402
 
 KINDS = ["exists", "position", "color", "shape", "count", "size"]
@@ -40,16 +38,8 @@ def main():
     ap.add_argument("--kinds", default=",".join(KINDS))
     a = ap.parse_args()
     torch.set_num_threads(1)
-    ck = torch.load(a.ckpt)
-    merges = [tuple(m) for m in ck["merges"]]
-    # A checkpoint trained on positional codes has a larger vocabulary.
-    positional = len(BPE.BPE(merges, len(VQ.patch_table())).vocab) != ck["cfg"]["vocab_size"]
-    n = len(VQ.patch_table(positional))
-    tok, codes = BPE.BPE(merges, n), DATA.TableCodes(positional)
-    lo = tok.image_id(0)
-    m = MOT.ChameleonMoT(ck["cfg"], (lo, lo + n))
-    m.load_state_dict(ck.get("export_state", ck["state"]))
-    m.eval()
+    m, tok, positional = MOT.load_checkpoint(a.ckpt)
+    codes = DATA.TableCodes(positional)
     rng = random.Random(a.seed)
     tab = collections.Counter()
     for kind in a.kinds.split(","):

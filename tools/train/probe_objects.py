@@ -19,7 +19,6 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "world"))
 import dialogues as D  # noqa: E402
-import bpe as BPE  # noqa: E402
 import data as DATA  # noqa: E402
 import mot as MOT  # noqa: E402
 import world as W  # noqa: E402
@@ -33,18 +32,11 @@ def main():
     ap.add_argument("--seed", type=int, default=777)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    ck = torch.load(a.ckpt)
-    merges = [tuple(m) for m in ck["merges"]]
-    # A checkpoint trained on positional codes has a larger vocabulary.
-    positional = len(BPE.BPE(merges, len(VQ.patch_table())).vocab) != ck["cfg"]["vocab_size"]
-    num_codes = len(VQ.patch_table(positional))
-    tok = BPE.BPE(merges, num_codes)
+    m, tok, positional = MOT.load_checkpoint(a.ckpt)
     codes = DATA.TableCodes(positional)
+    num_codes = len(codes.table)
     lo, hi = tok.image_id(0), tok.image_id(0) + num_codes
     fac = MOT.code_factors(positional)
-    m = MOT.ChameleonMoT(ck["cfg"], (lo, hi))
-    m.load_state_dict(ck.get("export_state", ck["state"]))
-    m.eval()
     side = W.SIZE // VQ.PATCH
     per_cell = W.CELL // VQ.PATCH
     rng = random.Random(a.seed)
@@ -80,7 +72,7 @@ def main():
                 pc, tc = int(pred[p]) - lo, int(tgt[p]) - lo
                 for k, name in enumerate(("mask", "colour", "background")):
                     add("obj0 " + name, 0.0, int(0 <= pc < num_codes and fac[pc, k] == fac[tc, k]))
-    print("%s (step %s), %d scenes" % (a.ckpt, ck.get("step"), a.n))
+    print("%s, %d scenes" % (a.ckpt, a.n))
     for k, (tot, n, ok) in sorted(stats.items()):
         print("  %-18s n=%5d  loss %.3f  greedy accuracy %.3f" % (k, n, tot / n, ok / n))
 
