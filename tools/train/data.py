@@ -5,8 +5,9 @@
 A user turn is its images (each <racm3:break> codes <eoss>) then its text, or
 with text_first its text then its images, as the runtime builds it
 (model/chat: UserTokens, which follows config.json "chatumm_user_turn"). A
-model turn is its parts in order, text encoded piece by piece, ending with <reserved08706>. The loss mask
-covers model-turn tokens (including the closing <reserved08706>).
+model turn is its parts in order, text encoded piece by piece, ending with
+<reserved08706>. The loss mask covers model-turn tokens (including the
+closing <reserved08706>).
 """
 import os
 import sys

@@ -73,6 +73,8 @@ def main():
                     help="with --positional: start from this place-blind checkpoint, each code's row "
                          "the patch's row plus a random vector per place")
     args = ap.parse_args()
+    if args.from_flat and not args.positional:
+        ap.error("--from-flat makes a positional codebook: give --positional too")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)

@@ -279,14 +279,6 @@ def patch_codes(img, table):
     return out
 
 
-def place_of_code(table):
-    """code -> token place (positional tables) as a list."""
-    out = [0] * len(table)
-    for (place, _), code in table.items():
-        out[code] = place
-    return out
-
-
 def to_input(imgs):
     """uint8 [N, H, W, 3] -> float [N, 3, H, W] in [-1, 1] (p/127.5 - 1, as the runtime)."""
     return torch.from_numpy(np.asarray(imgs, np.float32) / 127.5 - 1.0).permute(0, 3, 1, 2).contiguous()
