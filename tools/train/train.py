@@ -46,7 +46,8 @@ def build(args, log):
     t0 = time.time()
     rng = random.Random(args.seed)
     dialogues = [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
-                                  q_burst=args.q_burst, look_burst=args.look_burst)
+                                  q_burst=args.q_burst, look_burst=args.look_burst,
+                                  look_edit=args.look_edit, first_burst=args.first_burst)
                  for _ in range(args.n_train)]
     vrng = random.Random(args.seed + 1_000_003)
     val = [D.make_dialogue(vrng, held_out_ok=False) for _ in range(150)]
@@ -168,6 +169,13 @@ def main():
                     help="probability of a burst of 2-4 more questions after the first question about a "
                          "picture the user shows (the only questions whose answers no text of the "
                          "dialogue gives away; dialogues.opener)")
+    ap.add_argument("--look-edit", type=float, default=0.0,
+                    help="probability of 1-2 more edits after an edit of a picture the user shows "
+                         "(edits that must find their object in a picture no text describes; "
+                         "dialogues.opener)")
+    ap.add_argument("--first-burst", type=float, default=0.0,
+                    help="probability of a burst of 2-4 more questions after a history question "
+                         "about the first picture (dialogues.make_dialogue)")
     ap.add_argument("--text-first", action="store_true",
                     help="user turns put their text before their images (config.json chatumm_user_turn)")
     ap.add_argument("--tag", default="mot")

@@ -220,10 +220,12 @@ class State:
         return self.images[-1]
 
 
-def opener(st, rng, held_out_ok, interleave, look_burst=0.0):
+def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0):
     """First exchange: the model draws a scene, or the user shows one. With
     probability look_burst a question about a shown picture is followed by a
-    question_burst about it: answers no text of the dialogue gives away."""
+    question_burst about it: answers no text of the dialogue gives away. With
+    probability look_edit an edit of a shown picture is followed by 1-2 more
+    edits: each must find its object in a picture no text describes."""
     s = random_scene(rng, held_out_ok=held_out_ok)
     if rng.random() < 0.5:
         st.images.append(s)
@@ -244,7 +246,11 @@ def opener(st, rng, held_out_ok, interleave, look_burst=0.0):
         if look_burst and rng.random() < look_burst:
             turns += question_burst(s, rng)
         return turns
-    return edit_turn(st, rng, held_out_ok, interleave, with_image=True)
+    turns = edit_turn(st, rng, held_out_ok, interleave, with_image=True)
+    if look_edit and rng.random() < look_edit:
+        for _ in range(rng.randint(1, 2)):
+            turns += edit_turn(st, rng, held_out_ok, interleave)
+    return turns
 
 
 def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, prefix=""):
@@ -353,15 +359,17 @@ def question_burst(scene, rng, prefix=""):
 
 
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
-                  look_burst=0.0):
+                  look_burst=0.0, look_edit=0.0, first_burst=0.0):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
     a burst of further questions (question_burst); look_burst does the same
-    after a question about a picture the user shows first (opener). At 0 the
-    random stream is the one the earlier runs drew."""
+    after a question about a picture the user shows first, and look_edit adds
+    edits after an edit of it (opener); first_burst adds a burst after a
+    question about the first picture only. At 0 the random stream is the one
+    the earlier runs drew."""
     st = State()
     turns = outside_request(rng) if rng.random() < 0.03 else []
-    turns += opener(st, rng, held_out_ok, interleave, look_burst)
+    turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit)
     for _ in range(rng.randint(0, 4)):
         if len(st.images) >= max_images:
             break
@@ -371,6 +379,9 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
                 turns += distractor(st, rng, held_out_ok)
             turns += history_query(st, rng, held_out_ok, depth)
             if q_burst and turns[-1]["parts"][0][0] == "text" and rng.random() < q_burst:
+                prefix = rng.choice(["in the first picture, ", "looking at the first picture, "])
+                turns += question_burst(st.images[0], rng, prefix)
+            elif first_burst and turns[-1].get("expect", {}).get("query") == "firstq" and rng.random() < first_burst:
                 prefix = rng.choice(["in the first picture, ", "looking at the first picture, "])
                 turns += question_burst(st.images[0], rng, prefix)
         else:
