@@ -220,12 +220,14 @@ class State:
         return self.images[-1]
 
 
-def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0):
+def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0, shown_edit=0.35):
     """First exchange: the model draws a scene, or the user shows one. With
     probability look_burst a question about a shown picture is followed by a
     question_burst about it: answers no text of the dialogue gives away. With
     probability look_edit an edit of a shown picture is followed by 1-2 more
-    edits: each must find its object in a picture no text describes."""
+    edits: each must find its object in a picture no text describes. A shown
+    picture is edited with probability shown_edit, else captioned (3 in 6.5
+    of the rest) or asked about."""
     s = random_scene(rng, held_out_ok=held_out_ok)
     if rng.random() < 0.5:
         st.images.append(s)
@@ -237,10 +239,10 @@ def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0):
         return [user(("text", gen_prompt(s, rng))), model(("image", s), expect={"category": "generate", "scene": s})]
     st.images.append(s)
     r = rng.random()
-    if r < 0.3:
+    if r < (1 - shown_edit) * 0.3 / 0.65:
         return [user(("image", s), ("text", rng.choice(CAPTION_PROMPTS))),
                 model(("text", s.describe()), expect={"category": "caption", "text": s.describe()})]
-    if r < 0.65:
+    if r < 1 - shown_edit:
         q, a, k = random_question(s, rng)
         turns = [user(("image", s), ("text", q)), model(("text", a), expect={"category": "question", "text": a})]
         if look_burst and rng.random() < look_burst:
@@ -359,17 +361,18 @@ def question_burst(scene, rng, prefix=""):
 
 
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
-                  look_burst=0.0, look_edit=0.0, first_burst=0.0):
+                  look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
     a burst of further questions (question_burst); look_burst does the same
     after a question about a picture the user shows first, and look_edit adds
     edits after an edit of it (opener); first_burst adds a burst after a
-    question about the first picture only. At 0 the random stream is the one
-    the earlier runs drew."""
+    question about the first picture only; shown_edit is the share of edits
+    among openers that show a picture. At 0 (and 0.35) the random stream is
+    the one the earlier runs drew."""
     st = State()
     turns = outside_request(rng) if rng.random() < 0.03 else []
-    turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit)
+    turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit)
     for _ in range(rng.randint(0, 4)):
         if len(st.images) >= max_images:
             break
