@@ -5,9 +5,9 @@ picture the user shows, by question kind, object count and answer; with
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
     /usr/bin/python3 tools/train/probe_answers.py /tmp/chatumm-train/s7.pt [--n 90]
 
-Each dialogue is one user turn (picture, question) and the model's answer,
-exactly as train.py tokenizes it; an answer (or edited picture) counts as
-right when the argmax at every token of the reply is the reply's token. Unlike the binary probes
+Each dialogue is one user turn (picture, question or instruction) and the
+model's reply, exactly as train.py tokenizes it; a reply counts as right when
+the argmax at every token of it is its token. Unlike the binary probes
 (tools/eval/probe_questions.py) this needs no export, and because no text of
 the dialogue describes the picture it tells whether the model reads the
 picture or only the words around it (README, "Questions need pictures no

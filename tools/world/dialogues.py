@@ -381,10 +381,10 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
             for _ in range(depth):
                 turns += distractor(st, rng, held_out_ok)
             turns += history_query(st, rng, held_out_ok, depth)
-            if q_burst and turns[-1]["parts"][0][0] == "text" and rng.random() < q_burst:
-                prefix = rng.choice(["in the first picture, ", "looking at the first picture, "])
-                turns += question_burst(st.images[0], rng, prefix)
-            elif first_burst and turns[-1].get("expect", {}).get("query") == "firstq" and rng.random() < first_burst:
+            last = turns[-1]
+            if ((q_burst and last["parts"][0][0] == "text" and rng.random() < q_burst)
+                    or (first_burst and last.get("expect", {}).get("query") == "firstq"
+                        and rng.random() < first_burst)):
                 prefix = rng.choice(["in the first picture, ", "looking at the first picture, "])
                 turns += question_burst(st.images[0], rng, prefix)
         else:
