@@ -11,7 +11,8 @@ the argmax at every token of it is its token. Unlike the binary probes
 (tools/eval/probe_questions.py) this needs no export, and because no text of
 the dialogue describes the picture it tells whether the model reads the
 picture or only the words around it (README, "Questions need pictures no
-text describes").
+text describes"). With --describe-edits an edit reply counts as right only
+when both its description and its picture are.
 """
 import argparse
 import collections
@@ -38,6 +39,8 @@ def main():
     ap.add_argument("--n", type=int, default=90, help="dialogues per kind, a third each with 1, 2 and 3 objects")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--kinds", default=",".join(KINDS), help="question kinds, or edit")
+    ap.add_argument("--describe-edits", action="store_true",
+                    help="edit replies say what the new picture shows, then draw it (train.py --describe-edits)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     m, tok, positional = MOT.load_checkpoint(a.ckpt)
@@ -51,7 +54,8 @@ def main():
                 s = W.random_scene(rng)
             if kind == "edit":
                 new, q, ek = D.random_edit(s, rng, kind=EDIT_KINDS[(i // 3) % len(EDIT_KINDS)])
-                d, ans = [D.user(("image", s), ("text", q)), D.model(("image", new))], ek
+                reply = [("text", new.describe())] if a.describe_edits else []
+                d, ans = [D.user(("image", s), ("text", q)), D.model(*reply, ("image", new))], ek
             else:
                 q, ans, _ = D.random_question(s, rng, kind)
                 d = [D.user(("image", s), ("text", q)), D.model(("text", ans))]

@@ -210,7 +210,8 @@ def model(*parts, expect=None):
 class State:
     """What the conversation has shown so far."""
 
-    def __init__(self):
+    def __init__(self, describe_edits=0.0):
+        self.describe_edits = describe_edits  # see edit_turn
         self.images = []      # every picture in order
         self.edits = []       # (before, after, kind, object index before)
         self.recolors = []    # (before scene, shape ref text, old color)
@@ -256,6 +257,11 @@ def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0, show
 
 
 def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, prefix=""):
+    """An edit and the model's reply. With probability st.describe_edits the
+    reply first says what the new picture shows, then draws it: the model
+    plans the edit in words (reading a picture into text is what it does
+    best) and then draws from its own description instead of having to find
+    the object and apply the change inside the picture's tokens at once."""
     before = base if base is not None else st.current
     new, text, kind = random_edit(before, rng, held_out_ok)
     if kind == "recolor":
@@ -271,7 +277,10 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
         return [user(*parts, ("text", utext)),
                 model(("text", "okay."), ("image", new), ("text", "i did it: " + text),
                       expect={"category": "interleaved", "scene": new, "text": "i did it: " + text})]
-    return [user(*parts, ("text", utext)), model(("image", new), expect={"category": cat, "scene": new})]
+    reply = [("image", new)]
+    if st.describe_edits and rng.random() < st.describe_edits:
+        reply.insert(0, ("text", new.describe()))
+    return [user(*parts, ("text", utext)), model(*reply, expect={"category": cat, "scene": new})]
 
 
 def distractor(st, rng, held_out_ok):
@@ -361,16 +370,17 @@ def question_burst(scene, rng, prefix=""):
 
 
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
-                  look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35):
+                  look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35, describe_edits=0.0):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
     a burst of further questions (question_burst); look_burst does the same
     after a question about a picture the user shows first, and look_edit adds
     edits after an edit of it (opener); first_burst adds a burst after a
     question about the first picture only; shown_edit is the share of edits
-    among openers that show a picture. At 0 (and 0.35) the random stream is
-    the one the earlier runs drew."""
-    st = State()
+    among openers that show a picture; describe_edits is the share of edit
+    replies that describe the result before drawing it (edit_turn). At 0 (and
+    0.35) the random stream is the one the earlier runs drew."""
+    st = State(describe_edits)
     turns = outside_request(rng) if rng.random() < 0.03 else []
     turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit)
     for _ in range(rng.randint(0, 4)):
