@@ -78,6 +78,8 @@ def main():
     ap.add_argument("--testset", default=os.path.join(HERE, "testset.json"))
     ap.add_argument("--limit", type=int, default=0, help="dialogues per (category, depth); 0 = all")
     ap.add_argument("--json", default="")
+    ap.add_argument("--only", default="", help="comma-separated categories to run (default: all)")
+    ap.add_argument("--run-flags", default="", help="extra flags for `chatumm run`, e.g. \"--cfg anole --cfg-text 1.5\"")
     ap.add_argument("--failures", default="", help="write each miss (expected vs produced) to this JSON file")
     args = ap.parse_args()
     data = json.load(open(args.testset))
@@ -87,7 +89,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for k, d in enumerate(data["dialogues"]):
             key = (d["category"], d.get("depth", 0))
-            if args.limit and seen[key] >= args.limit:
+            if (args.limit and seen[key] >= args.limit) or (args.only and d["category"] not in args.only.split(",")):
                 continue
             seen[key] += 1
             script, exp = script_for(d, tmp, k)
@@ -96,6 +98,7 @@ def main():
             cmd = [args.binary, "run", "--script", sp, "-o", out, "--image-dir", tmp, "--max-tokens", "96"]
             if args.model:
                 cmd += ["--model", args.model]
+            cmd += args.run_flags.split()
             res = subprocess.run(cmd, capture_output=True, text=True)
             last = json.load(open(out))["turns"][-1] if res.returncode == 0 else {"error": res.stderr.strip()}
             ok = res.returncode == 0 and judge(last, exp)
