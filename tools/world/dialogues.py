@@ -258,10 +258,10 @@ def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0, show
 
 def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, prefix=""):
     """An edit and the model's reply. With probability st.describe_edits the
-    reply first says what the new picture shows, then draws it: the model
-    plans the edit in words (reading a picture into text is what it does
-    best) and then draws from its own description instead of having to find
-    the object and apply the change inside the picture's tokens at once."""
+    reply first says what the new picture shows, then draws it (plan in
+    words, then draw from the plan). Measured worse than the bare picture:
+    the words must re-derive every object the edit leaves alone, which the
+    picture reply just copies (tools/train/README.md, run s12)."""
     before = base if base is not None else st.current
     new, text, kind = random_edit(before, rng, held_out_ok)
     if kind == "recolor":
