@@ -2,8 +2,8 @@
 few saves, taken while the learning rate is low) into one checkpoint that
 export.py and probe_answers.py read like any other.
 
-    python3 tools/train/average.py --out /tmp/chatumm-train/s13_avg.pt \
-        /tmp/chatumm-train/s13_hist/*.pt
+    python3 tools/train/average.py --out /tmp/chatumm-train/avg.pt \
+        save1.pt save2.pt ... final.pt
 
 train.py overwrites its checkpoint every --save-every steps, so the saves to
 average have to be copied away while the run goes (README, "Commands").
