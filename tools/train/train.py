@@ -48,7 +48,8 @@ def build(args, log):
     dialogues = [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
                                   q_burst=args.q_burst, look_burst=args.look_burst,
                                   look_edit=args.look_edit, first_burst=args.first_burst,
-                                  shown_edit=args.shown_edit, describe_edits=args.describe_edits)
+                                  shown_edit=args.shown_edit, describe_edits=args.describe_edits,
+                                  name_target=args.name_target)
                  for _ in range(args.n_train)]
     vrng = random.Random(args.seed + 1_000_003)
     val = [D.make_dialogue(vrng, held_out_ok=False) for _ in range(150)]
@@ -183,6 +184,9 @@ def main():
     ap.add_argument("--describe-edits", type=float, default=0.0,
                     help="share of edit replies that say what the new picture shows before drawing it "
                          "(plan in words, then draw; dialogues.edit_turn)")
+    ap.add_argument("--name-target", type=float, default=0.0,
+                    help="share of edit replies that first name the object the edit acts on, then draw "
+                         "('okay, the big red circle at the top left.'; dialogues.edit_target)")
     ap.add_argument("--text-first", action="store_true",
                     help="user turns put their text before their images (config.json chatumm_user_turn)")
     ap.add_argument("--tag", default="mot")

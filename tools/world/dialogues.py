@@ -16,6 +16,7 @@ circle before i changed it?", "undo that"). Stage 3: interleaved replies
   - "before i changed it" asks about the picture before the latest recolor.
 """
 import random
+import zlib
 
 from world import (BG_NAMES, COLOR_NAMES, HELD_OUT, POSITIONS, SHAPES, Obj,
                    random_object, random_scene)
@@ -210,8 +211,9 @@ def model(*parts, expect=None):
 class State:
     """What the conversation has shown so far."""
 
-    def __init__(self, describe_edits=0.0):
+    def __init__(self, describe_edits=0.0, name_target=0.0):
         self.describe_edits = describe_edits  # see edit_turn
+        self.name_target = name_target        # see edit_turn
         self.images = []      # every picture in order
         self.edits = []       # (before, after, kind, object index before)
         self.recolors = []    # (before scene, shape ref text, old color)
@@ -261,7 +263,9 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
     reply first says what the new picture shows, then draws it (plan in
     words, then draw from the plan). Measured worse than the bare picture:
     the words must re-derive every object the edit leaves alone, which the
-    picture reply just copies (tools/train/README.md, run s12)."""
+    picture reply just copies (tools/train/README.md, run s12). With share
+    st.name_target the reply first names only the object the edit acts on
+    (edit_target)."""
     before = base if base is not None else st.current
     new, text, kind = random_edit(before, rng, held_out_ok)
     if kind == "recolor":
@@ -280,7 +284,24 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
     reply = [("image", new)]
     if st.describe_edits and rng.random() < st.describe_edits:
         reply.insert(0, ("text", new.describe()))
+    elif st.name_target and zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 < 1000 * st.name_target:
+        reply.insert(0, ("text", edit_target(before, new)))
     return [user(*parts, ("text", utext)), model(*reply, expect={"category": cat, "scene": new})]
+
+
+def edit_target(before, new):
+    """'okay, the big red circle at the top left.': the object an edit acts on
+    as it was before (the added one for an add). Said before the picture, it
+    makes the text weights find the object the instruction names, which they
+    do well for questions, and leaves the picture weights a change at a
+    place the words give (train.py --name-target)."""
+    gone = [o for o in before.objs if o.key() not in {n.key() for n in new.objs}]
+    added = [o for o in new.objs if o.key() not in {b.key() for b in before.objs}]
+    if gone:
+        return "okay, the %s." % gone[0].phrase()[2:]
+    if added:
+        return "okay, %s." % added[0].phrase()
+    return "okay, the background."
 
 
 def distractor(st, rng, held_out_ok):
@@ -370,7 +391,8 @@ def question_burst(scene, rng, prefix=""):
 
 
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
-                  look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35, describe_edits=0.0):
+                  look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35, describe_edits=0.0,
+                  name_target=0.0):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
     a burst of further questions (question_burst); look_burst does the same
@@ -378,9 +400,12 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
     edits after an edit of it (opener); first_burst adds a burst after a
     question about the first picture only; shown_edit is the share of edits
     among openers that show a picture; describe_edits is the share of edit
-    replies that describe the result before drawing it (edit_turn). At 0 (and
-    0.35) the random stream is the one the earlier runs drew."""
-    st = State(describe_edits)
+    replies that describe the result before drawing it (edit_turn);
+    name_target is the share of edit replies that first name the object the
+    edit acts on (edit_target; chosen by a hash of the instruction, so the
+    random stream is unchanged). At 0 (and 0.35) the random stream is the
+    one the earlier runs drew."""
+    st = State(describe_edits, name_target)
     turns = outside_request(rng) if rng.random() < 0.03 else []
     turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit)
     for _ in range(rng.randint(0, 4)):
