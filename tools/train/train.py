@@ -49,7 +49,7 @@ def build(args, log):
                                   q_burst=args.q_burst, look_burst=args.look_burst,
                                   look_edit=args.look_edit, first_burst=args.first_burst,
                                   shown_edit=args.shown_edit, describe_edits=args.describe_edits,
-                                  name_target=args.name_target)
+                                  name_target=args.name_target, restate_edits=args.restate_edits)
                  for _ in range(args.n_train)]
     vrng = random.Random(args.seed + 1_000_003)
     val = [D.make_dialogue(vrng, held_out_ok=False) for _ in range(150)]
@@ -187,6 +187,9 @@ def main():
     ap.add_argument("--name-target", type=float, default=0.0,
                     help="share of edit replies that first name the object the edit acts on, then draw "
                          "('okay, the big red circle at the top left.'; dialogues.edit_target)")
+    ap.add_argument("--restate-edits", type=float, default=0.0,
+                    help="share of edit replies that describe the picture before and after the edit, "
+                         "then draw ('before: … after: …'; dialogues.edit_turn)")
     ap.add_argument("--text-first", action="store_true",
                     help="user turns put their text before their images (config.json chatumm_user_turn)")
     ap.add_argument("--tag", default="mot")

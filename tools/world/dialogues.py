@@ -211,9 +211,10 @@ def model(*parts, expect=None):
 class State:
     """What the conversation has shown so far."""
 
-    def __init__(self, describe_edits=0.0, name_target=0.0):
+    def __init__(self, describe_edits=0.0, name_target=0.0, restate_edits=0.0):
         self.describe_edits = describe_edits  # see edit_turn
         self.name_target = name_target        # see edit_turn
+        self.restate_edits = restate_edits    # see edit_turn
         self.images = []      # every picture in order
         self.edits = []       # (before, after, kind, object index before)
         self.recolors = []    # (before scene, shape ref text, old color)
@@ -265,7 +266,10 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
     the words must re-derive every object the edit leaves alone, which the
     picture reply just copies (tools/train/README.md, run s12). With share
     st.name_target the reply first names only the object the edit acts on
-    (edit_target)."""
+    (edit_target). With share st.restate_edits it first describes the
+    picture being edited, then the result, then draws it: the edit is done
+    in words on a description (captions are the model's most reliable
+    reading of a picture) before the picture is drawn from the words."""
     before = base if base is not None else st.current
     new, text, kind = random_edit(before, rng, held_out_ok)
     if kind == "recolor":
@@ -286,6 +290,8 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
         reply.insert(0, ("text", new.describe()))
     elif st.name_target and zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 < 1000 * st.name_target:
         reply.insert(0, ("text", edit_target(before, new)))
+    elif st.restate_edits and zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 < 1000 * st.restate_edits:
+        reply.insert(0, ("text", "before: %s after: %s" % (before.describe(), new.describe())))
     return [user(*parts, ("text", utext)), model(*reply, expect={"category": cat, "scene": new})]
 
 
@@ -392,7 +398,7 @@ def question_burst(scene, rng, prefix=""):
 
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
                   look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35, describe_edits=0.0,
-                  name_target=0.0):
+                  name_target=0.0, restate_edits=0.0):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
     a burst of further questions (question_burst); look_burst does the same
@@ -403,9 +409,10 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
     replies that describe the result before drawing it (edit_turn);
     name_target is the share of edit replies that first name the object the
     edit acts on (edit_target; chosen by a hash of the instruction, so the
-    random stream is unchanged). At 0 (and 0.35) the random stream is the
+    random stream is unchanged); restate_edits the share that describe the
+    picture before and after the edit, then draw. At 0 (and 0.35) the random stream is the
     one the earlier runs drew."""
-    st = State(describe_edits, name_target)
+    st = State(describe_edits, name_target, restate_edits)
     turns = outside_request(rng) if rng.random() < 0.03 else []
     turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit)
     for _ in range(rng.randint(0, 4)):
