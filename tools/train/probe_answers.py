@@ -11,7 +11,7 @@ the argmax at every token of it is its token. Unlike the binary probes
 (tools/eval/probe_questions.py) this needs no export, and because no text of
 the dialogue describes the picture it tells whether the model reads the
 picture or only the words around it (README, "Questions need pictures no
-text describes"). With --describe-edits (--name-target) an edit reply counts
+text describes"). With --describe-edits (--name-target, --restate-edits) an edit reply counts
 as right only when both its description (the object it names) and its
 picture are.
 """
@@ -42,6 +42,8 @@ def main():
     ap.add_argument("--kinds", default=",".join(KINDS), help="question kinds, or edit")
     ap.add_argument("--describe-edits", action="store_true",
                     help="edit replies say what the new picture shows, then draw it (train.py --describe-edits)")
+    ap.add_argument("--restate-edits", action="store_true",
+                    help="edit replies describe the picture before and after, then draw (train.py --restate-edits)")
     ap.add_argument("--name-target", action="store_true",
                     help="edit replies name the object the edit acts on, then draw (train.py --name-target)")
     a = ap.parse_args()
@@ -59,6 +61,8 @@ def main():
                 new, q, ek = D.random_edit(s, rng, kind=EDIT_KINDS[(i // 3) % len(EDIT_KINDS)])
                 reply = [("text", new.describe())] if a.describe_edits else []
                 reply = [("text", D.edit_target(s, new))] if a.name_target else reply
+                if a.restate_edits:
+                    reply = [("text", D.restatement(s, new))]
                 d, ans = [D.user(("image", s), ("text", q)), D.model(*reply, ("image", new))], ek
             else:
                 q, ans, _ = D.random_question(s, rng, kind)

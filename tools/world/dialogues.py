@@ -291,7 +291,7 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
     elif st.name_target and zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 < 1000 * st.name_target:
         reply.insert(0, ("text", edit_target(before, new)))
     elif st.restate_edits and zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 < 1000 * st.restate_edits:
-        reply.insert(0, ("text", "before: %s after: %s" % (before.describe(), new.describe())))
+        reply.insert(0, ("text", restatement(before, new)))
     return [user(*parts, ("text", utext)), model(*reply, expect={"category": cat, "scene": new})]
 
 
@@ -308,6 +308,11 @@ def edit_target(before, new):
     if added:
         return "okay, %s." % added[0].phrase()
     return "okay, the background."
+
+
+def restatement(before, new):
+    """'before: <caption of before> after: <caption of new>' (train.py --restate-edits)."""
+    return "before: %s after: %s" % (before.describe(), new.describe())
 
 
 def distractor(st, rng, held_out_ok):
