@@ -59,10 +59,9 @@ def main():
                 s = W.random_scene(rng)
             if kind == "edit":
                 new, q, ek = D.random_edit(s, rng, kind=EDIT_KINDS[(i // 3) % len(EDIT_KINDS)])
-                reply = [("text", new.describe())] if a.describe_edits else []
-                reply = [("text", D.edit_target(s, new))] if a.name_target else reply
-                if a.restate_edits:
-                    reply = [("text", D.restatement(s, new))]
+                reply = ([("text", new.describe())] if a.describe_edits else
+                         [("text", D.edit_target(s, new))] if a.name_target else
+                         [("text", D.restatement(s, new))] if a.restate_edits else [])
                 d, ans = [D.user(("image", s), ("text", q)), D.model(*reply, ("image", new))], ek
             else:
                 q, ans, _ = D.random_question(s, rng, kind)

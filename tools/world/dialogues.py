@@ -266,10 +266,10 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
     the words must re-derive every object the edit leaves alone, which the
     picture reply just copies (tools/train/README.md, run s12). With share
     st.name_target the reply first names only the object the edit acts on
-    (edit_target). With share st.restate_edits it first describes the
-    picture being edited, then the result, then draws it: the edit is done
-    in words on a description (captions are the model's most reliable
-    reading of a picture) before the picture is drawn from the words."""
+    (edit_target); with share st.restate_edits it first captions the
+    picture being edited, then the result (restatement). Both measured worse
+    too (runs s14, s15): the named object and the "after" caption are wrong
+    where the bare picture is, and the picture follows the words."""
     before = base if base is not None else st.current
     new, text, kind = random_edit(before, rng, held_out_ok)
     if kind == "recolor":
@@ -286,21 +286,22 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
                 model(("text", "okay."), ("image", new), ("text", "i did it: " + text),
                       expect={"category": "interleaved", "scene": new, "text": "i did it: " + text})]
     reply = [("image", new)]
+    # name_target and restate_edits choose by a hash, not rng: the dialogues stay the default stream's
+    share = zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 / 1000
     if st.describe_edits and rng.random() < st.describe_edits:
         reply.insert(0, ("text", new.describe()))
-    elif st.name_target and zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 < 1000 * st.name_target:
+    elif share < st.name_target:
         reply.insert(0, ("text", edit_target(before, new)))
-    elif st.restate_edits and zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 < 1000 * st.restate_edits:
+    elif share < st.restate_edits:
         reply.insert(0, ("text", restatement(before, new)))
     return [user(*parts, ("text", utext)), model(*reply, expect={"category": cat, "scene": new})]
 
 
 def edit_target(before, new):
     """'okay, the big red circle at the top left.': the object an edit acts on
-    as it was before (the added one for an add). Said before the picture, it
-    makes the text weights find the object the instruction names, which they
-    do well for questions, and leaves the picture weights a change at a
-    place the words give (train.py --name-target)."""
+    as it was before (the added one for an add), said before the picture so
+    that the picture only has to change the place the words give (train.py
+    --name-target; run s14 mostly named the wrong place)."""
     gone = [o for o in before.objs if o.key() not in {n.key() for n in new.objs}]
     added = [o for o in new.objs if o.key() not in {b.key() for b in before.objs}]
     if gone:
@@ -311,7 +312,9 @@ def edit_target(before, new):
 
 
 def restatement(before, new):
-    """'before: <caption of before> after: <caption of new>' (train.py --restate-edits)."""
+    """'before: <caption of before> after: <caption of new>': the edit done in
+    words on a caption, the model's most reliable reading of a picture
+    (train.py --restate-edits; run s15 mostly got the "after" wrong)."""
     return "before: %s after: %s" % (before.describe(), new.describe())
 
 
