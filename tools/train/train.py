@@ -207,6 +207,8 @@ def main():
                     help="picture codes name their token place (vq.patch_table(positional=True)); "
                          "needs a VQ trained with train_vq.py --positional")
     args = ap.parse_args()
+    if sum(x > 0 for x in (args.describe_edits, args.name_target, args.restate_edits)) > 1:
+        ap.error("--describe-edits, --name-target and --restate-edits each change the edit replies; set one")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)

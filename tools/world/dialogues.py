@@ -286,7 +286,8 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
                 model(("text", "okay."), ("image", new), ("text", "i did it: " + text),
                       expect={"category": "interleaved", "scene": new, "text": "i did it: " + text})]
     reply = [("image", new)]
-    # name_target and restate_edits choose by a hash, not rng: the dialogues stay the default stream's
+    # name_target and restate_edits choose by a hash, not rng, so the dialogues stay the
+    # default stream's; they draw the same share, so only one of them may be set (train.py)
     share = zlib.crc32(repr((utext, before.key(), new.key())).encode()) % 1000 / 1000
     if st.describe_edits and rng.random() < st.describe_edits:
         reply.insert(0, ("text", new.describe()))
@@ -416,10 +417,11 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
     among openers that show a picture; describe_edits is the share of edit
     replies that describe the result before drawing it (edit_turn);
     name_target is the share of edit replies that first name the object the
-    edit acts on (edit_target; chosen by a hash of the instruction, so the
-    random stream is unchanged); restate_edits the share that describe the
-    picture before and after the edit, then draw. At 0 (and 0.35) the random stream is the
-    one the earlier runs drew."""
+    edit acts on (edit_target) and restate_edits the share that describe the
+    picture before and after the edit, then draw (restatement); those two
+    are chosen by a hash, so the random stream is unchanged (set at most one
+    of them). At 0 (and 0.35)
+    the random stream is the one the earlier runs drew."""
     st = State(describe_edits, name_target, restate_edits)
     turns = outside_request(rng) if rng.random() < 0.03 else []
     turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit)
