@@ -97,7 +97,7 @@ class Router:
     def __call__(self, x, f_txt, f_img):
         yt = f_txt(x.index_select(0, self.txt))
         yi = f_img(x.index_select(0, self.img))
-        out = x.new_zeros(self.n, yt.shape[-1])
+        out = yt.new_zeros(self.n, yt.shape[-1])
         return out.index_copy(0, self.txt, yt).index_copy(0, self.img, yi)
 
 
@@ -201,27 +201,20 @@ class ChameleonMoT(nn.Module):
         ang = pos[:, None] * self.inv_freq[None]
         ang = torch.cat((ang, ang), -1)
         cos, sin = ang.cos()[None, None], ang.sin()[None, None]      # [1, 1, T, hd]
-        causal = torch.ones(T, T, dtype=torch.bool).triu(1)
+        # additive causal mask, added inside the score product (baddbmm)
+        causal = torch.full((T, T), float("-inf")).triu(1)
         h = F.embedding(ids, self.effective(self.model.embed_tokens.weight, self.fac_in)).reshape(B * T, -1)
         for L in self.model.layers:
             a = L.self_attn
             x = route(h, L.input_layernorm, L.input_layernorm_moe_gen)
-            wt = torch.cat((a.q_proj.weight, a.k_proj.weight, a.v_proj.weight))
-            wi = torch.cat((a.q_proj_moe_gen.weight, a.k_proj_moe_gen.weight, a.v_proj_moe_gen.weight))
-            qkv = route(x, lambda t: F.linear(t, wt), lambda t: F.linear(t, wi))
-            q, k, v = qkv.reshape(B * T, 3, H, hd).unbind(1)
-            q = F.layer_norm(q, (hd,), eps=1e-5)
-            k = F.layer_norm(k, (hd,), eps=1e-5)
-            q = q * torch.where(img_flat, a.q_norm_moe_gen.weight, a.q_norm.weight) + \
-                torch.where(img_flat, a.q_norm_moe_gen.bias, a.q_norm.bias)
-            k = k * torch.where(img_flat, a.k_norm_moe_gen.weight, a.k_norm.weight) + \
-                torch.where(img_flat, a.k_norm_moe_gen.bias, a.k_norm.bias)
-            q, k, v = (t.reshape(B, T, H, hd).transpose(1, 2) for t in (q, k, v))
-            q = q * cos + rotate_half(q) * sin
+            qkv = route(x, _qkv(a, ""), _qkv(a, "_moe_gen"))
+            q, k, v = (t.reshape(B, T, H, hd).transpose(1, 2) for t in qkv.reshape(B * T, 3, H, hd).unbind(1))
+            # the 1/sqrt(hd) of the scores is applied to q: T*hd products instead of T*T
+            q = (q * cos + rotate_half(q) * sin) * (1.0 / math.sqrt(hd))
             k = k * cos + rotate_half(k) * sin
-            s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-            s = s.masked_fill(causal, float("-inf"))
-            o = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B * T, H * hd)
+            s = torch.baddbmm(causal, q.reshape(B * H, T, hd), k.reshape(B * H, T, hd).transpose(1, 2))
+            o = (torch.softmax(s.float(), -1).to(v.dtype) @ v.reshape(B * H, T, hd))
+            o = o.reshape(B, H, T, hd).transpose(1, 2).reshape(B * T, H * hd)
             h = h + route(o, a.o_proj, a.o_proj_moe_gen)
             x = route(h, L.post_attention_layernorm, L.post_attention_layernorm_moe_gen)
 
@@ -234,6 +227,20 @@ class ChameleonMoT(nn.Module):
         if keep is not None:
             return F.linear(h[keep.reshape(-1)], head)
         return F.linear(h, head).reshape(B, T, -1)
+
+
+def _qkv(a, suffix):
+    """The q, k, v projections of one expert with its qk-norm: a LayerNorm over
+    head_dim without affine, then the expert's per-head weight and bias."""
+    w = torch.cat([getattr(a, n + suffix).weight for n in ("q_proj", "k_proj", "v_proj")])
+    qn, kn = getattr(a, "q_norm" + suffix), getattr(a, "k_norm" + suffix)
+
+    def f(t):
+        q, k, v = F.linear(t, w).unflatten(-1, (3, qn.weight.shape[0], qn.weight.shape[1])).unbind(-3)
+        q = F.layer_norm(q, q.shape[-1:], eps=1e-5) * qn.weight + qn.bias
+        k = F.layer_norm(k, k.shape[-1:], eps=1e-5) * kn.weight + kn.bias
+        return torch.stack((q, k, v), -3).flatten(-3)
+    return f
 
 
 def _swiglu(gu):
