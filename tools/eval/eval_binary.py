@@ -33,13 +33,18 @@ def norm_text(s):
     return " ".join(s.strip().lower().split())
 
 
-def script_for(dialogue, tmp, k):
-    """The run script: reference history, the last model turn generated."""
+def script_for(dialogue, tmp, k, base):
+    """The run script: reference history, the last model turn generated.
+    Image paths in the test set are relative to its directory (base)."""
     turns, script = dialogue["turns"], []
     last = max(i for i, t in enumerate(turns) if t["role"] == "model")
     for i, t in enumerate(turns):
         if t["role"] == "user":
-            script.append({"user": t["text"], "images": [os.path.join(HERE, p) for p in t["images"]]})
+            paths = [os.path.join(base, p) for p in t["images"]]
+            for p in paths:
+                if not os.path.isfile(p):
+                    raise SystemExit("eval_binary: %s: the test set's picture %s is missing" % (dialogue["category"], p))
+            script.append({"user": t["text"], "images": paths})
             continue
         if i == last:
             break
@@ -92,7 +97,7 @@ def main():
             if (args.limit and seen[key] >= args.limit) or (args.only and d["category"] not in args.only.split(",")):
                 continue
             seen[key] += 1
-            script, exp = script_for(d, tmp, k)
+            script, exp = script_for(d, tmp, k, os.path.dirname(os.path.abspath(args.testset)))
             sp, out = os.path.join(tmp, "s.json"), os.path.join(tmp, "t.json")
             json.dump(script, open(sp, "w"))
             cmd = [args.binary, "run", "--script", sp, "-o", out, "--image-dir", tmp, "--max-tokens", "96"]

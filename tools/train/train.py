@@ -12,6 +12,7 @@ checkpoint every --save-every steps and export at the end. --no-stage2 trains
 the ablation without distractor/history data.
 """
 import argparse
+import gc
 import json
 import math
 import os
@@ -253,6 +254,9 @@ def main():
     other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "norm" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
+    # The dataset is millions of long-lived Python objects; without a freeze
+    # every full collection of the cyclic GC walks all of them during steps.
+    gc.freeze()
     brng = random.Random(args.seed + 7)
     pad = tok.special("<pad>")
     queue = []
