@@ -196,7 +196,6 @@ class ChameleonMoT(nn.Module):
         H, hd = cfg["num_attention_heads"], cfg["head_dim"]
         is_img = (ids >= self.img_lo) & (ids < self.img_hi)
         route = Router(is_img)
-        img_flat = is_img.reshape(-1, 1, 1)
         pos = torch.arange(T, dtype=torch.float32)
         ang = pos[:, None] * self.inv_freq[None]
         ang = torch.cat((ang, ang), -1)
