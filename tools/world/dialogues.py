@@ -420,8 +420,8 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
     edit acts on (edit_target) and restate_edits the share that describe the
     picture before and after the edit, then draw (restatement); those two
     are chosen by a hash, so the random stream is unchanged (set at most one
-    of them). At 0 (and 0.35)
-    the random stream is the one the earlier runs drew."""
+    of them). At 0 (and 0.35) the random stream is the one the earlier runs
+    drew."""
     st = State(describe_edits, name_target, restate_edits)
     turns = outside_request(rng) if rng.random() < 0.03 else []
     turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit)
