@@ -17,6 +17,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -43,15 +44,23 @@ def load_vq(path):
     return m, ck
 
 
+def make_dialogues(args, seed, n, shown_edit):
+    rng = random.Random(seed)
+    return [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
+                            q_burst=args.q_burst, look_burst=args.look_burst,
+                            look_edit=args.look_edit, first_burst=args.first_burst,
+                            shown_edit=shown_edit, describe_edits=args.describe_edits,
+                            name_target=args.name_target, restate_edits=args.restate_edits)
+            for _ in range(n)]
+
+
 def build(args, log):
+    """-> tok, merges, train seqs, tail seqs (empty without --tail-seconds), val seqs, codes."""
     t0 = time.time()
-    rng = random.Random(args.seed)
-    dialogues = [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
-                                  q_burst=args.q_burst, look_burst=args.look_burst,
-                                  look_edit=args.look_edit, first_burst=args.first_burst,
-                                  shown_edit=args.shown_edit, describe_edits=args.describe_edits,
-                                  name_target=args.name_target, restate_edits=args.restate_edits)
-                 for _ in range(args.n_train)]
+    dialogues = make_dialogues(args, args.seed, args.n_train, args.shown_edit)
+    tail = []
+    if args.tail_seconds > 0:
+        tail = make_dialogues(args, args.seed + 10, args.tail_n_train, args.tail_shown_edit)
     vrng = random.Random(args.seed + 1_000_003)
     val = [D.make_dialogue(vrng, held_out_ok=False) for _ in range(150)]
     texts = [t for d in dialogues[:6000] for t in DATA.dialogue_texts(d)]
@@ -61,16 +70,17 @@ def build(args, log):
     num_codes = len(VQ.patch_table(args.positional_codes))
     tok = BPE.BPE(merges, num_codes)
     codes = DATA.TableCodes(args.positional_codes)
-    codes.fill([s for d in dialogues + val for s in DATA.dialogue_scenes(d)])
-    seqs = [DATA.tokenize(d, tok, codes, args.text_first) for d in dialogues]
-    seqs = [s for s in seqs if len(s[0]) <= MAX_LEN]
-    vseqs = [s for s in (DATA.tokenize(d, tok, codes, args.text_first) for d in val) if len(s[0]) <= MAX_LEN]
-    ntok = sum(len(s[0]) for s in seqs)
-    log("data: %d train dialogues (%d tokens, %d supervised), %d val; %d merges, vocab %d; "
-        "%d distinct pictures; %.0fs" % (
-            len(seqs), ntok, sum(sum(s[1]) for s in seqs), len(vseqs), len(merges), len(tok.vocab),
+    codes.fill([s for d in dialogues + tail + val for s in DATA.dialogue_scenes(d)])
+
+    def tokenized(ds):
+        return [s for s in (DATA.tokenize(d, tok, codes, args.text_first) for d in ds) if len(s[0]) <= MAX_LEN]
+    seqs, tseqs, vseqs = tokenized(dialogues), tokenized(tail), tokenized(val)
+    log("data: %d train dialogues (%d tokens, %d supervised), %d tail dialogues (%d tokens), %d val; "
+        "%d merges, vocab %d; %d distinct pictures; %.0fs" % (
+            len(seqs), sum(len(s[0]) for s in seqs), sum(sum(s[1]) for s in seqs),
+            len(tseqs), sum(len(s[0]) for s in tseqs), len(vseqs), len(merges), len(tok.vocab),
             len(codes.cache), time.time() - t0))
-    return tok, merges, seqs, vseqs, num_codes
+    return tok, merges, seqs, tseqs, vseqs, num_codes
 
 
 def check_vq(vq_path, n, seed, log, positional):
@@ -208,12 +218,21 @@ def main():
                     help="train steps under bf16 autocast (matmuls in bf16 through oneDNN, weights, "
                          "residual stream and softmax in f32): 1.26x the steps of f32 in the real loop "
                          "on this box's avx512_bf16 (bench_step.py: 1.4-1.6x a step); validation stays f32")
+    ap.add_argument("--tail-seconds", type=float, default=0,
+                    help="last seconds of --time-budget spent on a tail phase: fresh AdamW at --tail-lr "
+                         "on --tail-n-train dialogues of seed+10 with --tail-shown-edit")
+    ap.add_argument("--tail-lr", type=float, default=5e-4)
+    ap.add_argument("--tail-warmup", type=int, default=50)
+    ap.add_argument("--tail-n-train", type=int, default=20000)
+    ap.add_argument("--tail-shown-edit", type=float, default=0.7)
     ap.add_argument("--positional-codes", action="store_true",
                     help="picture codes name their token place (vq.patch_table(positional=True)); "
                          "needs a VQ trained with train_vq.py --positional")
     args = ap.parse_args()
     if sum(x > 0 for x in (args.describe_edits, args.name_target, args.restate_edits)) > 1:
         ap.error("--describe-edits, --name-target and --restate-edits each change the edit replies; set one")
+    if args.tail_seconds > 0 and not 0 < args.tail_seconds < args.time_budget:
+        ap.error("--tail-seconds needs a --time-budget larger than it")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
@@ -225,7 +244,7 @@ def main():
         logf.flush()
 
     log("args: " + json.dumps(vars(args)))
-    tok, merges, seqs, vseqs, num_codes = build(args, log)
+    tok, merges, seqs, tseqs, vseqs, num_codes = build(args, log)
     img_lo = tok.image_id(0)
     img_hi = img_lo + num_codes
     cfg = MOT.config(len(tok.vocab), args.d, args.layers, args.heads, args.ff)
@@ -250,55 +269,71 @@ def main():
             raise SystemExit("--init %s: checkpoint does not fit: missing %s, unexpected %s" % (
                 args.init, missing, unexpected))
     log("params: %.2fM" % (sum(p.numel() for p in model.parameters()) / 1e6))
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "norm" not in n]
-    other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "norm" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98))
     # The dataset is millions of long-lived Python objects; without a freeze
     # every full collection of the cyclic GC walks all of them during steps.
     gc.freeze()
-    brng = random.Random(args.seed + 7)
     pad = tok.special("<pad>")
-    queue = []
+    brng = random.Random(args.seed + 7)
     t0 = time.time()
-    warm = args.warmup
-    step = 0
-    while step < args.steps:
-        step += 1
-        elapsed = time.time() - t0
-        progress = step / args.steps
-        if args.time_budget > 0:
-            progress = max(progress, elapsed / args.time_budget)
-        last = progress >= 1.0
-        lr = args.lr * min(1.0, step / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        if not queue:
-            queue = batches(seqs, args.budget, brng)
-        ids, mask, changed = collate(seqs, queue.pop(), pad)
-        model.train()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            loss, lt, li = loss_fn(model, ids, mask, changed, img_lo, img_hi, weights)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step % 25 == 0:
-            log("step %d t %.0f lr %.2e loss %.4f text %.4f image %.4f" % (
-                step, time.time() - t0, lr, loss.item(), lt.item(), li.item()))
-        if step % args.save_every == 0 or step == args.steps or last:
-            model.eval()
-            with torch.no_grad():
-                vl = []
-                for idx in batches(vseqs, args.budget, random.Random(0)):
-                    vl.append([x.item() for x in loss_fn(model, *collate(vseqs, idx, pad), img_lo, img_hi)])
-            vm = [sum(v[j] for v in vl) / len(vl) for j in range(3)]
-            log("val step %d t %.0f loss %.4f text %.4f image %.4f" % (step, time.time() - t0, *vm))
-            ck = {"cfg": cfg, "merges": merges, "state": model.state_dict(), "step": step,
-                  "export_state": model.folded_state_dict()}
-            torch.save(ck, os.path.join(args.work, args.tag + ".pt"))
-        if last:
-            break
+
+    def validate_and_save(step):
+        model.eval()
+        with torch.no_grad():
+            vl = []
+            for idx in batches(vseqs, args.budget, random.Random(0)):
+                vl.append([x.item() for x in loss_fn(model, *collate(vseqs, idx, pad), img_lo, img_hi)])
+        vm = [sum(v[j] for v in vl) / len(vl) for j in range(3)]
+        log("val step %d t %.0f loss %.4f text %.4f image %.4f" % (step, time.time() - t0, *vm))
+        ck = {"cfg": cfg, "merges": merges, "state": model.state_dict(), "step": step,
+              "export_state": model.folded_state_dict()}
+        torch.save(ck, os.path.join(args.work, args.tag + ".pt"))
+
+    def phase(data, lr0, warm, steps, budget, step):
+        """AdamW from a fresh state over `data`: linear warmup, then a cosine
+        from lr0 to lr0/10 on max(steps done/steps, seconds/budget). -> last step."""
+        decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "norm" not in n]
+        other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "norm" not in n)]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
+                                lr=lr0, betas=(0.9, 0.98))
+        queue, start, n = [], time.time(), 0
+        while n < steps:
+            n += 1
+            step += 1
+            progress = n / steps
+            if budget > 0:
+                progress = max(progress, (time.time() - start) / budget)
+            last = progress >= 1.0
+            lr = lr0 * min(1.0, n / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            if not queue:
+                queue = batches(data, args.budget, brng)
+            ids, mask, changed = collate(data, queue.pop(), pad)
+            model.train()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                loss, lt, li = loss_fn(model, ids, mask, changed, img_lo, img_hi, weights)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            if step % 25 == 0:
+                log("step %d t %.0f lr %.2e loss %.4f text %.4f image %.4f" % (
+                    step, time.time() - t0, lr, loss.item(), lt.item(), li.item()))
+            if step % args.save_every == 0 or n == steps or last:
+                validate_and_save(step)
+            if last:
+                break
+        return step
+
+    main_budget = args.time_budget - args.tail_seconds if args.time_budget > 0 else 0
+    step = phase(seqs, args.lr, args.warmup, args.steps, main_budget, 0)
+    if args.tail_seconds > 0:
+        # The tail: the same model at a lower lr, fresh optimizer, on its own
+        # dialogues with more edits of shown pictures (the hardest edits: the
+        # object must be found in a picture no text describes).
+        log("main phase done: %d steps in %.0fs; tail on %d dialogues" % (step, time.time() - t0, len(tseqs)))
+        shutil.copyfile(os.path.join(args.work, args.tag + ".pt"), os.path.join(args.work, args.tag + "_main.pt"))
+        step = phase(tseqs, args.tail_lr, args.tail_warmup, args.steps, args.tail_seconds, step)
     log("done: %d steps in %.0fs" % (step, time.time() - t0))
     if args.out:
         vqck = check_vq(args.vq, 2000, args.seed + 99, log, args.positional_codes)
