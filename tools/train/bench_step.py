@@ -26,6 +26,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
+    if not MOT.cpu_has_bf16():
+        raise SystemExit("bench_step.py: this CPU has no avx512_bf16 (/proc/cpuinfo): bf16 would run "
+                         "torch's slow fallback, nothing to compare")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = MOT.ChameleonMoT(MOT.config(1571, 192, 5, 3, 512), (7, 915), MOT.code_factors())

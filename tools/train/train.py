@@ -55,7 +55,7 @@ def make_dialogues(args, seed, n, shown_edit):
 
 
 def build(args, log):
-    """-> tok, merges, train seqs, tail seqs (empty without --tail-seconds), val seqs, codes."""
+    """-> tok, merges, train seqs, tail seqs (empty without --tail-seconds), val seqs, num_codes."""
     t0 = time.time()
     dialogues = make_dialogues(args, args.seed, args.n_train, args.shown_edit)
     tail = []
@@ -217,7 +217,8 @@ def main():
     ap.add_argument("--bf16", action="store_true",
                     help="train steps under bf16 autocast (matmuls in bf16 through oneDNN, weights, "
                          "residual stream and softmax in f32): 1.26x the steps of f32 in the real loop "
-                         "on this box's avx512_bf16 (bench_step.py: 1.4-1.6x a step); validation stays f32")
+                         "on an avx512_bf16 CPU (bench_step.py: 1.4-1.6x a step); validation stays f32. "
+                         "Refused on CPUs without avx512_bf16, where torch 1.13 falls back to a slow matmul")
     ap.add_argument("--tail-seconds", type=float, default=0,
                     help="last seconds of --time-budget spent on a tail phase: fresh AdamW at --tail-lr "
                          "on --tail-n-train dialogues of seed+10 with --tail-shown-edit")
@@ -231,6 +232,9 @@ def main():
     args = ap.parse_args()
     if sum(x > 0 for x in (args.describe_edits, args.name_target, args.restate_edits)) > 1:
         ap.error("--describe-edits, --name-target and --restate-edits each change the edit replies; set one")
+    if args.bf16 and not MOT.cpu_has_bf16():
+        ap.error("--bf16: this CPU has no avx512_bf16 (/proc/cpuinfo); torch's bf16 matmul would run a "
+                 "slow single-threaded fallback, many times slower than f32")
     if args.tail_seconds > 0 and not 0 < args.tail_seconds < args.time_budget:
         ap.error("--tail-seconds needs a --time-budget larger than it")
     torch.set_num_threads(args.threads)
