@@ -28,7 +28,7 @@ def main():
     src, out = sys.argv[1], sys.argv[2]
     with open(os.path.join(src, "config.json")) as f:
         cfg = json.load(f)["vq_config"]
-    state = {name[len(PREFIX):]: t.float() for name, (t, dtype) in
+    state = {name[len(PREFIX):]: t.float() for name, (t, _) in
              read_safetensors(os.path.join(src, "model.safetensors")).items()
              if name.startswith(PREFIX)}
     model = VQ.VQModel(cfg)
