@@ -221,7 +221,8 @@ def main():
                          "Refused on CPUs without avx512_bf16, where torch 1.13 falls back to a slow matmul")
     ap.add_argument("--tail-seconds", type=float, default=0,
                     help="last seconds of --time-budget spent on a tail phase: fresh AdamW at --tail-lr "
-                         "on --tail-n-train dialogues of seed+10 with --tail-shown-edit")
+                         "on --tail-n-train dialogues of seed+10 with --tail-shown-edit (--steps caps "
+                         "each phase; the main phase's last save is kept as TAG_main.pt)")
     ap.add_argument("--tail-lr", type=float, default=5e-4)
     ap.add_argument("--tail-warmup", type=int, default=50)
     ap.add_argument("--tail-n-train", type=int, default=20000)
