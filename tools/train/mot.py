@@ -85,20 +85,30 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), -1)
 
 
-class Router:
-    """Splits flattened positions into text and image experts and merges back."""
+class Streams:
+    """The flattened positions of a batch split once into a text stream and an
+    image stream (each in its original order). Every per-position op of a layer
+    runs on each stream with its own expert's weights, so the residual stream
+    stays split for the whole forward; only attention, which mixes positions,
+    needs them in sequence order. That is one gather to merge and one to split
+    per layer, instead of a gather and a scatter around every routed op."""
 
     def __init__(self, is_img):
         flat = is_img.reshape(-1)
-        self.n = flat.numel()
         self.img = flat.nonzero().squeeze(1)
         self.txt = (~flat).nonzero().squeeze(1)
+        self.nt = self.txt.numel()
+        order = torch.cat((self.txt, self.img))
+        self.merge_idx = torch.empty_like(order)
+        self.merge_idx[order] = torch.arange(order.numel())
 
-    def __call__(self, x, f_txt, f_img):
-        yt = f_txt(x.index_select(0, self.txt))
-        yi = f_img(x.index_select(0, self.img))
-        out = yt.new_zeros(self.n, yt.shape[-1])
-        return out.index_copy(0, self.txt, yt).index_copy(0, self.img, yi)
+    def split(self, x):
+        """[B*T, ...] in sequence order -> (text rows, image rows)."""
+        return x.index_select(0, self.txt), x.index_select(0, self.img)
+
+    def merge(self, xt, xi):
+        """(text rows, image rows) -> [B*T, ...] in sequence order."""
+        return torch.cat((xt, xi)).index_select(0, self.merge_idx)
 
 
 def code_factors(positional=False):
@@ -195,37 +205,45 @@ class ChameleonMoT(nn.Module):
         B, T = ids.shape
         H, hd = cfg["num_attention_heads"], cfg["head_dim"]
         is_img = (ids >= self.img_lo) & (ids < self.img_hi)
-        route = Router(is_img)
+        st = Streams(is_img)
         pos = torch.arange(T, dtype=torch.float32)
         ang = pos[:, None] * self.inv_freq[None]
         ang = torch.cat((ang, ang), -1)
         cos, sin = ang.cos()[None, None], ang.sin()[None, None]      # [1, 1, T, hd]
         # additive causal mask, added inside the score product (baddbmm)
         causal = torch.full((T, T), float("-inf")).triu(1)
-        h = F.embedding(ids, self.effective(self.model.embed_tokens.weight, self.fac_in)).reshape(B * T, -1)
+        emb = self.effective(self.model.embed_tokens.weight, self.fac_in)
+        flat = ids.reshape(-1)
+        ht, hi = F.embedding(flat[st.txt], emb), F.embedding(flat[st.img], emb)
         for L in self.model.layers:
             a = L.self_attn
-            x = route(h, L.input_layernorm, L.input_layernorm_moe_gen)
-            qkv = route(x, _qkv(a, ""), _qkv(a, "_moe_gen"))
+            qkv = st.merge(_qkv(a, "")(L.input_layernorm(ht)), _qkv(a, "_moe_gen")(L.input_layernorm_moe_gen(hi)))
             q, k, v = (t.reshape(B, T, H, hd).transpose(1, 2) for t in qkv.reshape(B * T, 3, H, hd).unbind(1))
             # the 1/sqrt(hd) of the scores is applied to q: T*hd products instead of T*T
             q = (q * cos + rotate_half(q) * sin) * (1.0 / math.sqrt(hd))
             k = k * cos + rotate_half(k) * sin
             s = torch.baddbmm(causal, q.reshape(B * H, T, hd), k.reshape(B * H, T, hd).transpose(1, 2))
             o = (torch.softmax(s.float(), -1).to(v.dtype) @ v.reshape(B * H, T, hd))
-            o = o.reshape(B, H, T, hd).transpose(1, 2).reshape(B * T, H * hd)
-            h = h + route(o, a.o_proj, a.o_proj_moe_gen)
-            x = route(h, L.post_attention_layernorm, L.post_attention_layernorm_moe_gen)
-
-            def mlp(m):
-                w = torch.cat((m.gate_proj.weight, m.up_proj.weight))
-                return lambda t: m.down_proj(_swiglu(F.linear(t, w)))
-            h = h + route(x, mlp(L.mlp), mlp(L.mlp_moe_gen))
-        h = route(h, self.model.norm, self.model.norm_moe_gen)
+            ot, oi = st.split(o.reshape(B, H, T, hd).transpose(1, 2).reshape(B * T, H * hd))
+            ht = ht + a.o_proj(ot)
+            hi = hi + a.o_proj_moe_gen(oi)
+            ht = ht + _mlp(L.mlp)(L.post_attention_layernorm(ht))
+            hi = hi + _mlp(L.mlp_moe_gen)(L.post_attention_layernorm_moe_gen(hi))
+        ht, hi = self.model.norm(ht), self.model.norm_moe_gen(hi)
         head = self.effective(self.lm_head.weight, self.fac_out)
-        if keep is not None:
-            return F.linear(h[keep.reshape(-1)], head)
-        return F.linear(h, head).reshape(B, T, -1)
+        if keep is None:
+            return F.linear(st.merge(ht, hi), head).reshape(B, T, -1)
+        kf = keep.reshape(-1)
+        kt, ki = kf[st.txt], kf[st.img]
+        # the kept rows of both streams, put back in sequence order
+        where = torch.cat((st.txt[kt], st.img[ki]))
+        h = torch.cat((ht[kt], hi[ki])).index_select(0, where.argsort())
+        return F.linear(h, head)
+
+
+def _mlp(m):
+    w = torch.cat((m.gate_proj.weight, m.up_proj.weight))
+    return lambda t: m.down_proj(_swiglu(F.linear(t, w)))
 
 
 def _qkv(a, suffix):
