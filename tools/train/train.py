@@ -44,23 +44,25 @@ def load_vq(path):
     return m, ck
 
 
-def make_dialogues(args, seed, n, shown_edit):
+def make_dialogues(args, seed, n, shown_edit, hard_edit):
     rng = random.Random(seed)
     return [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
                             q_burst=args.q_burst, look_burst=args.look_burst,
                             look_edit=args.look_edit, first_burst=args.first_burst,
                             shown_edit=shown_edit, describe_edits=args.describe_edits,
-                            name_target=args.name_target, restate_edits=args.restate_edits)
+                            name_target=args.name_target, restate_edits=args.restate_edits,
+                            hard_edit=hard_edit)
             for _ in range(n)]
 
 
 def build(args, log):
     """-> tok, merges, train seqs, tail seqs (empty without --tail-seconds), val seqs, num_codes."""
     t0 = time.time()
-    dialogues = make_dialogues(args, args.seed, args.n_train, args.shown_edit)
+    dialogues = make_dialogues(args, args.seed, args.n_train, args.shown_edit, args.hard_edit)
     tail = []
     if args.tail_seconds > 0:
-        tail = make_dialogues(args, args.seed + 10, args.tail_n_train, args.tail_shown_edit)
+        tail = make_dialogues(args, args.seed + 10, args.tail_n_train, args.tail_shown_edit,
+                              args.tail_hard_edit)
     vrng = random.Random(args.seed + 1_000_003)
     val = [D.make_dialogue(vrng, held_out_ok=False) for _ in range(150)]
     texts = [t for d in dialogues[:6000] for t in DATA.dialogue_texts(d)]
@@ -192,6 +194,9 @@ def main():
     ap.add_argument("--shown-edit", type=float, default=0.35,
                     help="share of edits among the openers where the user shows a picture (the rest "
                          "are captions and questions, 3 : 3.5; dialogues.opener)")
+    ap.add_argument("--hard-edit", type=float, default=0.0,
+                    help="share of those edits (and the edits after them) that act on one object of "
+                         "a picture of 2-3, the kind the models miss most (dialogues.opener)")
     ap.add_argument("--describe-edits", type=float, default=0.0,
                     help="share of edit replies that say what the new picture shows before drawing it "
                          "(plan in words, then draw; dialogues.edit_turn)")
@@ -227,6 +232,7 @@ def main():
     ap.add_argument("--tail-warmup", type=int, default=50)
     ap.add_argument("--tail-n-train", type=int, default=20000)
     ap.add_argument("--tail-shown-edit", type=float, default=0.7)
+    ap.add_argument("--tail-hard-edit", type=float, default=0.0, help="--hard-edit of the tail's dialogues")
     ap.add_argument("--positional-codes", action="store_true",
                     help="picture codes name their token place (vq.patch_table(positional=True)); "
                          "needs a VQ trained with train_vq.py --positional")

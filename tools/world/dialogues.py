@@ -224,14 +224,17 @@ class State:
         return self.images[-1]
 
 
-def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0, shown_edit=0.35):
+def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0, shown_edit=0.35,
+           hard_edit=0.0):
     """First exchange: the model draws a scene, or the user shows one. With
     probability look_burst a question about a shown picture is followed by a
     question_burst about it: answers no text of the dialogue gives away. With
     probability look_edit an edit of a shown picture is followed by 1-2 more
     edits: each must find its object in a picture no text describes. A shown
     picture is edited with probability shown_edit, else captioned (3 in 6.5
-    of the rest) or asked about."""
+    of the rest) or asked about. With probability hard_edit such an edit
+    (and the edits after it) is of the kind the models miss most: a picture
+    of 2-3 objects and an edit that acts on one of them (hard_scene)."""
     s = random_scene(rng, held_out_ok=held_out_ok)
     if rng.random() < 0.5:
         st.images.append(s)
@@ -252,14 +255,20 @@ def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0, show
         if look_burst and rng.random() < look_burst:
             turns += question_burst(s, rng)
         return turns
-    turns = edit_turn(st, rng, held_out_ok, interleave, with_image=True)
+    hard = bool(hard_edit) and rng.random() < hard_edit
+    if hard and len(s.objs) < 2:
+        st.images[-1] = random_scene(rng, rng.randint(2, 3), held_out_ok=held_out_ok)
+    turns = edit_turn(st, rng, held_out_ok, interleave, with_image=True, hard=hard)
     if look_edit and rng.random() < look_edit:
         for _ in range(rng.randint(1, 2)):
-            turns += edit_turn(st, rng, held_out_ok, interleave)
+            turns += edit_turn(st, rng, held_out_ok, interleave, hard=hard)
     return turns
 
 
-def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, prefix=""):
+HARD_KINDS = ["recolor", "move", "resize", "remove"]
+
+
+def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, prefix="", hard=False):
     """An edit and the model's reply. With probability st.describe_edits the
     reply first says what the new picture shows, then draws it (plan in
     words, then draw from the plan). Measured worse than the bare picture:
@@ -269,9 +278,11 @@ def edit_turn(st, rng, held_out_ok, interleave, with_image=False, base=None, pre
     (edit_target); with share st.restate_edits it first captions the
     picture being edited, then the result (restatement). Both measured worse
     too (runs s14, s15): the named object and the "after" caption are wrong
-    where the bare picture is, and the picture follows the words."""
+    where the bare picture is, and the picture follows the words. A hard
+    edit acts on one object (HARD_KINDS) when the picture has more than one."""
     before = base if base is not None else st.current
-    new, text, kind = random_edit(before, rng, held_out_ok)
+    kind = rng.choice(HARD_KINDS) if hard and len(before.objs) > 1 else None
+    new, text, kind = random_edit(before, rng, held_out_ok, kind)
     if kind == "recolor":
         old = [o for o in before.objs if o.key() not in {n.key() for n in new.objs}][0]
         st.recolors.append((before, old))
@@ -407,7 +418,7 @@ def question_burst(scene, rng, prefix=""):
 
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
                   look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35, describe_edits=0.0,
-                  name_target=0.0, restate_edits=0.0):
+                  name_target=0.0, restate_edits=0.0, hard_edit=0.0):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
     a burst of further questions (question_burst); look_burst does the same
@@ -420,11 +431,11 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
     edit acts on (edit_target) and restate_edits the share that describe the
     picture before and after the edit, then draw (restatement); those two
     are chosen by a hash, so the random stream is unchanged (set at most one
-    of them). At 0 (and 0.35) the random stream is the one the earlier runs
-    drew."""
+    of them); hard_edit is the share of shown-picture edits made hard (opener).
+    At 0 (and 0.35) the random stream is the one the earlier runs drew."""
     st = State(describe_edits, name_target, restate_edits)
     turns = outside_request(rng) if rng.random() < 0.03 else []
-    turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit)
+    turns += opener(st, rng, held_out_ok, interleave, look_burst, look_edit, shown_edit, hard_edit)
     for _ in range(rng.randint(0, 4)):
         if len(st.images) >= max_images:
             break
