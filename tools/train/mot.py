@@ -97,7 +97,6 @@ class Streams:
         flat = is_img.reshape(-1)
         self.img = flat.nonzero().squeeze(1)
         self.txt = (~flat).nonzero().squeeze(1)
-        self.nt = self.txt.numel()
         order = torch.cat((self.txt, self.img))
         self.merge_idx = torch.empty_like(order)
         self.merge_idx[order] = torch.arange(order.numel())

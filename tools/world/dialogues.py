@@ -234,7 +234,8 @@ def opener(st, rng, held_out_ok, interleave, look_burst=0.0, look_edit=0.0, show
     picture is edited with probability shown_edit, else captioned (3 in 6.5
     of the rest) or asked about. With probability hard_edit such an edit
     (and the edits after it) is of the kind the models miss most: a picture
-    of 2-3 objects and an edit that acts on one of them (hard_scene)."""
+    of 2-3 objects (drawn anew if the shown one has
+    fewer) and an edit that acts on one of them (edit_turn, HARD_KINDS)."""
     s = random_scene(rng, held_out_ok=held_out_ok)
     if rng.random() < 0.5:
         st.images.append(s)
