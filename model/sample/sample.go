@@ -4,14 +4,17 @@
 package sample
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
 )
 
 // Params are the sampling settings of one generation mode.
+// Validate says which are in range.
 type Params struct {
-	Temperature       float32 // 0 means greedy
+	Temperature       float32 // 0 means greedy; so does one too small for 1/t to fit a float32
 	TopK              int     // 0 means no limit
 	TopP              float32 // 0 or 1 means no limit
 	RepetitionPenalty float32 // 1 or 0 means none
@@ -67,9 +70,46 @@ func (c *candidates) Less(i, j int) bool {
 }
 func (c *candidates) Swap(i, j int) { c.ids[i], c.ids[j] = c.ids[j], c.ids[i] }
 
-// Sample picks a token from logits (not modified). history holds the ids the
-// repetition penalty applies to. It returns -1 only if the mask allows no token.
+// ErrNoToken is returned when the mask allows no token (or logits is empty).
+var ErrNoToken = errors.New("no token is allowed by the mask")
+
+// ErrNonFinite matches every NonFiniteError (errors.Is).
+var ErrNonFinite = errors.New("non-finite logit")
+
+// NonFiniteError reports a NaN or ±Inf logit among the allowed tokens: the
+// model's output is broken (NaN weights, a corrupt KV cache), and sampling
+// around it would hide that behind a mask error. The caller knows the
+// position and can say "the model produced NaN logits at position N".
+type NonFiniteError struct {
+	Index int     // the token id whose logit is not finite
+	Value float32 // NaN, +Inf or -Inf
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("logit of token %d is %v", e.Index, e.Value)
+}
+
+// Is makes errors.Is(err, ErrNonFinite) true.
+func (e *NonFiniteError) Is(target error) bool { return target == ErrNonFinite }
+
+// Sample is Next without the error: it returns -1 when Next fails.
 func (s *Sampler) Sample(logits []float32, history []int, p Params, mask *Mask) int {
+	id, err := s.Next(logits, history, p, mask)
+	if err != nil {
+		return -1
+	}
+	return id
+}
+
+// Next picks a token from logits (not modified). history holds the ids the
+// repetition penalty applies to. It fails with a *ParamError when p is out
+// of range, a *NonFiniteError when an allowed logit is NaN or ±Inf, and
+// ErrNoToken when the mask allows nothing. It never panics, and allocates
+// nothing once its scratch has grown to the vocabulary.
+func (s *Sampler) Next(logits []float32, history []int, p Params, mask *Mask) (int, error) {
+	if err := p.Validate(); err != nil {
+		return -1, err
+	}
 	n := len(logits)
 	if cap(s.work) < n {
 		s.work = make([]float32, n)
@@ -78,49 +118,74 @@ func (s *Sampler) Sample(logits []float32, history []int, p Params, mask *Mask) 
 	w := s.work[:n]
 	copy(w, logits)
 	if p.RepetitionPenalty > 0 && p.RepetitionPenalty != 1 {
-		seen := s.seen[:n]
-		for _, id := range history {
-			if id >= 0 && id < n && !seen[id] {
-				seen[id] = true
-				if w[id] < 0 {
-					w[id] *= p.RepetitionPenalty
-				} else {
-					w[id] /= p.RepetitionPenalty
-				}
-			}
-		}
-		for _, id := range history {
-			if id >= 0 && id < n {
-				seen[id] = false
-			}
-		}
+		s.penalise(w, history, p.RepetitionPenalty)
 	}
+	// One pass: reject broken logits (only allowed ids matter), drop the
+	// masked ones, find the best.
 	ninf := float32(math.Inf(-1))
 	best, bestID := ninf, -1
-	for id := range w {
-		if !mask.ok(id) || math.IsNaN(float64(w[id])) {
+	for id, v := range logits {
+		if !mask.ok(id) {
 			w[id] = ninf
 			continue
+		}
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return -1, &NonFiniteError{Index: id, Value: v}
 		}
 		if bestID < 0 || w[id] > best {
 			best, bestID = w[id], id
 		}
 	}
-	if bestID < 0 || p.Temperature <= 0 || p.TopK == 1 {
-		return bestID
+	if bestID < 0 {
+		return -1, ErrNoToken
 	}
-	if math.IsInf(float64(best), 1) {
-		return bestID
+	if p.greedy() {
+		return bestID, nil
 	}
-	// Softmax with temperature over the allowed tokens.
-	inv := 1 / p.Temperature
+	return s.draw(w, best, p), nil
+}
+
+// penalise applies the Hugging Face repetition penalty to each distinct id
+// of history: positive logits are divided by it, negative ones multiplied.
+// Results are clamped to the float32 range, so a tiny penalty makes a
+// token very likely rather than producing an Inf the sampler would take
+// for a broken model.
+func (s *Sampler) penalise(w []float32, history []int, penalty float32) {
+	n := len(w)
+	seen := s.seen[:n]
+	for _, id := range history {
+		if id >= 0 && id < n && !seen[id] {
+			seen[id] = true
+			v := float64(w[id])
+			if v < 0 {
+				v *= float64(penalty)
+			} else {
+				v /= float64(penalty)
+			}
+			w[id] = float32(max(-math.MaxFloat32, min(v, math.MaxFloat32)))
+		}
+	}
+	for _, id := range history {
+		if id >= 0 && id < n {
+			seen[id] = false
+		}
+	}
+}
+
+// draw samples from the softmax of w/T over the tokens not set to -Inf,
+// restricted by top-k and top-p. best is the largest entry of w; it always
+// keeps probability exp(0) = 1 before normalising, so at least one
+// candidate remains whatever the other logits are.
+func (s *Sampler) draw(w []float32, best float32, p Params) int {
+	ninf := float32(math.Inf(-1))
+	inv := 1 / float64(p.Temperature) // finite: greedy() excluded overflow
 	cand := s.cand[:0]
 	var total float64
 	for id, v := range w {
 		if v == ninf {
 			continue
 		}
-		e := float32(math.Exp(float64((v - best) * inv)))
+		e := float32(math.Exp((float64(v) - float64(best)) * inv))
 		w[id] = e
 		if e > 0 {
 			cand = append(cand, id)
