@@ -10,7 +10,7 @@ import (
 )
 
 // TestTrainingTokenizationMatches: the runtime encodes text exactly as the
-// training pipeline did (tools/train/tokenizer_check.json holds the ids
+// training pipeline did (testdata/tokenizer_check.json holds the ids
 // tools/train produced), so the model sees at run time what it learned.
 func TestTrainingTokenizationMatches(t *testing.T) {
 	var check struct {
@@ -19,7 +19,7 @@ func TestTrainingTokenizationMatches(t *testing.T) {
 			IDs  []int  `json:"ids"`
 		} `json:"items"`
 	}
-	data, err := os.ReadFile("../../tools/train/tokenizer_check.json")
+	data, err := os.ReadFile("testdata/tokenizer_check.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-"""Writes tools/train/tokenizer_check.json: 200 strings and the ids this
+"""Writes model/embedded/testdata/tokenizer_check.json: 200 strings and the ids this
 trainer's BPE gives them, so a Go test can confirm the runtime's
 tokenizer.json implementation encodes them identically.
 
@@ -41,7 +41,7 @@ def main():
     for it in items:
         if tok.decode(it["ids"]) != it["text"]:
             raise SystemExit("round trip failed for %r" % it["text"])
-    out = os.path.join(HERE, "tokenizer_check.json")
+    out = os.path.join(HERE, "..", "..", "model", "embedded", "testdata", "tokenizer_check.json")
     with open(out, "w") as f:
         json.dump({"tokenizer": "model/embedded/chatumm-tiny/tokenizer.json",
                    "note": "ids without special tokens (the runtime encodes user text with addSpecial=false)",

@@ -1,7 +1,8 @@
 """Writes model/embedded/testdata/parsed_scenes.json: the Python scene parser's
-reading of held-out eval pictures and of pictures decoded from model tokens
-(model/embedded/testdata/drawn), so the Go port used by the end-to-end tests
-is checked against it.
+reading of the held-out eval pictures the Go tests use
+(model/embedded/testdata/images, copied there by tools/eval/test_fixture.py)
+and of pictures decoded from model tokens (model/embedded/testdata/drawn), so
+the Go port used by the end-to-end tests is checked against it.
 
     /usr/bin/python3 tools/world/parse_fixture.py
 """
@@ -16,7 +17,7 @@ ROOT = os.path.join(HERE, "..", "..")
 
 
 def main():
-    paths = sorted(glob.glob(os.path.join(ROOT, "tools/eval/images/*.png")))[:60]
+    paths = sorted(glob.glob(os.path.join(ROOT, "model/embedded/testdata/images/*.png")))
     paths += sorted(glob.glob(os.path.join(ROOT, "model/embedded/testdata/drawn/*.png")))
     out = {}
     for p in paths:
