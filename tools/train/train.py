@@ -1,15 +1,19 @@
 """Train the chatumm-tiny transformer (Chameleon + Mixture-of-Transformers) on
-world dialogues and export it.
+world dialogues and export it. The shipped model's exact command is
+tools/train/recipe.sh; this is the general form:
 
-  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
-  /usr/bin/python3 tools/train/train.py --vq /tmp/chatumm-train/vq.pt \
-      --work /tmp/chatumm-train --out model/embedded/chatumm-tiny --seed 1
+  /usr/bin/python3 tools/train/train.py --vq /tmp/chatumm-train/vq4.pt \
+      --work /tmp/chatumm-train --out /tmp/chatumm-tiny --seed 1 --steps 3000
 
 Steps: generate the training dialogues (seeded), train the byte-level BPE on
 their text, encode every picture with the trained VQ-GAN encoder, tokenize in
-the chat protocol, train with AdamW (loss on model-turn tokens only), save a
-checkpoint every --save-every steps and export at the end. --no-stage2 trains
-the ablation without distractor/history data.
+the chat protocol, train with AdamW (loss on model-turn tokens only) for
+--steps steps and then --tail-steps more on the tail's data, save a checkpoint
+every --save-every steps and export at the end. The schedule is counted in
+steps so the recipe gives the same model on a faster or slower machine (up to
+floating-point differences between CPUs and thread counts); --max-seconds is
+only a safety cap. --no-stage2 trains the ablation without distractor/history
+data.
 """
 import argparse
 import gc
@@ -56,11 +60,11 @@ def make_dialogues(args, seed, n, shown_edit, hard_edit):
 
 
 def build(args, log):
-    """-> tok, merges, train seqs, tail seqs (empty without --tail-seconds), val seqs, num_codes."""
+    """-> tok, merges, train seqs, tail seqs (empty without --tail-steps), val seqs, num_codes."""
     t0 = time.time()
     dialogues = make_dialogues(args, args.seed, args.n_train, args.shown_edit, args.hard_edit)
     tail = []
-    if args.tail_seconds > 0:
+    if args.tail_steps > 0:
         tail = make_dialogues(args, args.seed + 10, args.tail_n_train, args.tail_shown_edit,
                               args.tail_hard_edit)
     vrng = random.Random(args.seed + 1_000_003)
@@ -165,7 +169,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n-train", type=int, default=40000)
     ap.add_argument("--merges", type=int, default=400)
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=3000,
+                    help="optimizer steps of the main phase; its lr schedule (linear warmup, then a "
+                         "cosine to a tenth) runs on them")
     ap.add_argument("--budget", type=int, default=4096, help="padded tokens per batch")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--d", type=int, default=256)
@@ -173,9 +179,10 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ff", type=int, default=768)
     ap.add_argument("--save-every", type=int, default=250)
-    ap.add_argument("--time-budget", type=float, default=0,
-                    help="seconds; if set, training stops when it is spent and the lr schedule runs on "
-                         "max(step/steps, elapsed/budget)")
+    ap.add_argument("--max-seconds", type=float, default=0,
+                    help="safety cap on the seconds of all steps (0: none): past it the run saves, says "
+                         "the schedule was cut short, skips the export and exits 1; the schedule never "
+                         "depends on time")
     ap.add_argument("--no-stage2", action="store_true")
     ap.add_argument("--q-burst", type=float, default=0.0,
                     help="probability of a burst of 2-4 more questions after a follow-up or a "
@@ -224,10 +231,10 @@ def main():
                          "residual stream and softmax in f32): 1.26x the steps of f32 in the real loop "
                          "on an avx512_bf16 CPU (bench_step.py: 1.4-1.6x a step); validation stays f32. "
                          "Refused on CPUs without avx512_bf16, where torch 1.13 falls back to a slow matmul")
-    ap.add_argument("--tail-seconds", type=float, default=0,
-                    help="last seconds of --time-budget spent on a tail phase: fresh AdamW at --tail-lr "
-                         "on --tail-n-train dialogues of seed+10 with --tail-shown-edit (--steps caps "
-                         "each phase; the main phase's last save is kept as TAG_main.pt)")
+    ap.add_argument("--tail-steps", type=int, default=0,
+                    help="steps of a tail phase after the main one (0: none): fresh AdamW at --tail-lr "
+                         "on --tail-n-train dialogues of seed+10 with --tail-shown-edit and "
+                         "--tail-hard-edit (the main phase's last save is kept as TAG_main.pt)")
     ap.add_argument("--tail-lr", type=float, default=5e-4)
     ap.add_argument("--tail-warmup", type=int, default=50)
     ap.add_argument("--tail-n-train", type=int, default=20000)
@@ -242,8 +249,8 @@ def main():
     if args.bf16 and not MOT.cpu_has_bf16():
         ap.error("--bf16: this CPU has no avx512_bf16 (/proc/cpuinfo); torch's bf16 matmul would run a "
                  "slow single-threaded fallback, many times slower than f32")
-    if args.tail_seconds > 0 and not 0 < args.tail_seconds < args.time_budget:
-        ap.error("--tail-seconds needs a --time-budget larger than it")
+    if args.steps < 1 or args.tail_steps < 0:
+        ap.error("--steps must be at least 1 and --tail-steps at least 0")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
@@ -299,22 +306,24 @@ def main():
               "export_state": model.folded_state_dict()}
         torch.save(ck, os.path.join(args.work, args.tag + ".pt"))
 
-    def phase(data, lr0, warm, steps, budget, step):
-        """AdamW from a fresh state over `data`: linear warmup, then a cosine
-        from lr0 to lr0/10 on max(steps done/steps, seconds/budget). -> last step."""
+    def over_cap():
+        return args.max_seconds > 0 and time.time() - t0 > args.max_seconds
+
+    def phase(data, lr0, warm, steps, step):
+        """AdamW from a fresh state over `data` for `steps` steps: linear
+        warmup, then a cosine from lr0 to lr0/10 on steps done/steps. Stops
+        early only past --max-seconds. -> (last step, whether it was cut)."""
         decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "norm" not in n]
         other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "norm" not in n)]
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
                                 lr=lr0, betas=(0.9, 0.98))
-        queue, start, n = [], time.time(), 0
+        queue, n = [], 0
         while n < steps:
             n += 1
             step += 1
-            progress = n / steps
-            if budget > 0:
-                progress = max(progress, (time.time() - start) / budget)
-            last = progress >= 1.0
-            lr = lr0 * min(1.0, n / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+            cut = over_cap()
+            last = n == steps or cut
+            lr = lr0 * min(1.0, n / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * n / steps)))
             for g in opt.param_groups:
                 g["lr"] = lr
             if not queue:
@@ -330,21 +339,26 @@ def main():
             if step % 25 == 0:
                 log("step %d t %.0f lr %.2e loss %.4f text %.4f image %.4f" % (
                     step, time.time() - t0, lr, loss.item(), lt.item(), li.item()))
-            if step % args.save_every == 0 or n == steps or last:
+            if step % args.save_every == 0 or last:
                 validate_and_save(step)
-            if last:
-                break
-        return step
+            if cut:
+                log("stopped by --max-seconds %.0f at step %d of this phase's %d: the schedule was cut "
+                    "short, so this is not the recipe's model; not exported" % (args.max_seconds, n, steps))
+                return step, True
+        return step, False
 
-    main_budget = args.time_budget - args.tail_seconds if args.time_budget > 0 else 0
-    step = phase(seqs, args.lr, args.warmup, args.steps, main_budget, 0)
-    if args.tail_seconds > 0:
+    step, cut = phase(seqs, args.lr, args.warmup, args.steps, 0)
+    if cut:
+        raise SystemExit(1)
+    if args.tail_steps > 0:
         # The tail: the same model at a lower lr, fresh optimizer, on its own
         # dialogues with more edits of shown pictures (the hardest edits: the
         # object must be found in a picture no text describes).
         log("main phase done: %d steps in %.0fs; tail on %d dialogues" % (step, time.time() - t0, len(tseqs)))
         shutil.copyfile(os.path.join(args.work, args.tag + ".pt"), os.path.join(args.work, args.tag + "_main.pt"))
-        step = phase(tseqs, args.tail_lr, args.tail_warmup, args.steps, args.tail_seconds, step)
+        step, cut = phase(tseqs, args.tail_lr, args.tail_warmup, args.tail_steps, step)
+        if cut:
+            raise SystemExit(1)
     log("done: %d steps in %.0fs" % (step, time.time() - t0))
     if args.out:
         vqck = check_vq(args.vq, 2000, args.seed + 99, log, args.positional_codes)
