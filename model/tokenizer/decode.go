@@ -33,36 +33,50 @@ type decoderJSON struct {
 
 // parseDecoder flattens the decoder entry; nil means tokens are joined with spaces.
 func parseDecoder(raw json.RawMessage) ([]decodeStep, error) {
+	steps, g, err := parseDecoderSteps(raw)
+	if err == nil {
+		err = g.check("decoder")
+	}
+	return steps, err
+}
+
+// parseDecoderSteps is parseDecoder with the bound on how much the steps can
+// grow the text (only Replace grows it; see limits.go).
+func parseDecoderSteps(raw json.RawMessage) ([]decodeStep, growth, error) {
 	if isNull(raw) {
-		return nil, nil
+		return nil, noGrowth, nil
 	}
 	var d decoderJSON
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, fmt.Errorf("bad decoder: %v", err)
+		return nil, noGrowth, fmt.Errorf("bad decoder: %v", err)
 	}
 	switch d.Type {
 	case "Sequence":
 		var steps []decodeStep
+		g := noGrowth
 		for _, sub := range d.Decoders {
-			s, err := parseDecoder(sub)
+			s, sg, err := parseDecoderSteps(sub)
 			if err != nil {
-				return nil, err
+				return nil, noGrowth, err
 			}
 			if s == nil {
-				return nil, fmt.Errorf("null decoder inside a Sequence")
+				return nil, noGrowth, fmt.Errorf("null decoder inside a Sequence")
 			}
 			steps = append(steps, s...)
+			if g = g.then(sg); g.check("decoder") != nil {
+				return nil, g, g.check("decoder")
+			}
 		}
-		return steps, nil
+		return steps, g, nil
 	case "ByteLevel":
-		return []decodeStep{decodeByteLevel}, nil
+		return []decodeStep{decodeByteLevel}, noGrowth, nil
 	case "ByteFallback":
-		return []decodeStep{decodeByteFallback}, nil
+		return []decodeStep{decodeByteFallback}, noGrowth, nil
 	case "Fuse":
-		return []decodeStep{func(tokens []string, _ decodeMode) []string { return []string{strings.Join(tokens, "")} }}, nil
+		return []decodeStep{func(tokens []string, _ decodeMode) []string { return []string{strings.Join(tokens, "")} }}, noGrowth, nil
 	case "Replace":
-		if d.Pattern.String == nil {
-			return nil, fmt.Errorf("Replace decoder needs a String pattern")
+		if err := checkReplacePattern("decoder", d.Pattern.String); err != nil {
+			return nil, noGrowth, err
 		}
 		from, to := *d.Pattern.String, d.Content
 		return []decodeStep{func(tokens []string, _ decodeMode) []string {
@@ -70,16 +84,19 @@ func parseDecoder(raw json.RawMessage) ([]decodeStep, error) {
 				tokens[i] = strings.ReplaceAll(tokens[i], from, to)
 			}
 			return tokens
-		}}, nil
+		}}, replaceGrowth(from, to), nil
 	case "Strip":
 		if utf8.RuneCountInString(d.Content) != 1 {
-			return nil, fmt.Errorf("Strip decoder content %q is not one character", d.Content)
+			return nil, noGrowth, fmt.Errorf("Strip decoder content %q is not one character", d.Content)
 		}
-		return []decodeStep{stripStep(d.Content, d.Start, d.Stop)}, nil
+		return []decodeStep{stripStep(d.Content, d.Start, d.Stop)}, noGrowth, nil
 	case "Metaspace":
 		replacement := d.Replacement
 		if replacement == "" {
 			replacement = "▁"
+		}
+		if utf8.RuneCountInString(replacement) != 1 {
+			return nil, noGrowth, fmt.Errorf("Metaspace decoder replacement %q is not one character", replacement)
 		}
 		stripFirst := d.PrependScheme != "never" && (d.AddPrefixSpace == nil || *d.AddPrefixSpace || d.PrependScheme != "")
 		return []decodeStep{func(tokens []string, mode decodeMode) []string {
@@ -90,9 +107,9 @@ func parseDecoder(raw json.RawMessage) ([]decodeStep, error) {
 				}
 			}
 			return tokens
-		}}, nil
+		}}, noGrowth, nil
 	}
-	return nil, fmt.Errorf("decoder %q is not supported", d.Type)
+	return nil, noGrowth, fmt.Errorf("decoder %q is not supported", d.Type)
 }
 
 // decodeByteLevel maps ByteLevel characters back to bytes. A token with a

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"slices"
 	"sort"
 	"sync"
 )
@@ -71,15 +72,21 @@ func nfc(s string) string {
 	for _, r := range s {
 		buf = decomposeRune(buf, r)
 	}
-	// Canonical ordering: stable sort of each run of non-starters by class.
-	for i := 1; i < len(buf); i++ {
-		for j := i; j > 0; j-- {
-			cj := combiningClass(buf[j])
-			if cj == 0 || combiningClass(buf[j-1]) <= cj {
-				break
-			}
-			buf[j], buf[j-1] = buf[j-1], buf[j]
+	// Canonical ordering: stable sort of each run of non-starters by class
+	// (a sort, not insertion: a text can hold one long run of marks).
+	for i := 0; i < len(buf); {
+		if combiningClass(buf[i]) == 0 {
+			i++
+			continue
 		}
+		j := i + 1
+		for j < len(buf) && combiningClass(buf[j]) != 0 {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortStableFunc(buf[i:j], func(a, b rune) int { return combiningClass(a) - combiningClass(b) })
+		}
+		i = j
 	}
 	// Canonical composition.
 	if len(buf) > 0 {

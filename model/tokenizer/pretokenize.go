@@ -101,6 +101,11 @@ func parsePreTokenizer(raw json.RawMessage) ([]preTokenizer, error) {
 		if replacement == "" {
 			replacement = "▁"
 		}
+		if utf8.RuneCountInString(replacement) != 1 {
+			// One character, as in the Rust crate: a longer one would
+			// multiply every space in the text.
+			return nil, fmt.Errorf("Metaspace replacement %q is not one character", replacement)
+		}
 		prepend := p.PrependScheme
 		if prepend == "" {
 			prepend = "always"

@@ -170,11 +170,18 @@ func Parse(data []byte, name string) (*Tokenizer, error) {
 		t.added = append(t.added, addedToken{id: a.ID, content: a.Content, lstrip: a.LStrip, rstrip: a.RStrip,
 			singleWord: a.SingleWord, normalized: a.Normalized})
 	}
+	if err := checkAddedBytes(f.AddedTokens); err != nil {
+		return fail("%v", err)
+	}
 	t.addedRaw = newAddedMatcher(t.added, false)
 	t.addedNrm = newAddedMatcher(t.added, true)
 
 	var err error
-	if t.normalizers, err = parseNormalizer(f.Normalizer); err != nil {
+	var grow growth
+	if t.normalizers, grow, err = parseNormalizer(f.Normalizer); err != nil {
+		return fail("%v", err)
+	}
+	if err = grow.check("normalizer"); err != nil {
 		return fail("%v", err)
 	}
 	if t.preTokenizer, err = parsePreTokenizer(f.PreTokenizer); err != nil {
@@ -204,20 +211,23 @@ type normalizerJSON struct {
 }
 
 // parseNormalizer flattens the normalizer entry (null, NFC, Prepend, Replace
-// with a String pattern, Lowercase, or a Sequence of those) into steps.
-func parseNormalizer(raw json.RawMessage) ([]func(string) string, error) {
+// with a String pattern, Lowercase, or a Sequence of those) into steps, with
+// the bound on how much they can grow a text (see limits.go).
+func parseNormalizer(raw json.RawMessage) ([]func(string) string, growth, error) {
 	if isNull(raw) {
-		return nil, nil
+		return nil, noGrowth, nil
 	}
 	var n normalizerJSON
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return nil, fmt.Errorf("bad normalizer: %v", err)
+		return nil, noGrowth, fmt.Errorf("bad normalizer: %v", err)
 	}
+	// NFC and Lowercase: at most 3× (a 1-byte invalid sequence becomes the
+	// 3-byte U+FFFD; no valid character expands more).
 	switch n.Type {
 	case "NFC":
-		return []func(string) string{nfc}, nil
+		return []func(string) string{nfc}, growth{factor: 3}, nil
 	case "Lowercase":
-		return []func(string) string{strings.ToLower}, nil
+		return []func(string) string{strings.ToLower}, growth{factor: 3}, nil
 	case "Prepend":
 		prefix := n.Prepend
 		return []func(string) string{func(s string) string {
@@ -225,25 +235,30 @@ func parseNormalizer(raw json.RawMessage) ([]func(string) string, error) {
 				return s
 			}
 			return prefix + s
-		}}, nil
+		}}, growth{factor: 1, insert: float64(len(prefix))}, nil
 	case "Replace":
-		if n.Pattern.String == nil {
-			return nil, fmt.Errorf("Replace normalizer needs a String pattern")
+		if err := checkReplacePattern("normalizer", n.Pattern.String); err != nil {
+			return nil, noGrowth, err
 		}
 		from, to := *n.Pattern.String, n.Content
-		return []func(string) string{func(s string) string { return strings.ReplaceAll(s, from, to) }}, nil
+		return []func(string) string{func(s string) string { return strings.ReplaceAll(s, from, to) }}, replaceGrowth(from, to), nil
 	case "Sequence":
 		var steps []func(string) string
+		g := noGrowth
 		for _, sub := range n.Normalizers {
-			s, err := parseNormalizer(sub)
+			s, sg, err := parseNormalizer(sub)
 			if err != nil {
-				return nil, err
+				return nil, noGrowth, err
 			}
 			steps = append(steps, s...)
+			// Checked as it grows, so the bound never overflows to Inf.
+			if g = g.then(sg); g.check("normalizer") != nil {
+				return nil, g, g.check("normalizer")
+			}
 		}
-		return steps, nil
+		return steps, g, nil
 	}
-	return nil, fmt.Errorf("normalizer %q is not supported", n.Type)
+	return nil, noGrowth, fmt.Errorf("normalizer %q is not supported", n.Type)
 }
 
 func isNull(raw json.RawMessage) bool {

@@ -1,0 +1,77 @@
+package tokenizer
+
+import "fmt"
+
+// Resource policy. Everything a tokenizer.json asks for is bounded when the
+// file is parsed, so that encoding and decoding cost at most a fixed factor
+// of the text they are given, whatever the file says:
+//
+//   - Text rewriting (the normalizer chain, the decoder chain) may grow a
+//     piece of L bytes to at most maxTextGrowth×L + maxTextInsert bytes.
+//     Each step's worst case is known from the file (a Replace of a by b
+//     grows text at most ⌈len(b)/len(a)⌉×, a Prepend adds its length, NFC
+//     and Lowercase at most 3× — one invalid byte becomes U+FFFD), and the
+//     chain's product is checked, so a chain of Replace steps cannot
+//     multiply a prompt 10^9×. Real tokenizers stay under 10×.
+//   - Added tokens are matched with an Aho-Corasick automaton, in time
+//     linear in the text, with one automaton state per byte of token
+//     content; that content is capped at maxAddedBytes.
+const (
+	maxTextGrowth = 64
+	maxTextInsert = 64      // bytes a chain may add to each piece
+	maxAddedBytes = 4 << 20 // total bytes of added-token contents
+)
+
+// growth bounds a text-rewriting stage: out ≤ factor×in + insert bytes.
+type growth struct {
+	factor float64
+	insert float64
+}
+
+var noGrowth = growth{factor: 1}
+
+// then is the bound of g followed by h.
+func (g growth) then(h growth) growth {
+	return growth{factor: g.factor * h.factor, insert: h.factor*g.insert + h.insert}
+}
+
+// replaceGrowth bounds strings.ReplaceAll(s, from, to) (from non-empty).
+func replaceGrowth(from, to string) growth {
+	return growth{factor: max(1, float64((len(to)+len(from)-1)/len(from)))}
+}
+
+// check reports a chain (what: "normalizer", "decoder") that may grow text
+// past the policy.
+func (g growth) check(what string) error {
+	if g.factor > maxTextGrowth {
+		return fmt.Errorf("the %s can grow text %.3g×, past the %d× limit", what, g.factor, maxTextGrowth)
+	}
+	if g.insert > maxTextInsert {
+		return fmt.Errorf("the %s can add %.3g bytes to each piece of text, past the %d-byte limit", what, g.insert, maxTextInsert)
+	}
+	return nil
+}
+
+// checkReplacePattern rejects the empty pattern, which strings.ReplaceAll
+// would insert between every character.
+func checkReplacePattern(what string, from *string) error {
+	if from == nil {
+		return fmt.Errorf("Replace %s needs a String pattern", what)
+	}
+	if *from == "" {
+		return fmt.Errorf("Replace %s has an empty pattern", what)
+	}
+	return nil
+}
+
+// checkAddedBytes caps the total added-token content (the matcher's size).
+func checkAddedBytes(tokens []addedTokenJSON) error {
+	total := 0
+	for _, a := range tokens {
+		total += len(a.Content)
+	}
+	if total > maxAddedBytes {
+		return fmt.Errorf("added tokens hold %d bytes, past the %d-byte limit", total, maxAddedBytes)
+	}
+	return nil
+}
