@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/chatumm/chatumm/model/randmodel"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -77,7 +78,7 @@ func benchModel(c *cli.Context) error {
 		return fmt.Errorf("-o %q: want md or json", f)
 	}
 	if shape := c.String("random"); shape != "" {
-		spec, ok := model.RandomShapes[shape]
+		spec, ok := randmodel.Shapes[shape]
 		if !ok {
 			return fmt.Errorf("--random %q: known shapes are tiny, 1b, 1b-mot", shape)
 		}
@@ -87,7 +88,7 @@ func benchModel(c *cli.Context) error {
 		}
 		defer os.RemoveAll(dir)
 		fmt.Fprintf(stderr, "writing a random %s checkpoint to %s\n", shape, dir)
-		if err := model.WriteRandom(dir, spec, 1); err != nil {
+		if err := randmodel.Write(dir, spec, 1); err != nil {
 			return err
 		}
 		if err := c.Set("model", dir); err != nil {
@@ -120,7 +121,7 @@ func benchModel(c *cli.Context) error {
 	vocab := m.Cfg.VocabSize
 	for _, t := range threads {
 		p := runtime.NewPool(t)
-		m.T.SetPool(p)
+		m := m.WithPool(p)
 		if n := c.Int("image"); n > 0 {
 			r, err := benchImageTokens(c, m, t, n)
 			if err != nil {
@@ -210,15 +211,11 @@ func printBench(c *cli.Context, r benchResult, test string) {
 // classifier-free guidance step together), r times, as tokens/s.
 func benchImageTokens(c *cli.Context, m *model.Model, threads, n int) (benchResult, error) {
 	gen := chat.GenOptions{StartImage: true, Image: sample.Params{Temperature: 1, TopP: 0.9}, TextScale: 3, ImageScale: 1.2}
-	switch c.String("cfg") {
-	case "anole":
-		gen.Guidance = chat.GuidanceAnole
-	case "lumina":
-		gen.Guidance = chat.GuidanceLumina
-	case "none":
-	default:
-		return benchResult{}, fmt.Errorf("--cfg %q: want anole, lumina or none", c.String("cfg"))
+	g, err := model.GuidanceByName(c.String("cfg"))
+	if err != nil {
+		return benchResult{}, fmt.Errorf("--cfg: %v", err)
 	}
+	gen.Guidance = g
 	r := benchResult{ModelFilename: m.Path, CPUInfo: cpuName(), Backends: "CPU (" + asm.Active().Name + ")",
 		NThreads: threads, LoadMode: m.Weights.Mode().String(), NGen: n}
 	var ns []float64
@@ -314,8 +311,8 @@ func humanGiB(n int64) string {
 
 // weightDType names the dtype of the largest tensors (F16, BF16, F32).
 func weightDType(m *model.Model) string {
-	if m.T != nil && len(m.T.Layers) > 0 {
-		return m.T.Layers[0].Experts[0].Q.DType.String()
+	if d := m.WeightDType(); d != "" {
+		return d
 	}
 	return "?"
 }

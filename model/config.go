@@ -1,44 +1,30 @@
-// Package model turns a checkpoint directory into a runnable chatumm model:
-// it reads config.json (Chameleon, Llama and the chatumm Mixture-of-
-// Transformers extension), checks every tensor against it before the first
-// token, and ties together the transformer, the tokenizer and the VQ-GAN.
+// Package model turns a checkpoint into a runnable chatumm model: it reads
+// its config (config.json, or GGUF metadata), recognises its family
+// (Chameleon/Anole, Lumina-mGPT, Llama — one file each), and ties together
+// the decoder, the tokenizer, the family's token protocol and the VQ-GAN.
+//
+// A loaded Model is immutable and safe for concurrent use: conversations
+// (package chat) each keep their own decoder State.
 package model
 
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/chatumm/chatumm/model/vqgan"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/model/vqgan"
 )
 
-// Config is the transformer's shape, read from config.json.
+// Config is a checkpoint's configuration as chatumm uses it: the
+// decoder's shape (zero Dim: no transformer, a VQ-GAN alone), the family
+// that says how the checkpoint speaks, and the VQ-GAN's config.
 type Config struct {
-	ModelType     string
-	VocabSize     int
-	Dim           int // hidden_size
-	FFN           int // intermediate_size
-	Layers        int
-	Heads         int
-	KVHeads       int
-	HeadDim       int
-	RMSEps        float32
-	RopeTheta     float64
-	MaxPos        int
-	SwinNorm      bool
-	TieEmbeddings bool
-	QKNorm        bool // Chameleon's per-head LayerNorm on q and k
-	MoT           bool // separate experts for image-token positions
-	// RopeInterleaved selects pairs (2i, 2i+1) instead of rotate-half; set
-	// for GGUF llama files, whose q/k rows llama.cpp's converter permuted.
-	RopeInterleaved bool
-	// LuminaImages: images carry Lumina-mGPT's layout — two size tokens
-	// after <racm3:break> and an end-of-row token after every latent row.
-	// Detected from Lumina's config keys (z_loss_weight, the XLLMX
-	// architecture).
-	LuminaImages bool
+	decoder.Config
+	ModelType string
+	Family    Family
 	// TextFirst: a user turn is its text, then its images (config.json
 	// "chatumm_user_turn": "text_then_images"). The default, images then
 	// text, is what chat templates of the Chameleon family do; a model that
@@ -97,6 +83,21 @@ func LoadConfig(dir string) (*Config, error) {
 	return c, nil
 }
 
+// configLimits bound every size a config declares, so that a hostile or
+// broken file fails here instead of sizing allocations: each is several
+// times the largest real checkpoint's value (Llama-3 vocabularies are 128k,
+// 70B models have 80 layers of width 8192 and MLPs of 28672).
+var configLimits = map[string]int{
+	"vocab_size":              1 << 21,
+	"hidden_size":             1 << 16,
+	"intermediate_size":       1 << 18,
+	"num_hidden_layers":       1 << 10,
+	"num_attention_heads":     1 << 10,
+	"num_key_value_heads":     1 << 10,
+	"head_dim":                1 << 12,
+	"max_position_embeddings": 1 << 24, // the KV cache grows with use, not with this
+}
+
 // ParseConfig parses and validates config.json bytes.
 func ParseConfig(data []byte) (*Config, error) {
 	var r rawConfig
@@ -132,8 +133,8 @@ func ParseConfig(data []byte) (*Config, error) {
 		if p == nil {
 			return 0, fmt.Errorf("%s missing", name)
 		}
-		if *p <= 0 || *p > 1<<24 {
-			return 0, fmt.Errorf("%s = %d out of range", name, *p)
+		if limit := configLimits[name]; *p <= 0 || *p > limit {
+			return 0, fmt.Errorf("%s = %d out of range [1, %d]", name, *p, limit)
 		}
 		return *p, nil
 	}
@@ -208,12 +209,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	c.SwinNorm = r.SwinNorm
 	c.MoT = r.MoT
-	c.LuminaImages = r.ZLossWeight != nil
-	for _, a := range r.Architectures {
-		if strings.Contains(a, "XLLMX") {
-			c.LuminaImages = true
-		}
-	}
+	c.Family = detectFamily(&r)
 	switch r.UserTurn {
 	case "", "images_then_text":
 	case "text_then_images":

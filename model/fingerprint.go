@@ -3,22 +3,24 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 )
 
-// Fingerprint identifies the checkpoint for session files: the config, the
-// vocabulary, every tensor's name, dtype and shape, and samples of every
-// tensor's bytes (two checkpoints of the same shape but different weights
-// differ). Computed on first use.
-func (m *Model) Fingerprint() string {
-	if m.fingerprint != "" {
-		return m.fingerprint
-	}
+// Fingerprint identifies the checkpoint for session files, from its
+// content only (never from addresses or load options), so a session saved
+// by one process resumes in another: the config, the vocabulary, every
+// tensor's name, dtype and shape, and samples of every tensor's bytes (two
+// checkpoints of the same shape but different weights differ).
+func (m *Model) Fingerprint() string { return m.fingerprint }
+
+func (m *Model) computeFingerprint() (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%+v|", *m.Cfg)
-	if m.Cfg.VQ != nil {
-		fmt.Fprintf(h, "%+v|", *m.Cfg.VQ)
+	cfg, err := json.Marshal(m.Cfg) // content: VQ is followed, not printed as a pointer
+	if err != nil {
+		return "", fmt.Errorf("%s: config: %v", m.Path, err)
 	}
+	fmt.Fprintf(h, "%s|%s|", m.Family().Name(), cfg)
 	if m.Tok != nil {
 		fmt.Fprintf(h, "vocab %d|", m.Tok.VocabSize())
 		for id := 0; id < m.Tok.VocabSize(); id += 97 {
@@ -40,6 +42,5 @@ func (m *Model) Fingerprint() string {
 			}
 		}
 	}
-	m.fingerprint = hex.EncodeToString(h.Sum(nil)[:16])
-	return m.fingerprint
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
 }

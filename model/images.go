@@ -90,10 +90,28 @@ func (m *Model) DecodeImagePNG(codes []int, rows, cols int) ([]byte, error) {
 	return vqgan.EncodePNG(pix, cols*f, rows*f)
 }
 
-// ImageGrid is the side of the code grid of one image (0 without a VQ-GAN).
+// ImageGrid is the side of the square code grid of one image: the VQ-GAN
+// in use (which --vq may have taken elsewhere), else the one the config
+// describes, else Chameleon's 32×32.
 func (m *Model) ImageGrid() int {
 	if m.VQ != nil {
 		return m.VQ.Cfg.GridSize()
 	}
-	return 0
+	if m.Cfg != nil && m.Cfg.VQ != nil {
+		return m.Cfg.VQ.GridSize()
+	}
+	return 32
 }
+
+// ImageTokens is the number of code tokens of one square image.
+func (m *Model) ImageTokens() int { return m.ImageGrid() * m.ImageGrid() }
+
+// CanReadImages reports whether the model takes images as input: it has
+// image tokens and a VQ encoder.
+func (m *Model) CanReadImages() bool {
+	return m.Proto.Image.HasImages() && m.VQ != nil && m.VQ.HasEncoder()
+}
+
+// CanDrawImages reports whether the model can write images into the
+// stream (whether they can be turned into pixels is CanDecodeImages).
+func (m *Model) CanDrawImages() bool { return m.Proto.Image.HasImages() && len(m.IDOfCode) > 0 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/chatumm/chatumm/model/decoder"
 	"github.com/chatumm/chatumm/model/tokenizer"
 	"github.com/chatumm/chatumm/model/vqgan"
 	"github.com/chatumm/chatumm/runtime"
@@ -15,36 +16,34 @@ import (
 // Options control how a model is loaded.
 type Options struct {
 	Load    weights.LoadMode
-	Pool    *runtime.Pool // nil: a new pool with runtime.DefaultThreads()
+	Pool    *runtime.Pool // nil: a new pool with runtime.DefaultThreads(), closed by Close
 	VQPath  string        // take the VQ-GAN from another checkpoint (Lumina)
 	Context int           // KV cache positions per sequence; 0 = max_position_embeddings
 	F32KV   bool          // f32 KV cache instead of f16
 }
 
-// Specials are the protocol tokens, looked up by name (-1 when absent).
-type Specials struct {
-	BOS, EOS, Pad, EndOfTurn, BeginImage, EndImage int
-	// ImageNewline ends every latent row in Lumina's image layout.
-	ImageNewline int
-}
-
-// Model is everything needed to run a checkpoint: weights, transformer,
-// tokenizer and the image-token maps.
+// Model is everything needed to run a checkpoint: weights, decoder,
+// tokenizer, the family's token protocol and the image-token maps.
+//
+// A Model is immutable once Load returns, and safe for concurrent use by
+// any number of goroutines, each with its own State (NewState) or
+// conversation; Close it once, after every user is done.
 type Model struct {
 	Path    string
 	Cfg     *Config
 	Weights *weights.Set
-	T       *Transformer
+	T       *decoder.Transformer
 	Tok     *tokenizer.Tokenizer // nil for a GGUF file (ids only)
 	Pool    *runtime.Pool
-	Special Specials
+	Proto   Protocol
 	// CodeOfID[id] is the VQ code of an image token, -1 otherwise;
 	// IDOfCode[code] is the token of a code.
 	CodeOfID    []int32
 	IDOfCode    []int
 	VQ          *vqgan.Model // nil without VQ weights
-	sizeOfID    map[int]int  // Lumina size token id → grid count
 	vqSet       *weights.Set // weights of --vq
+	ownsPool    bool
+	borrowed    bool // a WithPool view: Close releases nothing
 	opts        Options
 	fingerprint string
 }
@@ -56,19 +55,21 @@ func Load(path string, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, unwrapPathErr(err))
 	}
-	pool := opts.Pool
-	if pool == nil {
-		pool = runtime.NewPool(0)
-	}
-	m := &Model{Path: path, Pool: pool, opts: opts, Special: Specials{-1, -1, -1, -1, -1, -1, -1}}
+	m := newModel(path, opts)
 	if !st.IsDir() && strings.HasSuffix(strings.ToLower(path), ".gguf") {
-		return loadGGUF(m, path, opts)
+		out, err := loadGGUF(m, path, opts)
+		if err != nil {
+			m.closePool()
+		}
+		return out, err
 	}
 	if !st.IsDir() {
+		m.closePool()
 		return nil, fmt.Errorf("%s: not a model directory or .gguf file", path)
 	}
 	cfg, err := LoadConfig(path)
 	if err != nil {
+		m.closePool()
 		return nil, err
 	}
 	var tok *tokenizer.Tokenizer
@@ -76,11 +77,13 @@ func Load(path string, opts Options) (*Model, error) {
 	if _, err := os.Stat(tokPath); err == nil || cfg.Dim > 0 {
 		// A VQ-GAN alone needs no tokenizer; a transformer does.
 		if tok, err = tokenizer.Load(tokPath); err != nil {
+			m.closePool()
 			return nil, err
 		}
 	}
 	set, err := weights.Open(path, opts.Load)
 	if err != nil {
+		m.closePool()
 		return nil, err
 	}
 	return m.build(cfg, tok, set, tokPath)
@@ -89,33 +92,45 @@ func Load(path string, opts Options) (*Model, error) {
 // LoadMemory builds a model from in-memory files (config.json,
 // tokenizer.json, model.safetensors), used in place; name labels errors.
 func LoadMemory(name string, files map[string][]byte, opts Options) (*Model, error) {
-	pool := opts.Pool
-	if pool == nil {
-		pool = runtime.NewPool(0)
-	}
-	m := &Model{Path: name, Pool: pool, opts: opts, Special: Specials{-1, -1, -1, -1, -1, -1, -1}}
+	m := newModel(name, opts)
 	cfg, err := ParseConfig(files["config.json"])
 	if err != nil {
+		m.closePool()
 		return nil, fmt.Errorf("%s/config.json: %v", name, err)
 	}
 	tok, err := tokenizer.Parse(files["tokenizer.json"], name+"/tokenizer.json")
 	if err != nil {
+		m.closePool()
 		return nil, err
 	}
 	set, err := weights.OpenMemory(name+"/model.safetensors", files["model.safetensors"])
 	if err != nil {
+		m.closePool()
 		return nil, err
 	}
 	return m.build(cfg, tok, set, name+"/tokenizer.json")
 }
 
+func newModel(path string, opts Options) *Model {
+	m := &Model{Path: path, Pool: opts.Pool, opts: opts, Proto: noProtocol()}
+	if m.Pool == nil {
+		m.Pool, m.ownsPool = runtime.NewPool(0), true
+	}
+	return m
+}
+
+// noProtocol is the protocol of a vocabulary without protocol tokens.
+func noProtocol() Protocol {
+	return Protocol{BOS: -1, EOS: -1, Pad: -1, EndOfTurn: -1, Image: ImageFormat{Begin: -1, End: -1, RowEnd: -1}}
+}
+
 // build ties config, tokenizer and weights together, checking each against
-// the others; on error the weights are released.
+// the others; on error everything is released.
 func (m *Model) build(cfg *Config, tok *tokenizer.Tokenizer, set *weights.Set, tokName string) (*Model, error) {
 	m.Cfg, m.Tok, m.Weights = cfg, tok, set
 	if tok != nil { // a VQ-GAN alone has no vocabulary
 		if err := m.setVocab(); err != nil {
-			set.Close()
+			m.Close()
 			return nil, fmt.Errorf("%s: %v", tokName, err)
 		}
 	}
@@ -128,9 +143,9 @@ func (m *Model) build(cfg *Config, tok *tokenizer.Tokenizer, set *weights.Set, t
 			}
 		}
 		var err error
-		m.T, err = LoadTransformer(set, cfg, isImage, m.Pool, nil)
+		m.T, err = decoder.Load(set, &cfg.Config, isImage, m.Pool, nil)
 		if err != nil {
-			set.Close()
+			m.Close()
 			return nil, err
 		}
 	}
@@ -139,24 +154,32 @@ func (m *Model) build(cfg *Config, tok *tokenizer.Tokenizer, set *weights.Set, t
 		return nil, err
 	}
 	if m.T == nil && m.VQ == nil {
-		set.Close()
+		m.Close()
 		return nil, fmt.Errorf("%s: neither a transformer nor a VQ-GAN in this checkpoint", m.Path)
 	}
-	if err := m.finishTransformer(); err != nil {
-		m.Close()
+	if err := m.finish(); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// finishTransformer lays out the weights for decoding (Transformer.useColMajor),
-// after taking the fingerprint from the bytes as stored.
-func (m *Model) finishTransformer() error {
+// finish takes the fingerprint from the bytes as stored, then lays out the
+// weights for decoding (decoder.Transformer.UseColMajor). After it the
+// Model does not change.
+func (m *Model) finish() error {
+	var err error
+	if m.fingerprint, err = m.computeFingerprint(); err != nil {
+		m.Close()
+		return err
+	}
 	if m.T == nil {
 		return nil
 	}
-	m.Fingerprint()
-	return m.T.useColMajor(m.Weights.Mode() == weights.Read)
+	if err := m.T.UseColMajor(m.Weights.Mode() == weights.Read); err != nil {
+		m.Close()
+		return err
+	}
+	return nil
 }
 
 func unwrapPathErr(err error) error {
@@ -166,47 +189,27 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// setVocab reads the special tokens and the image-code maps from the
-// tokenizer's names, and checks them against the config.
+// setVocab reads the family's protocol tokens and the image-code maps from
+// the tokenizer's names, and checks them against the config.
 func (m *Model) setVocab() error {
 	t := m.Tok
 	if m.Cfg.Dim > 0 && t.VocabSize() > m.Cfg.VocabSize {
 		return fmt.Errorf("tokenizer has %d tokens but config vocab_size is %d", t.VocabSize(), m.Cfg.VocabSize)
 	}
-	id := func(name string) int {
-		if v, ok := t.TokenID(name); ok {
-			return v
-		}
-		return -1
+	family := m.Cfg.Family
+	if family == nil {
+		family = llama{}
 	}
-	m.Special = Specials{
-		BOS: id("<s>"), EOS: id("</s>"), Pad: id("<pad>"),
-		EndOfTurn: id("<reserved08706>"), BeginImage: id("<racm3:break>"), EndImage: id("<eoss>"),
-		ImageNewline: id("<reserved08799>"),
+	p, err := family.protocol(t)
+	if err != nil {
+		return err
 	}
-	m.sizeOfID = map[int]int{}
-	for n := 1; n <= maxSizeToken; n++ {
-		if v := id(fmt.Sprintf("<reserved%05d>", 8800+n)); v >= 0 {
-			m.sizeOfID[v] = n
-		}
-	}
-	if m.Cfg.LuminaImages && (m.Special.ImageNewline < 0 || len(m.sizeOfID) == 0) {
-		return fmt.Errorf("Lumina image layout needs <reserved08799> and the <reserved088NN> size tokens")
-	}
-	if m.Special.BOS < 0 {
-		m.Special.BOS = id("<|begin_of_text|>")
-	}
-	if m.Special.EOS < 0 {
-		m.Special.EOS = id("<|end_of_text|>")
-	}
+	m.Proto = p
 	codeOf, idOf, err := t.ImageCodes()
 	if err != nil {
 		return err
 	}
-	n := t.VocabSize()
-	if m.Cfg.VocabSize > n {
-		n = m.Cfg.VocabSize
-	}
+	n := max(t.VocabSize(), m.Cfg.VocabSize)
 	m.CodeOfID = make([]int32, n)
 	for i := range m.CodeOfID {
 		m.CodeOfID[i] = -1
@@ -217,54 +220,76 @@ func (m *Model) setVocab() error {
 		}
 	}
 	m.IDOfCode = idOf
+	if len(idOf) == 0 {
+		// A text-only vocabulary: no images in or out, whatever the
+		// protocol's names say.
+		m.Proto.Image = noProtocol().Image
+	}
 	if m.Cfg.VQ != nil && len(idOf) > 0 && len(idOf) != m.Cfg.VQ.NumEmbeddings {
 		return fmt.Errorf("%d image tokens in the vocabulary but the VQ codebook has %d entries", len(idOf), m.Cfg.VQ.NumEmbeddings)
 	}
 	return nil
 }
 
-// Close releases the weights.
+// Close releases the weights, and the worker pool if Load created it.
+// The Model must not be used afterwards.
 func (m *Model) Close() error {
+	if m.borrowed {
+		return nil
+	}
 	if m.vqSet != nil {
 		m.vqSet.Close()
+		m.vqSet = nil
 	}
+	var err error
 	if m.Weights != nil {
-		return m.Weights.Close()
+		err = m.Weights.Close()
+		m.Weights = nil
 	}
-	return nil
+	m.closePool()
+	return err
+}
+
+func (m *Model) closePool() {
+	if m.ownsPool && m.Pool != nil {
+		m.Pool.Close()
+		m.ownsPool = false
+	}
 }
 
 // NewState allocates a sequence with the model's context options.
-func (m *Model) NewState() *State { return m.T.NewState(m.opts.Context, m.opts.F32KV) }
+func (m *Model) NewState() *decoder.State { return m.T.NewState(m.opts.Context, m.opts.F32KV) }
 
 // IsImageToken reports whether id is a VQ code token.
 func (m *Model) IsImageToken(id int) bool {
 	return id >= 0 && id < len(m.CodeOfID) && m.CodeOfID[id] >= 0
 }
 
-// maxSizeToken bounds Lumina's size tokens: n grids of 32 px, so 128 is a
-// 4096-pixel side.
-const maxSizeToken = 128
-
-// SizeToken returns the id of Lumina's size token for n grids.
-func (m *Model) SizeToken(n int) (int, bool) {
-	if m.Tok == nil || n < 1 || n > maxSizeToken {
-		return -1, false
+// Family is the checkpoint's family.
+func (m *Model) Family() Family {
+	if m.Cfg == nil || m.Cfg.Family == nil {
+		return llama{}
 	}
-	return m.Tok.TokenID(fmt.Sprintf("<reserved%05d>", 8800+n))
+	return m.Cfg.Family
 }
 
-// SizeOf returns the grid count of a size token.
-func (m *Model) SizeOf(id int) (int, bool) {
-	n, ok := m.sizeOfID[id]
-	return n, ok
+// WeightDType is the storage type of the decoder's weights ("f16",
+// "bf16", "f32"; "" without a decoder).
+func (m *Model) WeightDType() string {
+	if m.T == nil || len(m.T.Layers) == 0 {
+		return ""
+	}
+	return m.T.Layers[0].Experts[0].Q.DType.String()
 }
 
-// SizeTokens lists the ids of every size token (for the sampling mask).
-func (m *Model) SizeTokens() []int {
-	ids := make([]int, 0, len(m.sizeOfID))
-	for id := range m.sizeOfID {
-		ids = append(ids, id)
+// WithPool returns a view of m that runs its decoder on pool p (bench
+// measures several thread counts on one loaded model). It shares m's
+// weights; closing it releases nothing, and it must not outlive m.
+func (m *Model) WithPool(p *runtime.Pool) *Model {
+	c := *m
+	if m.T != nil {
+		c.T = m.T.WithPool(p)
 	}
-	return ids
+	c.Pool, c.ownsPool, c.borrowed = p, false, true
+	return &c
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/chatumm/chatumm/model/randmodel"
 	"testing"
 
 	"github.com/chatumm/chatumm/runtime"
@@ -12,8 +13,8 @@ import (
 // gives bit-identical logits with 1, 2 and 3 threads.
 func TestLogitsSameForAnyThreadCount(t *testing.T) {
 	dir := t.TempDir()
-	spec := RandomSpec{Dim: 128, Layers: 2, Heads: 4, KVHeads: 2, FFN: 352, Vocab: 600, ImageCodes: 64, MaxPos: 64, DType: weights.F16}
-	if err := WriteRandom(dir, spec, 2); err != nil {
+	spec := randmodel.Spec{Dim: 128, Layers: 2, Heads: 4, KVHeads: 2, FFN: 352, Vocab: 600, ImageCodes: 64, MaxPos: 64, DType: weights.F16}
+	if err := randmodel.Write(dir, spec, 2); err != nil {
 		t.Fatal(err)
 	}
 	ids := []int{5, 17, 300, 42, 7, 99, 250, 11, 3}

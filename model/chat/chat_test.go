@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"github.com/chatumm/chatumm/model/randmodel"
 	"math"
 	"os"
 	"path/filepath"
@@ -68,11 +69,11 @@ func TestIncrementalEqualsFullPrefill(t *testing.T) {
 	}
 	// The stream follows the protocol: <s>, then turns closed by end-of-turn.
 	toks := c.Tokens()
-	if toks[0] != m.Special.BOS {
+	if toks[0] != m.Proto.BOS {
 		t.Fatalf("history starts with %d, want <s>", toks[0])
 	}
 	for i, turn := range c.Turns()[:len(c.Turns())-1] {
-		if toks[turn.End-1] != m.Special.EndOfTurn {
+		if toks[turn.End-1] != m.Proto.EndOfTurn {
 			t.Fatalf("turn %d does not end with the end-of-turn token", i)
 		}
 	}
@@ -202,7 +203,7 @@ func TestContextOverflow(t *testing.T) {
 			t.Fatalf("history %d exceeds the context %d", len(c.Tokens()), c.Capacity())
 		}
 	}
-	if c.Tokens()[0] != m.Special.BOS || c.Turns()[0].Start != 1 {
+	if c.Tokens()[0] != m.Proto.BOS || c.Turns()[0].Start != 1 {
 		t.Fatal("eviction lost the <s> prefix or left a partial turn")
 	}
 }
@@ -258,8 +259,8 @@ func TestInterleavedTurn(t *testing.T) {
 	if !m.CanDecodeImages() {
 		t.Fatal("combined model has no decoder")
 	}
-	n := ImageTokens(m)
-	for _, g := range []Guidance{GuidanceNone, GuidanceAnole, GuidanceLumina} {
+	n := m.ImageTokens()
+	for _, g := range []model.GuidanceScheme{nil, model.GuidanceSchemes["anole"], model.GuidanceSchemes["lumina"]} {
 		c, _ := New(m)
 		// An input image as codes, then a request.
 		in := make([]int, n)
@@ -279,7 +280,7 @@ func TestInterleavedTurn(t *testing.T) {
 			t.Fatalf("guidance %v: %d images", g, len(turn.Images))
 		}
 		toks := c.Tokens()[turn.Start:turn.End]
-		if toks[0] != m.Special.BeginImage || toks[n+1] != m.Special.EndImage {
+		if toks[0] != m.Proto.Image.Begin || toks[n+1] != m.Proto.Image.End {
 			t.Fatalf("guidance %v: image block not delimited: %v", g, toks[:3])
 		}
 		for i, id := range toks[1 : n+1] {
@@ -317,7 +318,7 @@ func TestCancelKeepsConversation(t *testing.T) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 	for _, id := range c.Tokens() {
-		if id == m.Special.BeginImage {
+		if id == m.Proto.Image.Begin {
 			t.Fatal("a cancelled image left an unterminated image block")
 		}
 	}
@@ -334,12 +335,12 @@ func TestCancelKeepsConversation(t *testing.T) {
 // same structure with a size the context can hold.
 func TestLuminaLayout(t *testing.T) {
 	dir := t.TempDir()
-	spec := model.RandomSpec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 4, FFN: 96, Vocab: 700, ImageCodes: 64, MaxPos: 400, DType: weights.F16, Lumina: true}
-	if err := model.WriteRandom(dir, spec, 3); err != nil {
+	spec := randmodel.Spec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 4, FFN: 96, Vocab: 700, ImageCodes: 64, MaxPos: 400, DType: weights.F16, Lumina: true}
+	if err := randmodel.Write(dir, spec, 3); err != nil {
 		t.Fatal(err)
 	}
 	m := loadModel(t, dir, model.Options{VQPath: "../../testdata/ref/vq-anole"})
-	if !m.Cfg.LuminaImages {
+	if !m.Proto.Image.Sized() {
 		t.Fatal("Lumina layout not detected")
 	}
 	c, _ := New(m)
@@ -352,10 +353,10 @@ func TestLuminaLayout(t *testing.T) {
 	if len(ids) != 1+2+8*9+1+1 {
 		t.Fatalf("input image block has %d tokens", len(ids))
 	}
-	if n, ok := m.SizeOf(ids[1]); !ok || n != 4 || ids[1+2+8] != m.Special.ImageNewline {
+	if n, ok := m.Proto.Image.SizeOf(ids[1]); !ok || n != 4 || ids[1+2+8] != m.Proto.Image.RowEnd {
 		t.Fatalf("size/newline tokens wrong: %v", ids[:12])
 	}
-	for _, g := range []Guidance{GuidanceNone, GuidanceLumina} {
+	for _, g := range []model.GuidanceScheme{nil, model.GuidanceSchemes["lumina"]} {
 		c.Reset()
 		if err := c.AddUser("draw", nil); err != nil {
 			t.Fatal(err)
@@ -374,7 +375,7 @@ func TestLuminaLayout(t *testing.T) {
 			t.Fatalf("guidance %v: %d×%d image, %d codes, %d tokens", g, rows, cols, len(im.Codes), len(toks))
 		}
 		for r := 0; r < rows; r++ {
-			if toks[3+r*(cols+1)+cols] != m.Special.ImageNewline {
+			if toks[3+r*(cols+1)+cols] != m.Proto.Image.RowEnd {
 				t.Fatalf("row %d not closed by the end-of-row token", r)
 			}
 		}
@@ -392,7 +393,7 @@ func TestInterleavedTextIsSeparated(t *testing.T) {
 	if err := c.AddUser("draw", nil); err != nil {
 		t.Fatal(err)
 	}
-	codes := make([]int, ImageTokens(m))
+	codes := make([]int, m.ImageTokens())
 	parts := []Part{{Text: "here it is."}, {Image: &Image{Codes: codes}}, {Text: "a picture."}, {Text: " more"}}
 	if err := c.AddModelTurn(parts); err != nil {
 		t.Fatal(err)
@@ -407,8 +408,8 @@ func TestInterleavedTextIsSeparated(t *testing.T) {
 // text then its image blocks when the model's config asks for text first.
 func TestUserTurnOrder(t *testing.T) {
 	dir := t.TempDir()
-	spec := model.RandomSpec{Dim: 64, Layers: 1, Heads: 4, KVHeads: 4, FFN: 96, Vocab: 700, ImageCodes: 64, MaxPos: 400, DType: weights.F16}
-	if err := model.WriteRandom(dir, spec, 5); err != nil {
+	spec := randmodel.Spec{Dim: 64, Layers: 1, Heads: 4, KVHeads: 4, FFN: 96, Vocab: 700, ImageCodes: 64, MaxPos: 400, DType: weights.F16}
+	if err := randmodel.Write(dir, spec, 5); err != nil {
 		t.Fatal(err)
 	}
 	m := loadModel(t, dir, model.Options{VQPath: "../../testdata/ref/vq-anole"})
@@ -431,7 +432,7 @@ func TestUserTurnOrder(t *testing.T) {
 	if len(imagesFirst) != block+len(text)+1 || len(textFirst) != len(imagesFirst) {
 		t.Fatalf("turn lengths %d, %d; want %d", len(imagesFirst), len(textFirst), block+len(text)+1)
 	}
-	eot := m.Special.EndOfTurn
+	eot := m.Proto.EndOfTurn
 	for i, id := range text {
 		if imagesFirst[block+i] != id || textFirst[i] != id {
 			t.Fatalf("text token %d misplaced: %v / %v", i, imagesFirst, textFirst)
@@ -442,7 +443,7 @@ func TestUserTurnOrder(t *testing.T) {
 			t.Fatalf("image token %d misplaced: %v / %v", i, imagesFirst, textFirst)
 		}
 	}
-	if imagesFirst[0] != m.Special.BeginImage || textFirst[len(textFirst)-1] != eot || imagesFirst[len(imagesFirst)-1] != eot {
+	if imagesFirst[0] != m.Proto.Image.Begin || textFirst[len(textFirst)-1] != eot || imagesFirst[len(imagesFirst)-1] != eot {
 		t.Fatalf("block or end-of-turn tokens wrong: %v / %v", imagesFirst, textFirst)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/decoder"
 )
 
 // Role of a turn.
@@ -67,7 +68,7 @@ type Conversation struct {
 
 	tokens []int // the whole history, <s> first
 	turns  []Turn
-	state  *model.State
+	state  *decoder.State
 	cached int // tokens[:cached] are in the KV cache
 	logits []float32
 	// logitsValid: logits follow tokens[cached-1].
@@ -92,7 +93,7 @@ func New(m *model.Model) (*Conversation, error) {
 // Reset forgets every turn.
 func (c *Conversation) Reset() {
 	c.tokens = c.tokens[:0]
-	if bos := c.M.Special.BOS; bos >= 0 {
+	if bos := c.M.Proto.BOS; bos >= 0 {
 		c.tokens = append(c.tokens, bos)
 	}
 	c.turns = nil
@@ -128,7 +129,7 @@ func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
 	}
 	if text != "" {
 		if c.M.Tok == nil {
-			return nil, fmt.Errorf("%s: no tokenizer (GGUF tokenizer metadata is not supported yet); give token ids instead", c.M.Path)
+			return nil, fmt.Errorf("%s: %w", c.M.Path, ErrNoTokenizer)
 		}
 		textIDs = c.M.Tok.Encode(text, false)
 	}
@@ -140,24 +141,24 @@ func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("empty message: no text and no image")
 	}
-	if eot := c.M.Special.EndOfTurn; eot >= 0 {
+	if eot := c.M.Proto.EndOfTurn; eot >= 0 {
 		ids = append(ids, eot)
 	}
 	return ids, nil
 }
 
-// imageBlock lays out an image: <racm3:break>, the codes, <eoss>; in
-// Lumina's layout also the two size tokens after the start and an end-of-row
-// token after every row.
+// imageBlock lays out an image in the family's format (model.ImageFormat):
+// its start token, any header (Lumina's size tokens), the codes row by row
+// with any end-of-row token, its end token.
 func (c *Conversation) imageBlock(im Image) ([]int, error) {
 	m := c.M
-	s := m.Special
-	if s.BeginImage < 0 || s.EndImage < 0 || len(m.IDOfCode) == 0 {
-		return nil, fmt.Errorf("%s: this model has no image tokens", m.Path)
+	f := &m.Proto.Image
+	if !m.CanDrawImages() {
+		return nil, fmt.Errorf("%s: %w", m.Path, ErrNoImages)
 	}
 	rows, cols := im.Rows, im.Cols
 	if rows == 0 && cols == 0 {
-		rows, cols = ImageGrid(m), ImageGrid(m)
+		rows, cols = m.ImageGrid(), m.ImageGrid()
 	}
 	if rows <= 0 || cols <= 0 || rows*cols != len(im.Codes) {
 		name := "image"
@@ -166,17 +167,13 @@ func (c *Conversation) imageBlock(im Image) ([]int, error) {
 		}
 		return nil, fmt.Errorf("%s: %d codes do not form the %d×%d grid this model reads", name, len(im.Codes), rows, cols)
 	}
-	ids := make([]int, 0, imageBlockLen(m, rows, cols))
-	ids = append(ids, s.BeginImage)
-	if m.Cfg.LuminaImages {
-		// One size unit is 32 pixels, two latent cells.
-		h, okh := m.SizeToken((rows + 1) / 2)
-		w, okw := m.SizeToken((cols + 1) / 2)
-		if !okh || !okw {
-			return nil, fmt.Errorf("no Lumina size token for a %d×%d grid", rows, cols)
-		}
-		ids = append(ids, h, w)
+	header, err := f.Header(rows, cols)
+	if err != nil {
+		return nil, err
 	}
+	ids := make([]int, 0, f.BlockLen(rows, cols))
+	ids = append(ids, f.Begin)
+	ids = append(ids, header...)
 	for r := 0; r < rows; r++ {
 		for _, code := range im.Codes[r*cols : (r+1)*cols] {
 			if code < 0 || code >= len(m.IDOfCode) {
@@ -184,11 +181,11 @@ func (c *Conversation) imageBlock(im Image) ([]int, error) {
 			}
 			ids = append(ids, m.IDOfCode[code])
 		}
-		if m.Cfg.LuminaImages {
-			ids = append(ids, s.ImageNewline)
+		if f.RowEnd >= 0 {
+			ids = append(ids, f.RowEnd)
 		}
 	}
-	return append(ids, s.EndImage), nil
+	return append(ids, f.End), nil
 }
 
 // AddUser appends a user turn and prefills it (only the new tokens: the KV
@@ -252,7 +249,7 @@ func (c *Conversation) makeRoom(n int) error {
 		return nil
 	}
 	if c.Evict != EvictOldest {
-		return fmt.Errorf("context full: %d tokens in the conversation + %d new exceed the context of %d (use --evict oldest, /reset, or a larger --ctx)", len(c.tokens), n, capacity)
+		return &decoder.ContextFullError{Have: len(c.tokens), New: n, Capacity: capacity}
 	}
 	first := len(c.tokens)
 	if len(c.turns) > 0 {
@@ -265,7 +262,7 @@ func (c *Conversation) makeRoom(n int) error {
 	drop, removed := 0, 0
 	for len(c.tokens)-removed+n > capacity {
 		if drop >= droppable {
-			return fmt.Errorf("context full: %d new tokens do not fit in the context of %d even after dropping every earlier turn", n, capacity)
+			return fmt.Errorf("%w: %d new tokens do not fit in the context of %d even after dropping every earlier turn", decoder.ErrContextFull, n, capacity)
 		}
 		drop++
 		removed = c.turns[drop-1].End - first
@@ -331,13 +328,13 @@ func (c *Conversation) AddModelTurn(parts []Part) error {
 			continue
 		}
 		if c.M.Tok == nil {
-			return fmt.Errorf("%s: no tokenizer", c.M.Path)
+			return fmt.Errorf("%s: %w", c.M.Path, ErrNoTokenizer)
 		}
 		ids = append(ids, c.M.Tok.Encode(p.Text, false)...)
 		t.addText(p.Text, afterImage)
 		afterImage = false
 	}
-	if eot := c.M.Special.EndOfTurn; eot >= 0 {
+	if eot := c.M.Proto.EndOfTurn; eot >= 0 {
 		ids = append(ids, eot)
 	}
 	return c.addTurn(t, ids, 0)

@@ -9,24 +9,17 @@ import (
 	"github.com/chatumm/chatumm/model/tokenizer"
 )
 
-// Guidance selects classifier-free guidance for image tokens.
-type Guidance int
-
-const (
-	GuidanceNone   Guidance = iota
-	GuidanceAnole           // three-way: full, image-only context, unconditional
-	GuidanceLumina          // two-way: full and unconditional
-)
-
 // GenOptions control one reply.
 type GenOptions struct {
 	Text, Image sample.Params
 	MaxTokens   int  // text tokens per reply (images not counted); 0 = 512
 	Images      bool // the model may start an image with <racm3:break>
 	StartImage  bool // the reply begins with an image (the generate command)
-	Guidance    Guidance
+	// Guidance is the classifier-free guidance scheme for image tokens
+	// (model.GuidanceByName); nil draws unguided.
+	Guidance model.GuidanceScheme
 	// TextScale (g_txt) and ImageScale (g_img) weigh the guided logits;
-	// Lumina's scheme uses TextScale only.
+	// one-condition schemes use TextScale only.
 	TextScale, ImageScale float32
 }
 
@@ -55,6 +48,7 @@ type masks struct {
 
 func newMasks(m *model.Model) *masks {
 	n := m.Cfg.VocabSize
+	f := &m.Proto.Image
 	deny := make([]bool, n)
 	denyAll := make([]bool, n)
 	allowImg := make([]bool, n)
@@ -63,23 +57,20 @@ func newMasks(m *model.Model) *masks {
 			deny[id], denyAll[id], allowImg[id] = true, true, true
 		}
 	}
-	for _, id := range []int{m.Special.EndImage, m.Special.Pad} {
+	for _, id := range []int{f.End, m.Proto.Pad, f.RowEnd} {
 		if id >= 0 && id < n {
 			deny[id], denyAll[id] = true, true
 		}
 	}
-	if b := m.Special.BeginImage; b >= 0 && b < n {
+	if b := f.Begin; b >= 0 && b < n {
 		denyAll[b] = true
 	}
 	allowSize := make([]bool, n)
-	for _, id := range m.SizeTokens() {
+	for _, id := range f.SizeTokens() {
 		if id < n {
 			allowSize[id] = true
 			deny[id], denyAll[id] = true, true
 		}
-	}
-	if nl := m.Special.ImageNewline; nl >= 0 && nl < n && m.Cfg.LuminaImages {
-		deny[nl], denyAll[nl] = true, true
 	}
 	return &masks{
 		text:        sample.Mask{Deny: deny},
@@ -87,32 +78,6 @@ func newMasks(m *model.Model) *masks {
 		image:       sample.Mask{Allow: allowImg},
 		size:        sample.Mask{Allow: allowSize},
 	}
-}
-
-// ImageGrid is the side of a generated image's code grid.
-func ImageGrid(m *model.Model) int {
-	if m.VQ != nil { // the VQ-GAN in use, which --vq may have taken elsewhere
-		return m.VQ.Cfg.GridSize()
-	}
-	if m.Cfg.VQ != nil {
-		return m.Cfg.VQ.GridSize()
-	}
-	return 32 // Chameleon's 32×32 grid
-}
-
-// ImageTokens is the number of code tokens of one square image (H×W).
-func ImageTokens(m *model.Model) int {
-	g := ImageGrid(m)
-	return g * g
-}
-
-// imageBlockLen is the length of an image block with its delimiters (and
-// Lumina's size and end-of-row tokens).
-func imageBlockLen(m *model.Model, rows, cols int) int {
-	if m.Cfg.LuminaImages {
-		return rows*(cols+1) + 4
-	}
-	return rows*cols + 2
 }
 
 // Reply generates the model's turn. Text streams through emit as it is
@@ -124,9 +89,9 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 	if o.MaxTokens <= 0 {
 		o.MaxTokens = 512
 	}
-	if (o.Images || o.StartImage) && (m.Special.BeginImage < 0 || len(m.IDOfCode) == 0) {
+	if (o.Images || o.StartImage) && !m.CanDrawImages() {
 		if o.StartImage {
-			return Turn{}, fmt.Errorf("%s: this model has no image tokens", m.Path)
+			return Turn{}, fmt.Errorf("%s: %w", m.Path, ErrNoImages)
 		}
 		o.Images = false
 	}
@@ -146,7 +111,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 	if m.Tok != nil {
 		dec = m.Tok.NewStreamDecoder()
 	}
-	perImage := imageBlockLen(m, ImageGrid(m), ImageGrid(m))
+	perImage := m.Proto.Image.BlockLen(m.ImageGrid(), m.ImageGrid())
 	textCount := 0
 	afterImage := false // an image ended since the last text
 	forceImage := o.StartImage
@@ -158,18 +123,16 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 		}
 		var tok int
 		if forceImage {
-			tok, forceImage = m.Special.BeginImage, false
+			tok, forceImage = m.Proto.Image.Begin, false
 		} else {
 			mask := &c.masks.textNoImage
 			if o.Images && len(c.tokens)+perImage <= c.state.Capacity() {
 				mask = &c.masks.text
 			}
-			tok = smp.Sample(c.logits, c.tokens, o.Text, mask)
-			if tok < 0 {
-				stopErr = fmt.Errorf("no token allowed by the text mask")
+			if tok, stopErr = c.sample(smp, c.logits, c.tokens, o.Text, mask); stopErr != nil {
 				break
 			}
-			if tok == m.Special.EndOfTurn || tok == m.Special.EOS {
+			if tok == m.Proto.EndOfTurn || tok == m.Proto.EOS {
 				c.append(tok) // closes the turn; prefilled with the next turn
 				break
 			}
@@ -179,7 +142,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 			stopErr = err
 			break
 		}
-		if tok == m.Special.BeginImage {
+		if tok == m.Proto.Image.Begin {
 			im, err := c.drawImage(ctx, smp, o, emit)
 			if err != nil {
 				stopErr = err
@@ -233,9 +196,9 @@ func (c *Conversation) append(tok int) {
 
 // closeTurn ends the reply with the end-of-turn token unless it already has one.
 func (c *Conversation) closeTurn() {
-	eot := c.M.Special.EndOfTurn
+	eot := c.M.Proto.EndOfTurn
 	if eot < 0 {
-		eot = c.M.Special.EOS
+		eot = c.M.Proto.EOS
 	}
 	if eot < 0 || c.replyTurn < 0 {
 		return

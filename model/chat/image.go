@@ -3,8 +3,10 @@ package chat
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/decoder"
 	"github.com/chatumm/chatumm/model/sample"
 )
 
@@ -12,46 +14,23 @@ import (
 // in lock-step with the conversation's own sequence through one batched
 // forward pass, so every weight is read once per image token.
 type guidance struct {
-	kind   Guidance
-	states []*model.State
+	scheme model.GuidanceScheme
+	states []*decoder.State
 	logits [][]float32
 	mixed  []float32
 	// batch views reused every step
-	bStates []*model.State
+	bStates []*decoder.State
 	bIDs    []int
 	bLogits [][]float32
 }
 
-// guidedContexts are the prompts of the extra sequences: for Anole the
-// history filtered to its image blocks (<s>, <racm3:break>, codes, <eoss>)
-// and the unconditional [<s>, <racm3:break>]; for Lumina only the current
-// image from its <racm3:break> on, with its own cache.
-func (c *Conversation) guidedContexts(kind Guidance, start int) [][]int {
-	m := c.M
-	if kind == GuidanceLumina {
-		return [][]int{append([]int(nil), c.tokens[start:]...)}
-	}
-	uncond := []int{}
-	if m.Special.BOS >= 0 {
-		uncond = append(uncond, m.Special.BOS)
-	}
-	uncond = append(uncond, m.Special.BeginImage)
-	var imgOnly []int
-	for _, id := range c.tokens {
-		if id == m.Special.BOS || id == m.Special.BeginImage || id == m.Special.EndImage || m.IsImageToken(id) {
-			imgOnly = append(imgOnly, id)
-		}
-	}
-	return [][]int{imgOnly, uncond}
-}
-
 // startGuidance prefills the guided sequences for an image whose block
 // starts at token start and takes n tokens.
-func (c *Conversation) startGuidance(kind Guidance, start, n int) (*guidance, error) {
-	ctxs := c.guidedContexts(kind, start)
+func (c *Conversation) startGuidance(scheme model.GuidanceScheme, start, n int) (*guidance, error) {
+	ctxs := scheme.Contexts(&c.M.Proto, c.tokens, start, c.M.IsImageToken)
 	g := c.guide
-	if g == nil || g.kind != kind {
-		g = &guidance{kind: kind}
+	if g == nil || g.scheme != scheme || len(g.states) != len(ctxs) {
+		g = &guidance{scheme: scheme}
 		c.guide = g
 	}
 	V := c.M.Cfg.VocabSize
@@ -75,23 +54,10 @@ func (c *Conversation) startGuidance(kind Guidance, start, n int) (*guidance, er
 	return g, nil
 }
 
-// mix combines the logits: Anole's
-// uncond + g_img·(img − uncond) + g_txt·(full − img), or Lumina's
-// uncond + g·(full − uncond).
+// mix combines the logits by the scheme's rule.
 func (g *guidance) mix(full []float32, o GenOptions) []float32 {
-	out := g.mixed
-	if g.kind == GuidanceLumina {
-		u := g.logits[0]
-		for i := range out {
-			out[i] = u[i] + o.TextScale*(full[i]-u[i])
-		}
-		return out
-	}
-	img, u := g.logits[0], g.logits[1]
-	for i := range out {
-		out[i] = u[i] + o.ImageScale*(img[i]-u[i]) + o.TextScale*(full[i]-img[i])
-	}
-	return out
+	g.scheme.Mix(g.mixed, full, g.logits, model.GuidanceScales{Text: o.TextScale, Image: o.ImageScale})
+	return g.mixed
 }
 
 // drawImage draws one image after <racm3:break> (already fed): exactly
@@ -106,8 +72,9 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 		c.dropFrom(start)
 		return Image{}, err
 	}
-	rows, cols := ImageGrid(m), ImageGrid(m)
-	if m.Cfg.LuminaImages {
+	f := &m.Proto.Image
+	rows, cols := m.ImageGrid(), m.ImageGrid()
+	if f.Sized() {
 		// The model picks the size; guidance starts after the size tokens,
 		// as in Lumina.
 		// Only sizes whose whole block still fits the context may be drawn
@@ -121,8 +88,11 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 				}
 				return 2*sizes[0]*(2*n+1) <= room
 			})
-			tok := smp.Sample(c.logits, nil, o.Image, mask)
-			n, ok := m.SizeOf(tok)
+			tok, err := c.sample(smp, c.logits, nil, o.Image, mask)
+			if err != nil {
+				return fail(err)
+			}
+			n, ok := f.SizeOf(tok)
 			if !ok {
 				return fail(fmt.Errorf("no size token allowed"))
 			}
@@ -136,14 +106,14 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 	total := rows * cols
 	// Room for the rest of the block; eviction may move the image start.
 	fromEnd := len(c.tokens) - start
-	if err := c.makeRoom(imageBlockLen(m, rows, cols) - fromEnd); err != nil {
+	if err := c.makeRoom(f.BlockLen(rows, cols) - fromEnd); err != nil {
 		return fail(err)
 	}
 	start = len(c.tokens) - fromEnd
 	var g *guidance
-	if o.Guidance != GuidanceNone {
+	if o.Guidance != nil {
 		var err error
-		if g, err = c.startGuidance(o.Guidance, start, imageBlockLen(m, rows, cols)); err != nil {
+		if g, err = c.startGuidance(o.Guidance, start, f.BlockLen(rows, cols)); err != nil {
 			return fail(err)
 		}
 	}
@@ -166,9 +136,9 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 			if g != nil {
 				logits = g.mix(c.logits, o)
 			}
-			tok := smp.Sample(logits, nil, o.Image, &c.masks.image)
-			if tok < 0 {
-				return fail(fmt.Errorf("no image token allowed"))
+			tok, err := c.sample(smp, logits, nil, o.Image, &c.masks.image)
+			if err != nil {
+				return fail(err)
 			}
 			codes = append(codes, int(m.CodeOfID[tok]))
 			if err := step(tok); err != nil {
@@ -178,17 +148,17 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 				emit(Event{Kind: EventImageProgress, Done: len(codes), Total: total})
 			}
 		}
-		if m.Cfg.LuminaImages {
-			if err := step(m.Special.ImageNewline); err != nil {
+		if f.RowEnd >= 0 {
+			if err := step(f.RowEnd); err != nil {
 				return fail(err)
 			}
 		}
 	}
-	if err := c.feed(m.Special.EndImage); err != nil {
+	if err := c.feed(f.End); err != nil {
 		return fail(err)
 	}
 	im := Image{Codes: codes}
-	if rows != ImageGrid(m) || cols != ImageGrid(m) {
+	if rows != m.ImageGrid() || cols != m.ImageGrid() {
 		im.Rows, im.Cols = rows, cols
 	}
 	return im, nil
@@ -244,9 +214,25 @@ func (c *Conversation) sizeMask(ok func(n int) bool) *sample.Mask {
 	allow := make([]bool, len(mask.Allow))
 	for id, a := range mask.Allow {
 		if a {
-			n, _ := c.M.SizeOf(id)
+			n, _ := c.M.Proto.Image.SizeOf(id)
 			allow[id] = ok(n)
 		}
 	}
 	return &sample.Mask{Allow: allow}
+}
+
+// sample draws the next token from logits (those that follow the last
+// history token). Logits that are NaN or infinite mean broken weights or a
+// broken cache: that is reported as such, not as a mask with nothing left.
+func (c *Conversation) sample(smp *sample.Sampler, logits []float32, history []int, p sample.Params, mask *sample.Mask) (int, error) {
+	for _, x := range logits {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return -1, &NonFiniteError{Position: len(c.tokens) - 1, Value: x}
+		}
+	}
+	tok := smp.Sample(logits, history, p, mask)
+	if tok < 0 {
+		return -1, fmt.Errorf("no token left to sample: the sampling settings and the mask exclude every token")
+	}
+	return tok, nil
 }

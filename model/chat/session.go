@@ -218,7 +218,7 @@ func (c *Conversation) checkSession(h *sessionHeader, kv []byte) error {
 		return fmt.Errorf("session holds %d tokens, more than the context of %d (use a larger --ctx)", len(h.Tokens), c.state.Capacity())
 	}
 	prev := 0
-	if len(h.Tokens) > 0 && h.Tokens[0] == c.M.Special.BOS {
+	if len(h.Tokens) > 0 && h.Tokens[0] == c.M.Proto.BOS {
 		prev = 1
 	}
 	for i, t := range h.Turns {

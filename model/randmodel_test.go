@@ -1,7 +1,8 @@
 package model
 
 import (
-	"fmt"
+	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/model/randmodel"
 	"math"
 	"testing"
 
@@ -13,8 +14,8 @@ import (
 func TestRandomCheckpointLoads(t *testing.T) {
 	for _, mot := range []bool{false, true} {
 		dir := t.TempDir()
-		spec := RandomSpec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, Vocab: 600, ImageCodes: 64, MaxPos: 64, DType: weights.BF16, MoT: mot}
-		if err := WriteRandom(dir, spec, 1); err != nil {
+		spec := randmodel.Spec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, Vocab: 600, ImageCodes: 64, MaxPos: 64, DType: weights.BF16, MoT: mot}
+		if err := randmodel.Write(dir, spec, 1); err != nil {
 			t.Fatal(err)
 		}
 		m, err := Load(dir, Options{})
@@ -47,8 +48,8 @@ func TestRandomCheckpointLoads(t *testing.T) {
 // of the file's bytes, and decodes what the row-major matrix decodes.
 func TestWideDownProjectionColMajor(t *testing.T) {
 	dir := t.TempDir()
-	spec := RandomSpec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 5000, Vocab: 600, ImageCodes: 64, MaxPos: 64, DType: weights.F16}
-	if err := WriteRandom(dir, spec, 3); err != nil {
+	spec := randmodel.Spec{Dim: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 5000, Vocab: 600, ImageCodes: 64, MaxPos: 64, DType: weights.F16}
+	if err := randmodel.Write(dir, spec, 3); err != nil {
 		t.Fatal(err)
 	}
 	run := func(m *Model) []float32 {
@@ -86,11 +87,15 @@ func TestWideDownProjectionColMajor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.Close()
-	l := &tensorLoader{set: ref.Weights, used: map[string]bool{}}
-	for i := range ref.T.Layers {
-		ref.T.Layers[i].Experts[0].Down = l.mat(fmt.Sprintf("model.layers.%d.mlp.down_proj.weight", i), spec.Dim, spec.FFN)
+	// decoder.Load alone keeps the file's row-major matrices.
+	rowMajor := *ref
+	if rowMajor.T, err = decoder.Load(ref.Weights, &ref.Cfg.Config, nil, ref.Pool, nil); err != nil {
+		t.Fatal(err)
 	}
-	want := run(ref)
+	if rowMajor.T.Layers[1].Experts[0].Down.ColMajor {
+		t.Fatal("decoder.Load made the down projection column-major")
+	}
+	want := run(&rowMajor)
 	for k, g := range got {
 		for i := range want {
 			if g[i] != got[0][i] {

@@ -1,4 +1,8 @@
-package model
+// Package randmodel writes random-weight checkpoints in the exact layout
+// chatumm loads (config.json, tokenizer.json, model.safetensors), for
+// benchmarks on real model shapes and tests that need a fresh model,
+// without downloading weights.
+package randmodel
 
 import (
 	"encoding/json"
@@ -11,9 +15,9 @@ import (
 	"github.com/chatumm/chatumm/weights"
 )
 
-// RandomSpec is the shape of a random-weight Chameleon checkpoint, for
+// Spec is the shape of a random-weight Chameleon checkpoint, for
 // benchmarks on real model shapes without downloading weights.
-type RandomSpec struct {
+type Spec struct {
 	Dim, Layers, Heads, KVHeads, FFN, Vocab int
 	ImageCodes                              int // image tokens in the vocabulary
 	MoT                                     bool
@@ -22,18 +26,18 @@ type RandomSpec struct {
 	MaxPos                                  int
 }
 
-// RandomShapes are the named shapes `chatumm bench model --random` knows.
-var RandomShapes = map[string]RandomSpec{
+// Shapes are the named shapes `chatumm bench model --random` knows.
+var Shapes = map[string]Spec{
 	"tiny": {Dim: 256, Layers: 4, Heads: 8, KVHeads: 8, FFN: 704, Vocab: 8192, ImageCodes: 1024, MaxPos: 4096, DType: weights.F16},
 	// The Llama-1B (TinyLlama) shape with Chameleon's qk-norm.
 	"1b":     {Dim: 2048, Layers: 22, Heads: 32, KVHeads: 4, FFN: 5632, Vocab: 32000, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16},
 	"1b-mot": {Dim: 2048, Layers: 22, Heads: 32, KVHeads: 4, FFN: 5632, Vocab: 32000, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16, MoT: true},
 }
 
-// WriteRandom writes config.json, tokenizer.json and model.safetensors of a
+// Write writes config.json, tokenizer.json and model.safetensors of a
 // random-weight checkpoint into dir. Weights are small random halves (or
 // bfloat16s), norms near one, so activations stay in range.
-func WriteRandom(dir string, s RandomSpec, seed uint64) error {
+func Write(dir string, s Spec, seed uint64) error {
 	if s.Vocab < s.ImageCodes+300 {
 		return fmt.Errorf("vocab %d too small for %d image codes", s.Vocab, s.ImageCodes)
 	}

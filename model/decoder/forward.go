@@ -1,4 +1,4 @@
-package model
+package decoder
 
 import (
 	"github.com/chatumm/chatumm/asm"
@@ -6,33 +6,46 @@ import (
 	"github.com/chatumm/chatumm/runtime"
 )
 
-// forwardBuffers is the scratch of one forward pass over n rows (tokens of
-// one sequence in prefill, or one token of each sequence in a batch step).
-// It grows to the largest batch seen and is reused, so decoding allocates
-// nothing per token.
-type forwardBuffers struct {
-	states  []*State
-	pos     []int
-	ids     []int
-	exp     []int
-	expRows [2][]int
+// scratch holds the buffers of one forward pass over n rows (the tokens of
+// one sequence in a prefill, or one token of each sequence in a batch
+// step). Each State owns one, so conversations on one shared Transformer
+// never write the same memory; it grows to the largest pass seen and is
+// reused, so decoding allocates nothing per token. Shapes below: n rows,
+// D = hidden size, F = MLP width, Q = heads·headDim, KV = kvHeads·headDim,
+// W = max(D, F, Q), V = vocabulary.
+type scratch struct {
+	states  []*State // [n] the sequence of each row
+	pos     []int    // [n] the position of each row in its sequence
+	ids     []int    // [n] the token of each row
+	exp     []int    // [n] the expert of each row (0 text, 1 image in MoT)
+	expRows [2][]int // rows of each expert
 
-	h, xn, q, k, v, att, tmp, gate, up []float32
-	gin, gout                          []float32
-	logits                             []float32
+	h    []float32 // [n, D] residual stream
+	xn   []float32 // [n, D] normalised input of a block
+	q    []float32 // [n, Q]
+	k, v []float32 // [n, KV]
+	att  []float32 // [n, Q] attention output
+	tmp  []float32 // [n, D] block output before the residual add
+	gate []float32 // [n, F]
+	up   []float32 // [n, F]
+	gin  []float32 // [n, W] one expert's rows, gathered (MoT)
+	gout []float32 // [n, W] their outputs, to scatter back (MoT)
 
-	rowsOut []int
-	dst     [][]float32
-	xs, ys  [][]float32
-	ws      []*ops.Mat
+	logits []float32 // [len(out), V] the logits GEMM of many positions
+
+	rowsOut []int       // rows whose logits are wanted
+	dst     [][]float32 // [len(rowsOut)][V] where they go
+	xs, ys  [][]float32 // row views handed to the multi-vector matvec
+	ws      []*ops.Mat  // matrices of one fused matvec
+	qk      qkTask      // the per-row q/k task of the current layer
 }
 
-func (b *forwardBuffers) reset() {
+func (b *scratch) reset() {
 	b.states, b.pos, b.ids, b.exp = b.states[:0], b.pos[:0], b.ids[:0], b.exp[:0]
 	b.expRows[0], b.expRows[1] = b.expRows[0][:0], b.expRows[1][:0]
 }
 
-func (b *forwardBuffers) add(s *State, pos, id, expert int) {
+func (b *scratch) add(s *State, pos, id, expert int) {
 	b.expRows[expert] = append(b.expRows[expert], len(b.ids))
 	b.states = append(b.states, s)
 	b.pos = append(b.pos, pos)
@@ -47,9 +60,8 @@ func grow(buf []float32, n int) []float32 {
 	return buf[:n]
 }
 
-func (m *Transformer) ensure(n int) {
+func (m *Transformer) ensure(b *scratch, n int) {
 	c := m.Cfg
-	b := &m.buf
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	widest := max(c.Dim, c.FFN, qd)
 	b.h = grow(b.h, n*c.Dim)
@@ -69,12 +81,11 @@ func (m *Transformer) ensure(n int) {
 
 // linear computes y[r] = W·x[r] for rows rows: one weight read serves all
 // rows — matvec for one row, the multi-vector matvec for a few, GEMM beyond.
-func (m *Transformer) linear(w *ops.Mat, x []float32, rows int, y []float32) {
+func (m *Transformer) linear(b *scratch, w *ops.Mat, x []float32, rows int, y []float32) {
 	switch {
 	case rows == 1:
 		ops.MatVec(m.pool, w, x[:w.Cols], y[:w.Rows])
 	case rows <= 4:
-		b := &m.buf
 		b.xs, b.ys = b.xs[:0], b.ys[:0]
 		for r := 0; r < rows; r++ {
 			b.xs = append(b.xs, x[r*w.Cols:(r+1)*w.Cols])
@@ -90,8 +101,7 @@ func (m *Transformer) linear(w *ops.Mat, x []float32, rows int, y []float32) {
 // When every row belongs to one expert (the usual case) it runs in place;
 // otherwise each expert's rows are gathered, multiplied and scattered back,
 // so each expert's GEMM covers its own rows only.
-func (m *Transformer) proj(l *Layer, pick func(*Expert) *ops.Mat, in []float32, out []float32) {
-	b := &m.buf
+func (m *Transformer) proj(b *scratch, l *Layer, pick func(*Expert) *ops.Mat, in []float32, out []float32) {
 	n := len(b.ids)
 	for e := range l.Experts {
 		rows := b.expRows[e]
@@ -100,13 +110,13 @@ func (m *Transformer) proj(l *Layer, pick func(*Expert) *ops.Mat, in []float32, 
 		}
 		w := pick(&l.Experts[e])
 		if len(rows) == n {
-			m.linear(w, in, n, out)
+			m.linear(b, w, in, n, out)
 			continue
 		}
 		for i, r := range rows {
 			copy(b.gin[i*w.Cols:(i+1)*w.Cols], in[r*w.Cols:(r+1)*w.Cols])
 		}
-		m.linear(w, b.gin, len(rows), b.gout)
+		m.linear(b, w, b.gin, len(rows), b.gout)
 		for i, r := range rows {
 			copy(out[r*w.Rows:(r+1)*w.Rows], b.gout[i*w.Rows:(i+1)*w.Rows])
 		}
@@ -117,12 +127,11 @@ func (m *Transformer) proj(l *Layer, pick func(*Expert) *ops.Mat, in []float32, 
 // proj does for each: outs[i] = pick[i](expert)·in. With few rows and one
 // expert (a decode step) the matrices go through one fused matvec, one
 // hand-off to the pool for all of them; otherwise each is a proj of its own.
-func (m *Transformer) projFused(l *Layer, picks []func(*Expert) *ops.Mat, in []float32, outs ...[]float32) {
-	b := &m.buf
+func (m *Transformer) projFused(b *scratch, l *Layer, picks []func(*Expert) *ops.Mat, in []float32, outs ...[]float32) {
 	n := len(b.ids)
 	if n > 4 || len(b.expRows[b.exp[0]]) != n {
 		for i, pick := range picks {
-			m.proj(l, pick, in, outs[i])
+			m.proj(b, l, pick, in, outs[i])
 		}
 		return
 	}
@@ -155,13 +164,12 @@ func pickGate(e *Expert) *ops.Mat { return e.Gate }
 func pickUp(e *Expert) *ops.Mat   { return e.Up }
 func pickDown(e *Expert) *ops.Mat { return e.Down }
 
-// forward runs the rows queued in m.buf through every layer and writes the
+// forward runs the rows queued in b through every layer and writes the
 // logits of rows out[k] into dst[k].
-func (m *Transformer) forward(out []int, dst [][]float32) {
+func (m *Transformer) forward(b *scratch, out []int, dst [][]float32) {
 	c := m.Cfg
-	b := &m.buf
 	n := len(b.ids)
-	m.ensure(n)
+	m.ensure(b, n)
 	D, F := c.Dim, c.FFN
 	qd := c.Heads * c.HeadDim
 
@@ -178,9 +186,9 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 				ops.RMSNorm(b.xn[r*D:(r+1)*D], b.h[r*D:(r+1)*D], l.Experts[b.exp[r]].InNorm, c.RMSEps)
 			}
 		}
-		m.projFused(l, pickQKV, b.xn, b.q, b.k, b.v)
-		m.qk.l, m.qk.li = l, li
-		m.eachRow(n, &m.qk)
+		m.projFused(b, l, pickQKV, b.xn, b.q, b.k, b.v)
+		b.qk = qkTask{m: m, b: b, l: l, li: li}
+		m.eachRow(n, &b.qk)
 		// Consecutive rows of one sequence attend in one call.
 		for start := 0; start < n; {
 			end := start + 1
@@ -190,8 +198,8 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 			ops.Attention(m.pool, b.states[start].KV, li, b.q[start*qd:end*qd], end-start, c.Heads, b.pos[start], nil, b.att[start*qd:end*qd])
 			start = end
 		}
-		m.proj(l, pickO, b.att, b.tmp)
-		m.residual(l, true)
+		m.proj(b, l, pickO, b.att, b.tmp)
+		m.residual(b, l, true)
 
 		// MLP block.
 		if c.SwinNorm {
@@ -201,10 +209,10 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 				ops.RMSNorm(b.xn[r*D:(r+1)*D], b.h[r*D:(r+1)*D], l.Experts[b.exp[r]].PostNorm, c.RMSEps)
 			}
 		}
-		m.projFused(l, pickGateUp, b.xn, b.gate, b.up)
+		m.projFused(b, l, pickGateUp, b.xn, b.gate, b.up)
 		ops.SwiGLU(b.gate[:n*F], b.gate[:n*F], b.up[:n*F])
-		m.proj(l, pickDown, b.gate, b.tmp)
-		m.residual(l, false)
+		m.proj(b, l, pickDown, b.gate, b.tmp)
+		m.residual(b, l, false)
 	}
 	if len(out) == 0 {
 		return
@@ -239,16 +247,17 @@ func (m *Transformer) forward(out []int, dst [][]float32) {
 }
 
 // qkTask applies, per row, the q/k norms, the rotation and the cache store
-// of one layer. It lives in the Transformer so a decode step allocates
-// nothing for it.
+// of one layer. It lives in the scratch so a decode step allocates nothing
+// for it.
 type qkTask struct {
 	m  *Transformer
+	b  *scratch
 	l  *Layer
 	li int
 }
 
 func (t *qkTask) Run(r0, r1 int) {
-	m, c, b := t.m, t.m.Cfg, &t.m.buf
+	m, c, b := t.m, t.m.Cfg, t.b
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	for r := r0; r < r1; r++ {
 		e := &t.l.Experts[b.exp[r]]
@@ -277,9 +286,8 @@ func (m *Transformer) eachRow(n int, t runtime.Task) {
 
 // residual adds the block output in b.tmp to the stream; with swin_norm the
 // output is RMS-normalised first (no pre-norm in that layout).
-func (m *Transformer) residual(l *Layer, attn bool) {
+func (m *Transformer) residual(b *scratch, l *Layer, attn bool) {
 	c := m.Cfg
-	b := &m.buf
 	D := c.Dim
 	for r := range b.ids {
 		t := b.tmp[r*D : (r+1)*D]
