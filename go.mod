@@ -7,7 +7,6 @@ require (
 	github.com/urfave/cli/v2 v2.27.7
 	github.com/x448/float16 v0.8.4
 	golang.org/x/sys v0.50.0
-	gonum.org/v1/gonum v0.17.0
 )
 
 require (

@@ -3,20 +3,16 @@ package ops
 import (
 	"fmt"
 	"math/rand/v2"
-	goruntime "runtime"
 	"testing"
 	"time"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/chatumm/chatumm/runtime"
 )
 
-// GEMM, convolution and FMA-peak throughput. GEMM shapes are the 7B
-// projections (Rows×Cols) with 128 activation rows; gonum's pure-Go
-// (assembly-assisted) Sgemm on the same shapes with f32 weights is the
-// baseline. Run e.g.
+// GEMM, convolution and FMA-peak throughput. GEMM shapes are the 1B-model
+// projections (Rows×Cols) with 128 activation rows. The comparison with
+// gonum's Sgemm on the same shapes is a separate module, tools/gonumbench, so
+// that chatumm does not depend on gonum. Run e.g.
 //
 //	go test -run - -bench 'Gemm|Conv|Peak' -benchtime 3x ./ops
 
@@ -47,28 +43,6 @@ func BenchmarkGemm(b *testing.B) {
 					reportGFLOPS(b, 2*float64(benchRows)*float64(s[0]*s[1]))
 				})
 			}
-		}
-	}
-}
-
-// BenchmarkGemmGonum: gonum's Sgemm, Y = X·Wᵀ with f32 W. It parallelises
-// over GOMAXPROCS, which is set to the thread count for the run.
-func BenchmarkGemmGonum(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	impl := gonum.Implementation{}
-	for _, s := range benchShapes {
-		var w, x, y []float32
-		for _, threads := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%dx%d/threads=%d", s[0], s[1], threads), func(b *testing.B) {
-				if w == nil {
-					w, x, y = randVec(rng, s[0]*s[1]), randVec(rng, benchRows*s[1]), make([]float32, benchRows*s[0])
-				}
-				defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(threads))
-				for range b.N {
-					impl.Sgemm(blas.NoTrans, blas.Trans, benchRows, s[0], s[1], 1, x, s[1], w, s[1], 0, y, s[0])
-				}
-				reportGFLOPS(b, 2*float64(benchRows)*float64(s[0]*s[1]))
-			})
 		}
 	}
 }
