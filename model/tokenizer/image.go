@@ -47,7 +47,9 @@ func imageCode(name string) (code int, ok bool) {
 
 // ImageCodes builds the maps between BPE ids and VQ codes from the vocabulary
 // names alone: bpe2img[id] is the code of id or -1, img2bpe[code] is its id.
-// The codes must be exactly 0..K-1, each once.
+// The codes must be exactly 0..K-1, each once. A text-only vocabulary (no
+// image tokens) gives an empty img2bpe and no error. Errors do not name the
+// file: the caller, which knows the path, adds it (once).
 func (t *Tokenizer) ImageCodes() (bpe2img []int32, img2bpe []int, err error) {
 	bpe2img = make([]int32, len(t.idToken))
 	codeToID := make(map[int]int)
@@ -58,22 +60,19 @@ func (t *Tokenizer) ImageCodes() (bpe2img []int32, img2bpe []int, err error) {
 		}
 		code, ok := imageCode(name)
 		if !ok {
-			return nil, nil, fmt.Errorf("tokenizer %s: token %q (id %d) starts with %s but is not an image token name", t.name, name, id, imageTokenPrefix)
+			return nil, nil, fmt.Errorf("token %q (id %d) starts with %s but is not an image token name", name, id, imageTokenPrefix)
 		}
 		if other, dup := codeToID[code]; dup {
-			return nil, nil, fmt.Errorf("tokenizer %s: image code %d is named by both id %d (%q) and id %d (%q)", t.name, code, other, t.idToken[other], id, name)
+			return nil, nil, fmt.Errorf("image code %d is named by both id %d (%q) and id %d (%q)", code, other, t.idToken[other], id, name)
 		}
 		codeToID[code] = id
 		bpe2img[id] = int32(code)
-	}
-	if len(codeToID) == 0 {
-		return nil, nil, fmt.Errorf("tokenizer %s: no image tokens (%s...%s) in the vocabulary", t.name, imageTokenPrefix, imageTokenSuffix)
 	}
 	img2bpe = make([]int, len(codeToID))
 	for code := range img2bpe {
 		id, ok := codeToID[code]
 		if !ok {
-			return nil, nil, fmt.Errorf("tokenizer %s: image codes are not 0..%d: code %d is missing", t.name, len(codeToID)-1, code)
+			return nil, nil, fmt.Errorf("image codes are not 0..%d: code %d is missing", len(codeToID)-1, code)
 		}
 		img2bpe[code] = id
 	}

@@ -28,8 +28,6 @@ import (
 
 // Tokenizer is a loaded tokenizer.json. It is safe for concurrent use.
 type Tokenizer struct {
-	name string // file name, for error messages
-
 	vocab   map[string]int // model vocabulary plus added tokens
 	idToken []string       // id -> token string ("" for holes)
 
@@ -110,7 +108,7 @@ func Parse(data []byte, name string) (*Tokenizer, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("tokenizer %s: bad JSON: %v", name, err)
 	}
-	t := &Tokenizer{name: name, cache: make(map[string][]int)}
+	t := &Tokenizer{cache: make(map[string][]int)}
 	fail := func(format string, args ...any) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer %s: %s", name, fmt.Sprintf(format, args...))
 	}
