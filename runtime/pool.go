@@ -11,14 +11,23 @@
 // no token of one job can be mistaken for another's. Waiting polls the
 // channel for a few microseconds before blocking, which bridges the gap
 // between the back-to-back ops of a decode step without burning an idle CPU.
+//
+// Faults: tasks read weights that may be mapped from files. Workers, and
+// the caller for the duration of a Run, have debug.SetPanicOnFault set, so
+// a read of a mapped file truncated meanwhile panics (on the caller's
+// goroutine, as a *PanicError for a worker's chunk) instead of killing the
+// process with SIGBUS; weights.Set.FaultError turns that panic into an
+// error naming the file. Code that touches mapped weights outside a Run
+// sets the flag on its own goroutine.
+//
+// Threads: a pool never has more than MaxThreads() threads (4 per CPU, at
+// most 1024); CheckThreads and EnvThreads give the errors that say so.
 package runtime
 
 import (
 	"fmt"
-	"os"
 	goruntime "runtime"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -74,23 +83,15 @@ type Pool struct {
 	closed  bool
 }
 
-// DefaultThreads is CHATUMM_THREADS when set to a positive integer, else the
-// number of CPUs.
-func DefaultThreads() int {
-	if s := os.Getenv("CHATUMM_THREADS"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
-			return n
-		}
-	}
-	return goruntime.NumCPU()
-}
-
 // NewPool starts threads-1 workers (the caller is the last thread);
-// threads <= 0 means DefaultThreads().
+// threads <= 0 means DefaultThreads(), and a count above MaxThreads() is
+// lowered to it, so nothing here is ever sized by an unchecked number
+// (a command checks its flag with CheckThreads first, to say so).
 func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = DefaultThreads()
 	}
+	threads = min(threads, MaxThreads())
 	p := &Pool{threads: threads, done: make(chan *PanicError, threads)}
 	p.work = make([]chan job, threads-1)
 	for i := range p.work {
@@ -150,6 +151,11 @@ func receive[T any](ch chan T) (T, bool) {
 }
 
 func (p *Pool) worker(ch chan job) {
+	// Tasks read weights mapped from files; if such a file is truncated
+	// under us, the read faults. With this the fault is a panic (a
+	// runtime.Error with an Addr method) that runChunk hands to the caller
+	// as a *PanicError, instead of a SIGBUS that kills the process.
+	debug.SetPanicOnFault(true)
 	for {
 		j, ok := receive(ch)
 		if !ok {
@@ -184,6 +190,9 @@ func (p *Pool) RunGrain(n, grain int, t Task) {
 	if n <= 0 {
 		return
 	}
+	// The caller's share of the work faults into a panic too, as the
+	// workers' does (see worker); its own setting is restored after.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if grain < 1 {
 		grain = 1
 	}

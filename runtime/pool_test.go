@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,5 +207,84 @@ func TestJobBeforeWorkersStart(t *testing.T) {
 		p := NewPool(3)
 		p.RunGrain(35, 8, FuncTask(func(lo, hi int) {}))
 		p.Close()
+	}
+}
+
+func TestCheckThreads(t *testing.T) {
+	max := MaxThreads()
+	if max < 4 || max > 1024 {
+		t.Fatalf("MaxThreads() = %d", max)
+	}
+	for _, n := range []int{0, 1, max} {
+		if err := CheckThreads(n); err != nil {
+			t.Errorf("CheckThreads(%d) = %v", n, err)
+		}
+	}
+	err := CheckThreads(2147483647)
+	want := fmt.Sprintf("--threads 2147483647: at most %d on this machine (4 × %d CPUs)", max, goruntime.NumCPU())
+	if max == 1024 {
+		want = "--threads 2147483647: at most 1024"
+	}
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckThreads(2147483647) = %v, want %q", err, want)
+	}
+	if err := CheckThreads(max + 1); err == nil {
+		t.Errorf("CheckThreads(%d) accepted", max+1)
+	}
+	if err := CheckThreads(-1); err == nil || !strings.Contains(err.Error(), "must be positive") {
+		t.Errorf("CheckThreads(-1) = %v", err)
+	}
+}
+
+func TestEnvThreads(t *testing.T) {
+	cpus, max := goruntime.NumCPU(), MaxThreads()
+	for _, c := range []struct {
+		env     string
+		want    int
+		warning string
+	}{
+		{"", cpus, ""},
+		{"3", 3, ""},
+		{"1000000000", max, "CHATUMM_THREADS=1000000000: at most"},
+		{"abc", cpus, `CHATUMM_THREADS="abc" is not a positive integer`},
+		{"-2", cpus, "not a positive integer"},
+		{"0", cpus, "not a positive integer"},
+	} {
+		t.Setenv("CHATUMM_THREADS", c.env)
+		n, err := EnvThreads()
+		if n != c.want || DefaultThreads() != c.want {
+			t.Errorf("CHATUMM_THREADS=%q: %d threads, want %d", c.env, n, c.want)
+		}
+		if (c.warning == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.warning)) {
+			t.Errorf("CHATUMM_THREADS=%q: warning %v, want one containing %q", c.env, err, c.warning)
+		}
+	}
+}
+
+// TestNewPoolCapsThreads: a huge request (from the flag or the environment)
+// gets a pool of MaxThreads(), not an allocation per requested thread.
+func TestNewPoolCapsThreads(t *testing.T) {
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	p := NewPool(2147483647)
+	defer p.Close()
+	goruntime.ReadMemStats(&after)
+	if p.Threads() != MaxThreads() {
+		t.Errorf("NewPool(2147483647).Threads() = %d, want %d", p.Threads(), MaxThreads())
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("NewPool(2147483647) allocated %d bytes", grew)
+	}
+	t.Setenv("CHATUMM_THREADS", "1000000000")
+	q := NewPool(0)
+	defer q.Close()
+	if q.Threads() != MaxThreads() {
+		t.Errorf("with CHATUMM_THREADS=1000000000, NewPool(0).Threads() = %d, want %d", q.Threads(), MaxThreads())
+	}
+	n := 0
+	var mu sync.Mutex
+	q.For(10*MaxThreads(), func(lo, hi int) { mu.Lock(); n += hi - lo; mu.Unlock() })
+	if n != 10*MaxThreads() {
+		t.Errorf("the capped pool covered %d of %d rows", n, 10*MaxThreads())
 	}
 }
