@@ -2,4 +2,7 @@
 
 package asm
 
+// hasAssembly: this build has no assembly paths, only the generic one.
+const hasAssembly = false
+
 func archKernels() []*Kernels { return nil }

@@ -1,13 +1,16 @@
 // Package asm holds chatumm's SIMD primitives: dot products against f16, bf16
-// and f32 weights, format conversions, element-wise vector kernels and the GEMM
-// micro-kernel.
+// and f32 weights, format conversions, element-wise vector kernels, the GEMM
+// micro-kernel and panel packing, the Winograd tile transforms and the
+// FMA-peak loop.
 //
-// Every kernel exists as a pure-Go twin (generic.go) with the same semantics,
-// plus hand-written Go assembly for amd64 (AVX2+FMA+F16C, AVX-512) and arm64
-// (NEON). The implementation is chosen once from the CPU's features; the
-// environment variable CHATUMM_CPU=generic|avx2|avx512|neon forces one, so
-// every path can be tested on one machine. Kernels never allocate and always
-// accumulate in float32.
+// Every primitive is a field of one table, Kernels, and every kernel path
+// fills the whole table: "generic" is the pure-Go twin (generic.go, gemm.go,
+// winograd.go, peak.go) and the reference for the others; "avx2" and
+// "avx512" (amd64) and "neon" (arm64) are hand-written Go assembly behind
+// one shared wrapper (simd.go). A path that has no assembly for a field gets
+// the generic twin there. The path is chosen once from the CPU's features;
+// CHATUMM_CPU=generic|avx2|avx512|neon forces one, so every path can be tested
+// on one machine. Kernels never allocate and always accumulate in float32.
 //
 // Slice conventions: the length of the activation vector x decides n; weight
 // slices must hold at least the elements a call reads (the exported wrappers
@@ -17,11 +20,13 @@ package asm
 import (
 	"fmt"
 	"os"
+	"reflect"
+	"runtime"
 	"strings"
+	"testing"
 )
 
-// Kernels is one implementation of every primitive. An arch implementation
-// may leave a field nil; it is then filled from the generic twin.
+// Kernels is one implementation of every primitive.
 type Kernels struct {
 	Name string
 
@@ -66,8 +71,43 @@ type Kernels struct {
 
 	// GEMM micro-kernel: C[MR×NR] += A·B over k, with A packed k-major
 	// (a[p*GemmMR+i]) and B packed k-major (b[p*GemmNR+j]); c[i*ldc+j].
+	// GemmMicroSet stores A·B over C instead (C = A·B, also for k = 0), so a
+	// first k block needs no cleared C.
 	GemmMR, GemmNR int
 	GemmMicro      func(k int, a, b, c []float32, ldc int)
+	GemmMicroSet   func(k int, a, b, c []float32, ldc int)
+
+	// Panel packing for the micro-kernel's B (gemm.go has the contracts):
+	// GemmPackF32/F16/BF16 transpose rows of a row-major matrix into a
+	// k-major panel; GemmPackColsF32/F16/BF16 copy a panel of a column-major
+	// one. Packing only moves and widens, so every path gives the same bits.
+	GemmPackF32      func(dst, src []float32, stride, rows, kc, nr int)
+	GemmPackF16      func(dst []float32, src []uint16, stride, rows, kc, nr int)
+	GemmPackBF16     func(dst []float32, src []uint16, stride, rows, kc, nr int)
+	GemmPackColsF32  func(dst, src []float32, stride, n, kc, nr int)
+	GemmPackColsF16  func(dst []float32, src []uint16, stride, n, kc, nr int)
+	GemmPackColsBF16 func(dst []float32, src []uint16, stride, n, kc, nr int)
+
+	// Winograd F(2×2, 3×3) tile transforms of 16 tiles (winograd.go has
+	// the layouts); every path gives the same bits.
+	WinogradInput16  func(src []float32, rowStride int, dst []float32, vStride int)
+	WinogradOutput16 func(m []float32, mStride int, top, bot []float32, bias float32)
+
+	// FMAPeak runs iters iterations of independent multiply-add chains on
+	// the path's widest vectors, with no memory traffic, and returns the
+	// float32 flops performed (peak.go).
+	FMAPeak func(iters int) float64
+}
+
+// A kernel path: its CHATUMM_CPU name, the GOARCH it is built for ("" for
+// all) and what the CPU must have, for the error when it cannot run.
+type kernelPath struct{ name, goarch, needs string }
+
+var knownPaths = []kernelPath{
+	{"generic", "", ""},
+	{"avx2", "amd64", "AVX2+FMA3+F16C"},
+	{"avx512", "amd64", "AVX-512F/BW/VL"},
+	{"neon", "arm64", "NEON"},
 }
 
 var (
@@ -78,12 +118,18 @@ var (
 
 func init() {
 	available = append([]*Kernels{Generic()}, archKernels()...)
-	for _, k := range available[1:] {
+	for _, k := range available {
 		fillFromGeneric(k)
 	}
 	active = best()
 	if want := strings.TrimSpace(os.Getenv("CHATUMM_CPU")); want != "" {
 		selectErr = Use(want)
+	}
+	// A test binary forced onto a path that is not there would otherwise
+	// test the default path and pass: fail it before any test runs.
+	if selectErr != nil && testing.Testing() {
+		fmt.Fprintf(os.Stderr, "asm: %v\n", selectErr)
+		os.Exit(2)
 	}
 }
 
@@ -96,22 +142,39 @@ func Available() []*Kernels { return available }
 // Active is the implementation in use.
 func Active() *Kernels { return active }
 
-// SelectionError reports a CHATUMM_CPU value that could not be honoured.
-// Programs should check it at start and exit with the message.
+// SelectionError reports a CHATUMM_CPU value that could not be honoured, as
+// one line that names the value and the paths available. Programs check it
+// at start and exit with the message; test binaries exit on it at init.
 func SelectionError() error { return selectErr }
 
 // Use switches to the named implementation ("generic", "avx2", "avx512",
 // "neon"). An implementation the CPU cannot run is an error, never a SIGILL.
 func Use(name string) error {
+	if k := Lookup(name); k != nil {
+		active = k
+		return nil
+	}
 	var names []string
 	for _, k := range available {
-		if k.Name == name {
-			active = k
-			return nil
-		}
 		names = append(names, k.Name)
 	}
-	return fmt.Errorf("CHATUMM_CPU=%s: not available on this CPU (available: %s)", name, strings.Join(names, ", "))
+	have := "available: " + strings.Join(names, ", ")
+	for _, p := range knownPaths {
+		switch {
+		case p.name != name:
+		case p.goarch != runtime.GOARCH:
+			return fmt.Errorf("CHATUMM_CPU=%s: %s is a path for %s CPUs, this is %s (%s)", name, name, p.goarch, runtime.GOARCH, have)
+		case !hasAssembly:
+			return fmt.Errorf("CHATUMM_CPU=%s: this binary is built with -tags purego, without assembly (%s)", name, have)
+		default:
+			return fmt.Errorf("CHATUMM_CPU=%s: this CPU has no %s (%s)", name, p.needs, have)
+		}
+	}
+	var known []string
+	for _, p := range knownPaths {
+		known = append(known, p.name)
+	}
+	return fmt.Errorf("CHATUMM_CPU=%s: unknown kernel path (known: %s; %s)", name, strings.Join(known, ", "), have)
 }
 
 // Lookup returns the named implementation or nil.
@@ -124,72 +187,22 @@ func Lookup(name string) *Kernels {
 	return nil
 }
 
+// fillFromGeneric gives every kernel an arch path left nil the generic twin,
+// so the table is always complete. The micro-kernel and its tile shape go
+// together, and GemmMicroSet without assembly clears the tile and runs the
+// path's own micro-kernel.
 func fillFromGeneric(k *Kernels) {
 	g := Generic()
-	if k.DotF32 == nil {
-		k.DotF32 = g.DotF32
-	}
-	if k.DotF16 == nil {
-		k.DotF16 = g.DotF16
-	}
-	if k.DotBF16 == nil {
-		k.DotBF16 = g.DotBF16
-	}
-	if k.RowsF32 == nil {
-		k.RowsF32 = g.RowsF32
-	}
-	if k.RowsF16 == nil {
-		k.RowsF16 = g.RowsF16
-	}
-	if k.RowsBF16 == nil {
-		k.RowsBF16 = g.RowsBF16
-	}
-	if k.F16ToF32 == nil {
-		k.F16ToF32 = g.F16ToF32
-	}
-	if k.BF16ToF32 == nil {
-		k.BF16ToF32 = g.BF16ToF32
-	}
-	if k.F32ToF16 == nil {
-		k.F32ToF16 = g.F32ToF16
-	}
-	if k.Axpy == nil {
-		k.Axpy = g.Axpy
-	}
-	if k.AxpyF16 == nil {
-		k.AxpyF16 = g.AxpyF16
-	}
-	if k.AxpyBF16 == nil {
-		k.AxpyBF16 = g.AxpyBF16
-	}
-	if k.Scale == nil {
-		k.Scale = g.Scale
-	}
-	if k.Add == nil {
-		k.Add = g.Add
-	}
-	if k.Mul == nil {
-		k.Mul = g.Mul
-	}
-	if k.Sum == nil {
-		k.Sum = g.Sum
-	}
-	if k.SumSq == nil {
-		k.SumSq = g.SumSq
-	}
-	if k.Max == nil {
-		k.Max = g.Max
-	}
-	if k.ExpSub == nil {
-		k.ExpSub = g.ExpSub
-	}
-	if k.SiLU == nil {
-		k.SiLU = g.SiLU
-	}
-	if k.SwiGLU == nil {
-		k.SwiGLU = g.SwiGLU
-	}
 	if k.GemmMicro == nil {
-		k.GemmMR, k.GemmNR, k.GemmMicro = g.GemmMR, g.GemmNR, g.GemmMicro
+		k.GemmMR, k.GemmNR, k.GemmMicro, k.GemmMicroSet = g.GemmMR, g.GemmNR, g.GemmMicro, nil
+	}
+	if k.GemmMicroSet == nil {
+		k.GemmMicroSet = gemmMicroSetByClear(k.GemmMR, k.GemmNR, k.GemmMicro)
+	}
+	kv, gv := reflect.ValueOf(k).Elem(), reflect.ValueOf(g).Elem()
+	for i := 0; i < kv.NumField(); i++ {
+		if f := kv.Field(i); f.Kind() == reflect.Func && f.IsNil() {
+			f.Set(gv.Field(i))
+		}
 	}
 }

@@ -40,10 +40,10 @@
 	VEOR V18.B16, V18.B16, V18.B16 \
 	VEOR V19.B16, V19.B16, V19.B16
 
-// func neonDotF32(a, b *float32, n int) float32
+// func dotF32NEON(a, b *float32, n int) float32
 // R0 = a, R1 = b, R2 = 16-element blocks, R3 = remaining elements (n%16).
 // Per block: a -> V0..V3, b -> V4..V7, Vi*V(i+4) into V16+i.
-TEXT ·neonDotF32(SB), NOSPLIT|NOFRAME, $0-28
+TEXT ·dotF32NEON(SB), NOSPLIT|NOFRAME, $0-28
 	MOVD a+0(FP), R0
 	MOVD b+8(FP), R1
 	MOVD n+16(FP), R3
@@ -77,11 +77,11 @@ f32done:
 	FMOVS F16, ret+24(FP)
 	RET
 
-// func neonDotF16(w *uint16, x *float32, n int) float32
+// func dotF16NEON(w *uint16, x *float32, n int) float32
 // R0 = w, R1 = x, R2 = 16-element blocks, R3 = remaining elements.
 // Per block: 16 halves -> V0,V1 (.8H), widened by FCVTL/FCVTL2 to V2..V5;
 // x -> V8..V11; V(2+i)*V(8+i) into V16+i.
-TEXT ·neonDotF16(SB), NOSPLIT|NOFRAME, $0-28
+TEXT ·dotF16NEON(SB), NOSPLIT|NOFRAME, $0-28
 	MOVD w+0(FP), R0
 	MOVD x+8(FP), R1
 	MOVD n+16(FP), R3
@@ -120,11 +120,11 @@ f16done:
 	FMOVS F16, ret+24(FP)
 	RET
 
-// func neonDotBF16(w *uint16, x *float32, n int) float32
-// Same loop as neonDotF16. A bf16 is the top half of an f32, so widening is
+// func dotBF16NEON(w *uint16, x *float32, n int) float32
+// Same loop as dotF16NEON. A bf16 is the top half of an f32, so widening is
 // interleaving with zeros: ZIP1/ZIP2 of (V31 = 0, w) put each 16-bit weight
 // above a zero half, which read as .4S lanes is w<<16.
-TEXT ·neonDotBF16(SB), NOSPLIT|NOFRAME, $0-28
+TEXT ·dotBF16NEON(SB), NOSPLIT|NOFRAME, $0-28
 	MOVD w+0(FP), R0
 	MOVD x+8(FP), R1
 	MOVD n+16(FP), R3

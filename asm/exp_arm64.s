@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // exp-based kernels for arm64 NEON: ExpSub (softmax numerator), SiLU and
-// SwiGLU. n is a multiple of 4 (the Go wrapper pads the tail); each loop
+// SwiGLU. n is a multiple of 4 (the Go wrapper does the tail); each loop
 // iteration handles one 4-lane vector.
 //
 // EXP4 computes exp(x) per lane, Cephes expf style:
@@ -91,11 +91,11 @@
 	FMUL_4S(0, 0, 5) \
 	FMUL_4S(0, 0, 2)
 
-// func neonExpSub(dst, x *float32, n int, m float32) float32
+// func expSubNEON(dst, x *float32, n int, m float32) float32
 // R0 = dst, R1 = x, R3 = n, V18 = m in every lane, V17 = lane sums.
 // Loop: V0 = x - m, EXP4, store, V17 += V0. The sum is reduced as
 // (l0+l1)+(l2+l3).
-TEXT ·neonExpSub(SB), NOSPLIT|NOFRAME, $0-36
+TEXT ·expSubNEON(SB), NOSPLIT|NOFRAME, $0-36
 	MOVD  dst+0(FP), R0
 	MOVD  x+8(FP), R1
 	MOVD  n+16(FP), R3
@@ -120,9 +120,9 @@ expsubdone:
 	FMOVS F17, ret+32(FP)
 	RET
 
-// func neonSiLU(dst, x *float32, n int)
+// func siluNEON(dst, x *float32, n int)
 // R0 = dst, R1 = x, R3 = n. Loop: V6 = x, V0 = exp(-x), dst = V6 / (1+V0).
-TEXT ·neonSiLU(SB), NOSPLIT|NOFRAME, $0-24
+TEXT ·siluNEON(SB), NOSPLIT|NOFRAME, $0-24
 	MOVD dst+0(FP), R0
 	MOVD x+8(FP), R1
 	MOVD n+16(FP), R3
@@ -142,10 +142,10 @@ siluloop:
 siludone:
 	RET
 
-// func neonSwiGLU(dst, gate, up *float32, n int)
-// R0 = dst, R1 = gate, R2 = up, R3 = n. Loop as neonSiLU on gate (V6), then
+// func swigluNEON(dst, gate, up *float32, n int)
+// R0 = dst, R1 = gate, R2 = up, R3 = n. Loop as siluNEON on gate (V6), then
 // the result is multiplied by up (V7): dst = (g / (1+exp(-g))) * u.
-TEXT ·neonSwiGLU(SB), NOSPLIT|NOFRAME, $0-32
+TEXT ·swigluNEON(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD dst+0(FP), R0
 	MOVD gate+8(FP), R1
 	MOVD up+16(FP), R2

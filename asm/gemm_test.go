@@ -3,6 +3,7 @@ package asm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -79,19 +80,27 @@ func TestGemmMicroShortSlices(t *testing.T) {
 	}
 }
 
-// TestFMAPeak runs every implementation's peak loop briefly; the flop count
-// is iterations times the loop's per-iteration work, which must be positive.
+// TestFMAPeak runs every implementation's peak loop briefly: the flop count
+// is iterations times the loop's fixed per-iteration work, at least one
+// 8-lane FMA per iteration, and 0 for no iterations.
 func TestFMAPeak(t *testing.T) {
-	saved := Active()
-	defer func() { active = saved }()
 	for _, impl := range Available() {
-		active = impl
-		if f := FMAPeak(1000); f < 1000*16 {
-			t.Errorf("%s: FMAPeak(1000) = %g flops, want at least one 8-lane FMA per iteration", impl.Name, f)
+		f1, f2 := impl.FMAPeak(1000), impl.FMAPeak(3000)
+		if f1 < 1000*16 || f2 != 3*f1 {
+			t.Errorf("%s: FMAPeak(1000) = %g, FMAPeak(3000) = %g flops; want >= 16 per iteration, linear in iterations", impl.Name, f1, f2)
 		}
-		if f := FMAPeak(0); f != 0 {
+		if f := impl.FMAPeak(0); f != 0 {
 			t.Errorf("%s: FMAPeak(0) = %g", impl.Name, f)
 		}
+		if f := impl.FMAPeak(-5); f != 0 {
+			t.Errorf("%s: FMAPeak(-5) = %g", impl.Name, f)
+		}
+	}
+	saved := Active()
+	defer func() { active = saved }()
+	active = Generic()
+	if got, want := FMAPeak(1000), float64(1000*genericPeakFlops); got != want {
+		t.Errorf("FMAPeak via generic = %g, want %g", got, want)
 	}
 }
 
@@ -103,56 +112,68 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
+// panelWidths are the panel widths to pack: every implementation's own
+// GemmNR (where assembly packers apply) and the others' (where they must not).
+func panelWidths() []int {
+	var nrs []int
+	for _, k := range Available() {
+		if !slices.Contains(nrs, k.GemmNR) {
+			nrs = append(nrs, k.GemmNR)
+		}
+	}
+	return nrs
+}
+
 // TestGemmPack: every implementation's panel packing equals the plain
-// transpose-and-widen, bit for bit, for full and partial panels, odd k and
-// padded strides; every dst value is written and src is read only inside
-// the rows (the slices are cut to exactly what the panel needs).
+// transpose-and-widen, bit for bit, for full and partial panels, odd k,
+// padded strides and unaligned slices; every dst value is written and src is
+// read only inside the rows (the slices are cut to exactly what the panel
+// needs).
 func TestGemmPack(t *testing.T) {
-	saved := Active()
-	defer func() { active = saved }()
 	rng := rand.New(rand.NewPCG(5, 8))
 	for _, impl := range Available() {
-		active = impl
-		nr := impl.GemmNR
-		for _, rows := range []int{nr, nr - 1, 1, 0} {
-			for _, kc := range []int{0, 1, 2, 3, 31, 128, 129} {
-				for _, pad := range []int{0, 5} {
-					stride := kc + pad
-					n := 0
-					if rows > 0 {
-						n = (rows-1)*stride + kc
-					}
-					f32 := randSlice(rng, n)
-					u16 := make([]uint16, n)
-					for i := range u16 {
-						u16[i] = uint16(rng.Uint32())
-					}
-					for _, kind := range []string{"f32", "f16", "bf16"} {
-						dst := make([]float32, kc*nr)
-						for i := range dst {
-							dst[i] = float32(math.NaN())
+		for i, nr := range panelWidths() {
+			for _, rows := range []int{nr, nr - 1, 1, 0} {
+				for _, kc := range []int{0, 1, 2, 3, 7, 16, 31, 128, 129} {
+					for _, pad := range []int{0, 5} {
+						stride := kc + pad
+						n := 0
+						if rows > 0 {
+							n = (rows-1)*stride + kc
 						}
-						var value func(i int) float32
-						switch kind {
-						case "f32":
-							GemmPackF32(dst, f32[:n:n], stride, rows, kc, nr)
-							value = func(i int) float32 { return f32[i] }
-						case "f16":
-							GemmPackF16(dst, u16[:n:n], stride, rows, kc, nr)
-							value = func(i int) float32 { return F16(u16[i]) }
-						case "bf16":
-							GemmPackBF16(dst, u16[:n:n], stride, rows, kc, nr)
-							value = func(i int) float32 { return BF16(u16[i]) }
+						off := (i + kc) % 3
+						f32 := randSlice(rng, n+off)[off:]
+						u16 := make([]uint16, n+off)[off:]
+						for i := range u16 {
+							u16[i] = uint16(rng.Uint32())
 						}
-						for p := 0; p < kc; p++ {
-							for j := 0; j < nr; j++ {
-								want := float32(0)
-								if j < rows {
-									want = value(j*stride + p)
-								}
-								if got := dst[p*nr+j]; math.Float32bits(got) != math.Float32bits(want) {
-									t.Fatalf("%s %s rows=%d kc=%d stride=%d: dst[%d][%d] = %g, want %g",
-										impl.Name, kind, rows, kc, stride, p, j, got, want)
+						for _, kind := range []string{"f32", "f16", "bf16"} {
+							dst := make([]float32, kc*nr)
+							for i := range dst {
+								dst[i] = float32(math.NaN())
+							}
+							var value func(i int) float32
+							switch kind {
+							case "f32":
+								impl.GemmPackF32(dst, f32[:n:n], stride, rows, kc, nr)
+								value = func(i int) float32 { return f32[i] }
+							case "f16":
+								impl.GemmPackF16(dst, u16[:n:n], stride, rows, kc, nr)
+								value = func(i int) float32 { return F16(u16[i]) }
+							case "bf16":
+								impl.GemmPackBF16(dst, u16[:n:n], stride, rows, kc, nr)
+								value = func(i int) float32 { return BF16(u16[i]) }
+							}
+							for p := 0; p < kc; p++ {
+								for j := 0; j < nr; j++ {
+									want := float32(0)
+									if j < rows {
+										want = value(j*stride + p)
+									}
+									if got := dst[p*nr+j]; math.Float32bits(got) != math.Float32bits(want) {
+										t.Fatalf("%s %s rows=%d kc=%d stride=%d: dst[%d][%d] = %g, want %g",
+											impl.Name, kind, rows, kc, stride, p, j, got, want)
+									}
 								}
 							}
 						}
@@ -165,54 +186,53 @@ func TestGemmPack(t *testing.T) {
 
 // TestGemmPackCols: the column-major panel packing of every implementation
 // equals the plain strided widening, bit for bit, for full and partial
-// panels and padded strides, writing every dst value and reading src only
-// inside the panel.
+// panels, padded strides and unaligned slices, writing every dst value and
+// reading src only inside the panel.
 func TestGemmPackCols(t *testing.T) {
-	saved := Active()
-	defer func() { active = saved }()
 	rng := rand.New(rand.NewPCG(6, 9))
 	for _, impl := range Available() {
-		active = impl
-		nr := impl.GemmNR
-		for _, n := range []int{nr, nr - 1, 1, 0} {
-			for _, kc := range []int{0, 1, 2, 3, 31, 129} {
-				for _, pad := range []int{0, 7} {
-					stride := n + pad
-					size := 0
-					if kc > 0 {
-						size = (kc-1)*stride + n
-					}
-					f32 := randSlice(rng, size)
-					u16 := make([]uint16, size)
-					for i := range u16 {
-						u16[i] = uint16(rng.Uint32())
-					}
-					for _, kind := range []string{"f32", "f16", "bf16"} {
-						dst := make([]float32, kc*nr)
-						for i := range dst {
-							dst[i] = float32(math.NaN())
+		for i, nr := range panelWidths() {
+			for _, n := range []int{nr, nr - 1, 1, 0} {
+				for _, kc := range []int{0, 1, 2, 3, 31, 129} {
+					for _, pad := range []int{0, 7} {
+						stride := n + pad
+						size := 0
+						if kc > 0 {
+							size = (kc-1)*stride + n
 						}
-						var value func(i int) float32
-						switch kind {
-						case "f32":
-							GemmPackColsF32(dst, f32[:size:size], stride, n, kc, nr)
-							value = func(i int) float32 { return f32[i] }
-						case "f16":
-							GemmPackColsF16(dst, u16[:size:size], stride, n, kc, nr)
-							value = func(i int) float32 { return F16(u16[i]) }
-						case "bf16":
-							GemmPackColsBF16(dst, u16[:size:size], stride, n, kc, nr)
-							value = func(i int) float32 { return BF16(u16[i]) }
+						off := (i + kc) % 3
+						f32 := randSlice(rng, size+off)[off:]
+						u16 := make([]uint16, size+off)[off:]
+						for i := range u16 {
+							u16[i] = uint16(rng.Uint32())
 						}
-						for p := 0; p < kc; p++ {
-							for j := 0; j < nr; j++ {
-								want := float32(0)
-								if j < n {
-									want = value(p*stride + j)
-								}
-								if got := dst[p*nr+j]; math.Float32bits(got) != math.Float32bits(want) {
-									t.Fatalf("%s %s n=%d kc=%d stride=%d: dst[%d][%d] = %g, want %g",
-										impl.Name, kind, n, kc, stride, p, j, got, want)
+						for _, kind := range []string{"f32", "f16", "bf16"} {
+							dst := make([]float32, kc*nr)
+							for i := range dst {
+								dst[i] = float32(math.NaN())
+							}
+							var value func(i int) float32
+							switch kind {
+							case "f32":
+								impl.GemmPackColsF32(dst, f32[:size:size], stride, n, kc, nr)
+								value = func(i int) float32 { return f32[i] }
+							case "f16":
+								impl.GemmPackColsF16(dst, u16[:size:size], stride, n, kc, nr)
+								value = func(i int) float32 { return F16(u16[i]) }
+							case "bf16":
+								impl.GemmPackColsBF16(dst, u16[:size:size], stride, n, kc, nr)
+								value = func(i int) float32 { return BF16(u16[i]) }
+							}
+							for p := 0; p < kc; p++ {
+								for j := 0; j < nr; j++ {
+									want := float32(0)
+									if j < n {
+										want = value(p*stride + j)
+									}
+									if got := dst[p*nr+j]; math.Float32bits(got) != math.Float32bits(want) {
+										t.Fatalf("%s %s n=%d kc=%d stride=%d: dst[%d][%d] = %g, want %g",
+											impl.Name, kind, n, kc, stride, p, j, got, want)
+									}
 								}
 							}
 						}
@@ -223,36 +243,59 @@ func TestGemmPackCols(t *testing.T) {
 	}
 }
 
-// TestGemmMicroSetAndWinograd16 checks the optional vector kernels against
-// what they stand for, bit for bit: GemmMicroSet against GemmMicro on a
-// zeroed C, the Winograd transforms against their formulas in Go.
-func TestGemmMicroSetAndWinograd16(t *testing.T) {
-	saved := Active().Name
-	defer Use(saved)
+// TestGemmMicroSet checks every implementation's storing micro-kernel
+// against GemmMicro on a zeroed C, bit for bit, for several k (0 included:
+// C = 0) and strides, with the values between tile rows left alone.
+func TestGemmMicroSet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 12))
 	for _, impl := range Available() {
-		if err := Use(impl.Name); err != nil {
-			t.Fatal(err)
-		}
 		mr, nr := impl.GemmMR, impl.GemmNR
-		const k, ldc = 37, 70
-		a, b := randSlice(rng, k*mr), randSlice(rng, k*nr)
-		want, got := make([]float32, (mr-1)*ldc+nr), randSlice(rng, (mr-1)*ldc+nr)
-		impl.GemmMicro(k, a, b, want, ldc)
-		if GemmMicroSet(k, a, b, got, ldc) {
-			for i := 0; i < mr; i++ {
-				for j := 0; j < nr; j++ {
-					if got[i*ldc+j] != want[i*ldc+j] {
-						t.Fatalf("%s: GemmMicroSet c[%d][%d] = %g, GemmMicro %g", impl.Name, i, j, got[i*ldc+j], want[i*ldc+j])
+		for _, k := range []int{0, 1, 3, 37, 256} {
+			for _, ldc := range []int{nr, 2*nr + 3} {
+				a, b := randSlice(rng, k*mr), randSlice(rng, k*nr)
+				stale := randSlice(rng, (mr-1)*ldc+nr)
+				want := make([]float32, len(stale))
+				for i := range want {
+					if i%ldc >= nr {
+						want[i] = stale[i] // outside the tile
+					}
+				}
+				impl.GemmMicro(k, a, b, want, ldc)
+				got := append([]float32(nil), stale...)
+				impl.GemmMicroSet(k, a, b, got, ldc)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s k=%d ldc=%d: GemmMicroSet c[%d] = %g, GemmMicro on zero %g", impl.Name, k, ldc, i, got[i], want[i])
 					}
 				}
 			}
 		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: GemmMicroSet on a short C did not panic", impl.Name)
+				}
+			}()
+			impl.GemmMicroSet(2, make([]float32, 2*mr), make([]float32, 2*nr), make([]float32, mr*nr-1), nr)
+		}()
+	}
+}
 
-		const rowStride, vStride = 41, 19
-		src := randSlice(rng, 3*rowStride+34)
-		v := make([]float32, 15*vStride+16)
-		if WinogradInput16(src, rowStride, v, vStride) {
+// TestWinograd16 checks every implementation's 16-tile Winograd transforms
+// against their formulas, bit for bit, on random inputs at several strides
+// and unaligned offsets (the generic twin, and through it the others, also
+// against ops' one-tile loops: ops' Conv2D tests).
+func TestWinograd16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 13))
+	for _, impl := range Available() {
+		for _, geo := range []struct{ rowStride, vStride, off int }{{34, 16, 0}, {41, 19, 1}, {130, 64, 3}} {
+			rowStride, vStride, off := geo.rowStride, geo.vStride, geo.off
+			src := randSlice(rng, 3*rowStride+34+off)[off:]
+			v := make([]float32, 15*vStride+16+off)[off:]
+			for i := range v {
+				v[i] = float32(math.NaN())
+			}
+			impl.WinogradInput16(src, rowStride, v, vStride)
 			for j := 0; j < 16; j++ {
 				var db [4][4]float32
 				for y := 0; y < 4; y++ {
@@ -262,18 +305,17 @@ func TestGemmMicroSetAndWinograd16(t *testing.T) {
 				for x := 0; x < 4; x++ {
 					want := [4]float32{db[0][x] - db[2][x], db[1][x] + db[2][x], db[2][x] - db[1][x], db[1][x] - db[3][x]}
 					for y, w := range want {
-						if got := v[(4*y+x)*vStride+j]; got != w {
-							t.Fatalf("%s: WinogradInput16 tile %d V[%d] = %g, want %g", impl.Name, j, 4*y+x, got, w)
+						if got := v[(4*y+x)*vStride+j]; math.Float32bits(got) != math.Float32bits(w) {
+							t.Fatalf("%s rowStride=%d: WinogradInput16 tile %d V[%d] = %g, want %g", impl.Name, rowStride, j, 4*y+x, got, w)
 						}
 					}
 				}
 			}
-		}
 
-		const mStride, bias = 23, 0.25
-		m := randSlice(rng, 15*mStride+16)
-		top, bot := make([]float32, 32), make([]float32, 32)
-		if WinogradOutput16(m, mStride, top, bot, bias) {
+			mStride, bias := vStride, float32(rng.NormFloat64())
+			m := randSlice(rng, 15*mStride+16+off)[off:]
+			top, bot := make([]float32, 32+off)[off:], make([]float32, 32)
+			impl.WinogradOutput16(m, mStride, top, bot, bias)
 			for j := 0; j < 16; j++ {
 				var r0, r1 [4]float32
 				for x := 0; x < 4; x++ {
@@ -285,9 +327,24 @@ func TestGemmMicroSetAndWinograd16(t *testing.T) {
 					r1[0] + r1[1] + r1[2] + bias, r1[1] - r1[2] - r1[3] + bias}
 				got := [4]float32{top[2*j], top[2*j+1], bot[2*j], bot[2*j+1]}
 				if got != want {
-					t.Fatalf("%s: WinogradOutput16 tile %d = %v, want %v", impl.Name, j, got, want)
+					t.Fatalf("%s mStride=%d: WinogradOutput16 tile %d = %v, want %v", impl.Name, mStride, j, got, want)
 				}
 			}
+		}
+		for name, f := range map[string]func(){
+			"WinogradInput16": func() { impl.WinogradInput16(make([]float32, 3*34+33), 34, make([]float32, 15*16+16), 16) },
+			"WinogradOutput16": func() {
+				impl.WinogradOutput16(make([]float32, 15*16+16), 16, make([]float32, 31), make([]float32, 32), 0)
+			},
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s: %s on a short slice did not panic", impl.Name, name)
+					}
+				}()
+				f()
+			}()
 		}
 	}
 }

@@ -51,6 +51,16 @@ var generic = &Kernels{
 	GemmMR:    4,
 	GemmNR:    8,
 	GemmMicro: gemmMicro4x8Generic,
+	// GemmMicroSet is filled by fillFromGeneric (clear, then GemmMicro).
+	GemmPackF32:      gemmPackF32Generic,
+	GemmPackF16:      gemmPackF16Generic,
+	GemmPackBF16:     gemmPackBF16Generic,
+	GemmPackColsF32:  gemmPackColsF32Generic,
+	GemmPackColsF16:  gemmPackColsF16Generic,
+	GemmPackColsBF16: gemmPackColsBF16Generic,
+	WinogradInput16:  winogradInput16Generic,
+	WinogradOutput16: winogradOutput16Generic,
+	FMAPeak:          peakLoop(fmaPeakGeneric, genericPeakFlops),
 }
 
 // Generic returns the pure-Go implementation.
@@ -305,6 +315,7 @@ func swigluGeneric(dst, gate, up []float32) {
 }
 
 func gemmMicro4x8Generic(k int, a, b, c []float32, ldc int) {
+	gemmCheck(4, 8, k, a, b, c, ldc)
 	gemmMicroGeneric(4, 8, k, a, b, c, ldc)
 }
 

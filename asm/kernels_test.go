@@ -23,6 +23,8 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -415,6 +417,7 @@ func TestExpSpecialValues(t *testing.T) {
 }
 
 // TestNoAllocs: kernels never allocate, also on their tail paths.
+// (Every field of the table is called here.)
 func TestNoAllocs(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	n := 4*64 + 13 // whole vectors plus a tail for every width
@@ -424,7 +427,21 @@ func TestNoAllocs(t *testing.T) {
 	d := make([]float32, n)
 	d16 := make([]uint16, n)
 	for _, k := range Available() {
+		mr, nr := k.GemmMR, k.GemmNR
+		ga, gb, gc := make([]float32, 3*mr), make([]float32, 17*nr), make([]float32, mr*nr)
+		wsrc, wdst := make([]float32, 4*34), make([]float32, 16*16)
 		allocs := testing.AllocsPerRun(5, func() {
+			k.GemmMicro(3, ga, gb, gc, nr)
+			k.GemmMicroSet(3, ga, gb, gc, nr)
+			k.GemmPackF32(gb, a, 17, nr, 17, nr)
+			k.GemmPackF16(gb, h, 17, nr, 17, nr)
+			k.GemmPackBF16(gb, h, 17, nr-1, 17, nr)
+			k.GemmPackColsF32(gb, a, nr, nr, 17, nr)
+			k.GemmPackColsF16(gb, h, nr, nr, 17, nr)
+			k.GemmPackColsBF16(gb, h, nr, nr-1, 17, nr)
+			k.WinogradInput16(wsrc, 34, wdst, 16)
+			k.WinogradOutput16(wdst, 16, wsrc[:32], wsrc[32:64], 1)
+			k.FMAPeak(10)
 			k.DotF32(b, a)
 			k.DotF16(h, b)
 			k.DotBF16(h, b)
@@ -459,23 +476,97 @@ var activeAtStart *Kernels
 
 func init() { activeAtStart = Active() }
 
-// TestSelectionFromEnv: CHATUMM_CPU picks the implementation at start, and
-// a name this CPU cannot run is reported, not fatal.
+// TestSelectionFromEnv: CHATUMM_CPU picks the implementation at start. (A
+// name this CPU cannot run never gets here: the test binary exits at init,
+// see TestForcedMissingPathFails.)
 func TestSelectionFromEnv(t *testing.T) {
 	want := strings.TrimSpace(os.Getenv("CHATUMM_CPU"))
+	if SelectionError() != nil {
+		t.Fatalf("CHATUMM_CPU=%s: the test binary runs with selection error %v", want, SelectionError())
+	}
 	switch {
 	case want == "":
-		if SelectionError() != nil || activeAtStart != Available()[len(Available())-1] {
-			t.Fatalf("no CHATUMM_CPU: active %q, error %v; want the fastest", activeAtStart.Name, SelectionError())
+		if activeAtStart != Available()[len(Available())-1] {
+			t.Fatalf("no CHATUMM_CPU: active %q; want the fastest", activeAtStart.Name)
 		}
-	case Lookup(want) != nil:
-		if SelectionError() != nil || activeAtStart.Name != want {
-			t.Fatalf("CHATUMM_CPU=%s: active %q, error %v", want, activeAtStart.Name, SelectionError())
+	case activeAtStart.Name != want:
+		t.Fatalf("CHATUMM_CPU=%s: active %q", want, activeAtStart.Name)
+	}
+}
+
+// TestForcedMissingPathFails runs this test binary again with CHATUMM_CPU
+// naming paths that are not there: each run must fail before any test, with
+// one line that names the value and the paths available, so a forced path
+// is never silently replaced by the default one.
+func TestForcedMissingPathFails(t *testing.T) {
+	missing := map[string]string{"sve": "unknown kernel path"}
+	for _, p := range knownPaths {
+		if Lookup(p.name) == nil {
+			missing[p.name] = "CHATUMM_CPU=" + p.name + ": "
 		}
-	default:
-		if SelectionError() == nil || !strings.Contains(SelectionError().Error(), want) {
-			t.Fatalf("CHATUMM_CPU=%s is not available but SelectionError = %v", want, SelectionError())
+	}
+	for name, why := range missing {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSelectionFromEnv$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "CHATUMM_CPU="+name)
+		out, err := cmd.CombinedOutput()
+		if _, ran := err.(*exec.ExitError); err != nil && !ran {
+			// Under qemu user mode without binfmt_misc the binary cannot
+			// start itself; Use's messages are checked by TestUse.
+			t.Skipf("cannot re-run the test binary here: %v", err)
 		}
+		msg := strings.TrimSpace(string(out))
+		if err == nil || strings.Contains(msg, "\n") || !strings.Contains(msg, why) || !strings.Contains(msg, "available: generic") {
+			t.Errorf("CHATUMM_CPU=%s: exit %v, output %q; want a failure with one line naming it", name, err, msg)
+		}
+		t.Logf("CHATUMM_CPU=%s: %s", name, msg)
+	}
+}
+
+// TestEveryFieldFilled: every path fills the whole table, and every func
+// field is compared across implementations by a test named here, so a new
+// field cannot go untested.
+func TestEveryFieldFilled(t *testing.T) {
+	comparedBy := map[string]string{}
+	for _, f := range strings.Fields("DotF32 DotF16 DotBF16 Sum SumSq Max") {
+		comparedBy[f] = "TestDotMatchesGeneric"
+	}
+	for _, f := range strings.Fields("RowsF32 RowsF16 RowsBF16") {
+		comparedBy[f] = "TestRowsMatchGeneric"
+	}
+	for _, f := range strings.Fields("F16ToF32 BF16ToF32 F32ToF16") {
+		comparedBy[f] = "TestConversionsMatchGeneric"
+	}
+	for _, f := range strings.Fields("Axpy AxpyF16 AxpyBF16 Scale Add Mul ExpSub SiLU SwiGLU") {
+		comparedBy[f] = "TestElementwiseMatchGeneric"
+	}
+	comparedBy["GemmMicro"] = "TestGemmMicro"
+	comparedBy["GemmMicroSet"] = "TestGemmMicroSet"
+	for _, f := range strings.Fields("GemmPackF32 GemmPackF16 GemmPackBF16") {
+		comparedBy[f] = "TestGemmPack"
+	}
+	for _, f := range strings.Fields("GemmPackColsF32 GemmPackColsF16 GemmPackColsBF16") {
+		comparedBy[f] = "TestGemmPackCols"
+	}
+	comparedBy["WinogradInput16"], comparedBy["WinogradOutput16"] = "TestWinograd16", "TestWinograd16"
+	comparedBy["FMAPeak"] = "TestFMAPeak"
+	typ := reflect.TypeOf(Kernels{})
+	for _, k := range Available() {
+		v := reflect.ValueOf(k).Elem()
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			if f.Type.Kind() != reflect.Func {
+				continue
+			}
+			if v.Field(i).IsNil() {
+				t.Errorf("%s: Kernels.%s is nil", k.Name, f.Name)
+			}
+			if comparedBy[f.Name] == "" {
+				t.Errorf("Kernels.%s is compared by no test: add it to a cross-implementation test and to this list", f.Name)
+			}
+		}
+	}
+	if Available()[0].Name != "generic" {
+		t.Fatalf("Available()[0] = %q, want generic", Available()[0].Name)
 	}
 }
 
@@ -494,16 +585,6 @@ func TestUse(t *testing.T) {
 		if Active() != k || Lookup(k.Name) != k {
 			t.Fatalf("Use(%q) left %q active", k.Name, Active().Name)
 		}
-		// Every field is filled, also the ones an arch left nil.
-		if k.DotF32 == nil || k.DotF16 == nil || k.DotBF16 == nil || k.RowsF32 == nil || k.RowsF16 == nil ||
-			k.RowsBF16 == nil || k.F16ToF32 == nil || k.BF16ToF32 == nil || k.F32ToF16 == nil || k.Axpy == nil ||
-			k.AxpyF16 == nil || k.AxpyBF16 == nil || k.Scale == nil || k.Add == nil || k.Mul == nil || k.Sum == nil || k.SumSq == nil ||
-			k.Max == nil || k.ExpSub == nil || k.SiLU == nil || k.SwiGLU == nil || k.GemmMicro == nil {
-			t.Fatalf("%s has a nil kernel", k.Name)
-		}
-	}
-	if Available()[0].Name != "generic" {
-		t.Fatalf("Available()[0] = %q, want generic", Available()[0].Name)
 	}
 	before := Active()
 	for _, name := range []string{"generic", "avx2", "avx512", "neon", "bogus", ""} {
@@ -518,7 +599,7 @@ func TestUse(t *testing.T) {
 		if err == nil {
 			t.Fatalf("Use(%q) succeeded but %q is not available", name, name)
 		}
-		if !strings.Contains(err.Error(), "not available") || Active() != before {
+		if !strings.Contains(err.Error(), "available: "+strings.Join(names, ", ")) || Active() != before {
 			t.Fatalf("Use(%q): error %q, active %q", name, err, Active().Name)
 		}
 	}

@@ -108,8 +108,8 @@
 	VZIP1  V4.H8, V31.H8, V6.H8 \
 	VFMLA  V6.S4, V0.S4, acc
 
-// func neonRows4F32(w *float32, stride int, x *float32, n int, y *float32)
-TEXT ·neonRows4F32(SB), NOSPLIT|NOFRAME, $0-40
+// func rows4F32NEON(w *float32, stride int, x *float32, n int, y *float32)
+TEXT ·rows4F32NEON(SB), NOSPLIT|NOFRAME, $0-40
 	SETUP(2)
 	CBZ R5, f32tail
 
@@ -138,8 +138,8 @@ f32done:
 	STORE4
 	RET
 
-// func neonRows4F16(w *uint16, stride int, x *float32, n int, y *float32)
-TEXT ·neonRows4F16(SB), NOSPLIT|NOFRAME, $0-40
+// func rows4F16NEON(w *uint16, stride int, x *float32, n int, y *float32)
+TEXT ·rows4F16NEON(SB), NOSPLIT|NOFRAME, $0-40
 	SETUP(1)
 	CBZ R5, f16tail
 
@@ -168,10 +168,10 @@ f16done:
 	STORE4
 	RET
 
-// func neonRows4BF16(w *uint16, stride int, x *float32, n int, y *float32)
+// func rows4BF16NEON(w *uint16, stride int, x *float32, n int, y *float32)
 // bf16 widening: ZIP1/ZIP2 with the zero register V31 puts each weight in
 // the top half of a 32-bit lane (w<<16).
-TEXT ·neonRows4BF16(SB), NOSPLIT|NOFRAME, $0-40
+TEXT ·rows4BF16NEON(SB), NOSPLIT|NOFRAME, $0-40
 	SETUP(1)
 	VEOR V31.B16, V31.B16, V31.B16
 	CBZ  R5, bf16tail

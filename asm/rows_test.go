@@ -26,9 +26,9 @@ func TestRowsMatchGeneric(t *testing.T) {
 	}
 }
 
-// TestRowsWideMatchGeneric covers rows wide enough that the amd64 wrappers
-// walk them in a zigzag (x and a row no longer fit in L1 together), with
-// odd and even row counts, tails and unaligned slices.
+// TestRowsWideMatchGeneric covers rows wide enough that x and a row no
+// longer fit in L1 together, with odd and even row counts, tails and
+// unaligned slices.
 func TestRowsWideMatchGeneric(t *testing.T) {
 	g := Generic()
 	r := rand.New(rand.NewSource(3))

@@ -35,9 +35,9 @@
 	LSR $4, R3, R2 \
 	AND $15, R3, R3
 
-// func neonF16ToF32(dst *float32, src *uint16, n int)
+// func f16ToF32NEON(dst *float32, src *uint16, n int)
 // R0 = dst, R1 = src. Block: V0,V1 (.8H) -> FCVTL/FCVTL2 -> V4..V7 -> dst.
-TEXT ·neonF16ToF32(SB), NOSPLIT|NOFRAME, $0-24
+TEXT ·f16ToF32NEON(SB), NOSPLIT|NOFRAME, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R3
@@ -67,10 +67,10 @@ f16loop4:
 f16done:
 	RET
 
-// func neonBF16ToF32(dst *float32, src *uint16, n int)
+// func bf16ToF32NEON(dst *float32, src *uint16, n int)
 // R0 = dst, R1 = src, V31 = 0. ZIP1/ZIP2 with zero put each bf16 in the top
 // half of a 32-bit lane: exact, NaN payloads included.
-TEXT ·neonBF16ToF32(SB), NOSPLIT|NOFRAME, $0-24
+TEXT ·bf16ToF32NEON(SB), NOSPLIT|NOFRAME, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R3
@@ -101,9 +101,9 @@ bf16loop4:
 bf16done:
 	RET
 
-// func neonF32ToF16(dst *uint16, src *float32, n int)
+// func f32ToF16NEON(dst *uint16, src *float32, n int)
 // R0 = dst, R1 = src. Block: V0..V3 -> FCVTN/FCVTN2 -> V4,V5 (.8H) -> dst.
-TEXT ·neonF32ToF16(SB), NOSPLIT|NOFRAME, $0-24
+TEXT ·f32ToF16NEON(SB), NOSPLIT|NOFRAME, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R3
@@ -133,10 +133,10 @@ tof16loop4:
 tof16done:
 	RET
 
-// func neonAxpy(a float32, x, y *float32, n int)
+// func axpyNEON(a float32, x, y *float32, n int)
 // R0 = x, R1 = y, V30 = a in every lane. Block: x -> V0..V3, y -> V4..V7,
 // V4..V7 += a*V0..V3 (fused), stored back to y.
-TEXT ·neonAxpy(SB), NOSPLIT|NOFRAME, $0-32
+TEXT ·axpyNEON(SB), NOSPLIT|NOFRAME, $0-32
 	FMOVS a+0(FP), F30
 	VDUP  V30.S[0], V30.S4
 	MOVD  x+8(FP), R0
@@ -170,9 +170,9 @@ axpyloop4:
 axpydone:
 	RET
 
-// func neonAxpyF16(a float32, x *uint16, y *float32, n int)
-// As neonAxpy, with x widened from f16: V0,V1 (.8H) -> V8..V11.
-TEXT ·neonAxpyF16(SB), NOSPLIT|NOFRAME, $0-32
+// func axpyF16NEON(a float32, x *uint16, y *float32, n int)
+// As axpyNEON, with x widened from f16: V0,V1 (.8H) -> V8..V11.
+TEXT ·axpyF16NEON(SB), NOSPLIT|NOFRAME, $0-32
 	FMOVS a+0(FP), F30
 	VDUP  V30.S[0], V30.S4
 	MOVD  x+8(FP), R0
@@ -211,10 +211,10 @@ axpyh16loop4:
 axpyh16done:
 	RET
 
-// func neonAxpyBF16(a float32, x *uint16, y *float32, n int)
-// As neonAxpyF16 with x widened from bf16: ZIP1/ZIP2 with the zero
+// func axpyBF16NEON(a float32, x *uint16, y *float32, n int)
+// As axpyF16NEON with x widened from bf16: ZIP1/ZIP2 with the zero
 // register V31 put each value in the high half of its f32 lane.
-TEXT ·neonAxpyBF16(SB), NOSPLIT|NOFRAME, $0-32
+TEXT ·axpyBF16NEON(SB), NOSPLIT|NOFRAME, $0-32
 	FMOVS a+0(FP), F30
 	VDUP  V30.S[0], V30.S4
 	VEOR  V31.B16, V31.B16, V31.B16
@@ -254,9 +254,9 @@ axpyb16loop4:
 axpyb16done:
 	RET
 
-// func neonScale(a float32, x *float32, n int)
+// func scaleNEON(a float32, x *float32, n int)
 // R0 = x (read), R1 = x (write), V30 = a in every lane.
-TEXT ·neonScale(SB), NOSPLIT|NOFRAME, $0-24
+TEXT ·scaleNEON(SB), NOSPLIT|NOFRAME, $0-24
 	FMOVS a+0(FP), F30
 	VDUP  V30.S[0], V30.S4
 	MOVD  x+8(FP), R0
@@ -316,26 +316,26 @@ L4: \
 LDONE: \
 	RET
 
-// func neonAdd(dst, a, b *float32, n int)
-TEXT ·neonAdd(SB), NOSPLIT|NOFRAME, $0-32
+// func addNEON(dst, a, b *float32, n int)
+TEXT ·addNEON(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD dst+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD b+16(FP), R4
 	MOVD n+24(FP), R3
 	BINARY(FADD_4S, addloop16, addtail, addloop4, adddone)
 
-// func neonMul(dst, a, b *float32, n int)
-TEXT ·neonMul(SB), NOSPLIT|NOFRAME, $0-32
+// func mulNEON(dst, a, b *float32, n int)
+TEXT ·mulNEON(SB), NOSPLIT|NOFRAME, $0-32
 	MOVD dst+0(FP), R0
 	MOVD a+8(FP), R1
 	MOVD b+16(FP), R4
 	MOVD n+24(FP), R3
 	BINARY(FMUL_4S, mulloop16, multail, mulloop4, muldone)
 
-// func neonSum(x *float32, n int) float32
+// func sumNEON(x *float32, n int) float32
 // R0 = x; block: V0..V3 added into accumulators V16..V19; the result is
 // reduced like the dot products: ((V16+V17)+(V18+V19)), (l0+l1)+(l2+l3).
-TEXT ·neonSum(SB), NOSPLIT|NOFRAME, $0-20
+TEXT ·sumNEON(SB), NOSPLIT|NOFRAME, $0-20
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R3
 	VEOR V16.B16, V16.B16, V16.B16
@@ -372,11 +372,11 @@ sumdone:
 	FMOVS F16, ret+16(FP)
 	RET
 
-// func neonMax(x *float32, n int) float32
+// func maxNEON(x *float32, n int) float32
 // R0 = x; accumulators V16..V19 start at -Inf and take FMAXNM with each
 // block (FMAXNM ignores a quiet NaN, as the generic "v > m" loop does);
 // FMAXNMV picks the largest lane at the end. n = 0 returns -Inf.
-TEXT ·neonMax(SB), NOSPLIT|NOFRAME, $0-20
+TEXT ·maxNEON(SB), NOSPLIT|NOFRAME, $0-20
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R3
 	MOVW $0xFF800000, R4 // -Inf

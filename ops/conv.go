@@ -288,7 +288,6 @@ func (c *winoConv) weights(lo, hi int) {
 func (c *winoConv) inputTransform(v []float32, t0 int) {
 	h, w, nr, cin, nt := c.h, c.w, c.nr, c.cin, c.nt
 	S := c.sv
-	vec := true // until asm says there is no vector version
 	var edge [4 * 34]float32
 	for ci := 0; ci < cin; ci++ {
 		plane := c.in[ci*h*w : (ci+1)*h*w]
@@ -296,22 +295,20 @@ func (c *winoConv) inputTransform(v []float32, t0 int) {
 		at, lane := ci*nr, 0 // tile t's index in V[0]
 		for t, step := 0, 1; t < nt; t += step {
 			y0, x0 := 2*tr-1, 2*tc-1
-			// 16 tiles of one tile row and one panel go to the vector
-			// version when there is one; patches that stick out of the
-			// image are first copied, zero-padded, to edge.
+			// 16 tiles of one tile row and one panel go to asm's 16-tile
+			// transform; patches that stick out of the image are first
+			// copied, zero-padded, to edge.
 			step = 16
-			if vec && nr%16 == 0 && lane%16 == 0 && t+16 <= nt && tc+16 <= c.tw && tr < c.th {
+			if nr%16 == 0 && lane%16 == 0 && t+16 <= nt && tc+16 <= c.tw && tr < c.th {
 				src, stride := edge[:], 34
 				if y0 >= 0 && y0+4 <= h && x0 >= 0 && x0+34 <= w {
 					src, stride = plane[y0*w+x0:], w
 				} else {
 					c.padPatches(&edge, plane, y0, x0)
 				}
-				if asm.WinogradInput16(src, stride, v[at:], S) {
-					c.advance(&at, &lane, &tr, &tc, step)
-					continue
-				}
-				vec = false
+				asm.WinogradInput16(src, stride, v[at:], S)
+				c.advance(&at, &lane, &tr, &tc, step)
+				continue
 			}
 			step = 1
 			// Row y of d·B: db[y] = (d0-d2, d1+d2, d2-d1, d1-d3).
@@ -406,11 +403,8 @@ func (c *winoConv) multiply(m, v, tile []float32) {
 						}
 					case k0 > 0:
 						micro(kc, ap, bp, mx[i*nt+j0:], nt)
-					case !asm.GemmMicroSet(kc, ap, bp, mx[i*nt+j0:], nt):
-						for r := 0; r < mr; r++ {
-							clear(mx[(i+r)*nt+j0 : (i+r)*nt+j0+nr])
-						}
-						micro(kc, ap, bp, mx[i*nt+j0:], nt)
+					default:
+						c.kern.GemmMicroSet(kc, ap, bp, mx[i*nt+j0:], nt)
 					}
 				}
 			}
@@ -434,8 +428,8 @@ func (c *winoConv) outputTransform(m []float32, t0 int) {
 		for t, step := 0, 1; t < tiles; t += step {
 			oy, ox := 2*tr, 2*tc
 			step = 16
-			if t+16 <= tiles && tc+16 <= c.tw && oy+2 <= h && ox+32 <= w &&
-				asm.WinogradOutput16(m[co*nt+t:], S, plane[oy*w+ox:], plane[(oy+1)*w+ox:], b) {
+			if t+16 <= tiles && tc+16 <= c.tw && oy+2 <= h && ox+32 <= w {
+				asm.WinogradOutput16(m[co*nt+t:], S, plane[oy*w+ox:], plane[(oy+1)*w+ox:], b)
 				if tc += step; tc == c.tw {
 					tc, tr = 0, tr+1
 				}

@@ -5,28 +5,22 @@ package asm
 // measure what the arithmetic units can do, the ceiling a GEMM is judged
 // against.
 
-// peakLoop is one implementation's loop and the float32 flops one iteration
-// performs (2 per lane of each fused multiply-add).
-type peakLoop struct {
-	run          func(iters int)
-	flopsPerIter int
-}
-
 // FMAPeak runs iters iterations of the active implementation's FMA-peak loop
-// (its widest vectors; the pure-Go twin for "generic") and returns the
-// number of float32 flops performed. Callers time it; keep iters small
-// enough (~1e5) that one call stays in the millisecond range, because
-// assembly is not preemptible.
-func FMAPeak(iters int) float64 {
-	if iters <= 0 {
-		return 0
+// (Kernels.FMAPeak) and returns the number of float32 flops performed.
+// Callers time it; keep iters small enough (~1e5) that one call stays in the
+// millisecond range, because assembly is not preemptible.
+func FMAPeak(iters int) float64 { return active.FMAPeak(iters) }
+
+// peakLoop turns a loop of iters iterations doing flopsPerIter float32 flops
+// each into a Kernels.FMAPeak.
+func peakLoop(loop func(iters int), flopsPerIter int) func(iters int) float64 {
+	return func(iters int) float64 {
+		if iters <= 0 {
+			return 0
+		}
+		loop(iters)
+		return float64(iters) * float64(flopsPerIter)
 	}
-	l, ok := archPeak(active.Name)
-	if !ok {
-		l = peakLoop{fmaPeakGeneric, genericPeakFlops}
-	}
-	l.run(iters)
-	return float64(iters) * float64(l.flopsPerIter)
 }
 
 // genericPeakFlops: eight chains of one multiply and one add per iteration.
