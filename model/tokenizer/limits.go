@@ -13,6 +13,9 @@ import "fmt"
 //     and Lowercase at most 3× — one invalid byte becomes U+FFFD), and the
 //     chain's product is checked, so a chain of Replace steps cannot
 //     multiply a prompt 10^9×. Real tokenizers stay under 10×.
+//   - The id tables are sized by the largest id, which must not exceed
+//     twice the number of tokens plus maxIDHoles: a 20-byte file cannot
+//     make the loader allocate a table for 16 million ids.
 //   - Added tokens are matched with an Aho-Corasick automaton, in time
 //     linear in the text, with one automaton state per byte of token
 //     content; that content is capped at maxAddedBytes.
@@ -20,6 +23,7 @@ const (
 	maxTextGrowth = 64
 	maxTextInsert = 64      // bytes a chain may add to each piece
 	maxAddedBytes = 4 << 20 // total bytes of added-token contents
+	maxIDHoles    = 1 << 16
 )
 
 // growth bounds a text-rewriting stage: out ≤ factor×in + insert bytes.
@@ -72,6 +76,15 @@ func checkAddedBytes(tokens []addedTokenJSON) error {
 	}
 	if total > maxAddedBytes {
 		return fmt.Errorf("added tokens hold %d bytes, past the %d-byte limit", total, maxAddedBytes)
+	}
+	return nil
+}
+
+// checkIDRange rejects a largest id far beyond the number of tokens (the
+// id tables would be mostly holes, sized by the file's claim).
+func checkIDRange(maxID, tokens int) error {
+	if maxID >= 2*tokens+maxIDHoles {
+		return fmt.Errorf("token id %d is far beyond the %d tokens in the file", maxID, tokens)
 	}
 	return nil
 }

@@ -147,6 +147,9 @@ func Parse(data []byte, name string) (*Tokenizer, error) {
 	if maxID > 1<<24 {
 		return fail("token id %d is implausibly large", maxID)
 	}
+	if err := checkIDRange(maxID, len(f.Model.Vocab)+len(f.AddedTokens)); err != nil {
+		return fail("%v", err)
+	}
 	t.idToken = make([]string, maxID+1)
 	seen := make([]bool, maxID+1)
 	for tok, id := range f.Model.Vocab {
