@@ -13,6 +13,10 @@ import (
 // back it with transparent huge pages.
 const hugePage = 2 << 20
 
+// mapsFiles: tensors are views into file mappings, which can fault if the
+// file is truncated (see intact.go).
+const mapsFiles = true
+
 // mapFile maps the whole file read-only and asks the kernel to start reading
 // it in (MADV_WILLNEED), as llama.cpp does.
 func mapFile(f *os.File, size int64) ([]byte, error) {

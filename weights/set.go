@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
 // Set is an open collection of tensors from one model: one file, or the
@@ -20,10 +22,11 @@ type Set struct {
 	names    []string
 	metadata map[string]any
 
-	mappings    [][]byte // file mappings (Mmap) or anonymous buffers (Read), for Close
-	mapped      int64    // bytes of those mappings that hold file or tensor bytes
-	readBytes   int64    // Read mode: bytes allocated for tensors
-	copiedBytes int64    // Mmap mode: bytes of misaligned tensors copied to the heap
+	mappings    [][]byte  // file mappings (Mmap) or anonymous buffers (Read), for Close
+	sources     []*source // the mapped files, kept open to check them (see CheckIntact)
+	mapped      int64     // bytes of those mappings that hold file or tensor bytes
+	readBytes   int64     // Read mode: bytes allocated for tensors
+	copiedBytes int64     // Mmap mode: bytes of misaligned tensors copied to the heap
 }
 
 // parsedFile is a validated header: every tensor's range lies inside the
@@ -45,7 +48,7 @@ func Open(path string, mode LoadMode) (*Set, error) {
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, fileio.Clean(err)
 	}
 	if fi.IsDir() {
 		if path, err = findInDir(path); err != nil {
@@ -92,18 +95,18 @@ func newSet(mode LoadMode) *Set {
 // want is non-nil, it holds the tensors a shard index places in this file,
 // and each must be present.
 func (s *Set) addFile(path string, want []string) error {
-	f, err := os.Open(path)
+	// Only a regular file, opened without blocking: a FIFO or a device
+	// named as a model (or by a shard index) is a one-line error.
+	f, fi, err := fileio.Open(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file", path)
-	}
+	kept := false
+	defer func() {
+		if !kept {
+			f.Close()
+		}
+	}()
 	var magic [4]byte
 	n, _ := f.ReadAt(magic[:], 0)
 	format := "safetensors"
@@ -131,7 +134,7 @@ func (s *Set) addFile(path string, want []string) error {
 			return fmt.Errorf("%s: tensor %q is also in %s", path, t.Name, old.File)
 		}
 	}
-	if err := s.load(f, pf); err != nil {
+	if kept, err = s.load(f, fi, pf); err != nil {
 		return err
 	}
 	for _, t := range pf.tensors {
@@ -155,24 +158,30 @@ func containsTensor(ts []*Tensor, name string) bool {
 	return false
 }
 
-// load gives every tensor of a validated file its bytes.
-func (s *Set) load(f *os.File, pf *parsedFile) error {
+// load gives every tensor of a validated file its bytes. It reports
+// whether the set keeps f open (a mapped file, see CheckIntact).
+func (s *Set) load(f *os.File, fi os.FileInfo, pf *parsedFile) (kept bool, err error) {
 	if s.mode == Read {
-		return s.loadRead(f, pf)
+		return false, s.loadRead(f, pf)
 	}
 	if pf.dataSize == 0 {
-		return nil // nothing to map: no tensor has bytes
+		return false, nil // nothing to map: no tensor has bytes
 	}
 	mem, err := mapFile(f, pf.size)
 	if err != nil {
-		return fmt.Errorf("%s: %w", pf.path, err)
+		return false, fmt.Errorf("%s: %w", pf.path, err)
 	}
 	s.mappings = append(s.mappings, mem)
 	s.mapped += int64(len(mem))
+	var src *source
+	if mapsFiles {
+		src = &source{path: pf.path, f: f, info: fi, mem: mem}
+		s.sources = append(s.sources, src)
+	}
 	for _, t := range pf.tensors {
 		start := pf.dataStart + t.offset
 		t.data = mem[start : start+t.nbytes : start+t.nbytes]
-		t.mapped, t.fileAt = true, start
+		t.mapped, t.fileAt, t.src = true, start, src
 		if addrOf(t.data)%int64(t.DType.Size()) != 0 {
 			// A typed view must be aligned; copy this one tensor once.
 			t.data = alignedCopy(t.data)
@@ -180,7 +189,7 @@ func (s *Set) load(f *os.File, pf *parsedFile) error {
 			s.copiedBytes += t.nbytes
 		}
 	}
-	return nil
+	return src != nil, nil
 }
 
 // tensorAlign is where each tensor starts in the read-mode buffer: a cache
@@ -292,8 +301,12 @@ func (s *Set) Close() error {
 		}
 	}
 	s.mappings = nil
+	for _, src := range s.sources {
+		src.f.Close()
+	}
+	s.sources = nil
 	for _, t := range s.tensors {
-		t.data = nil
+		t.data, t.src = nil, nil
 	}
 	return first
 }

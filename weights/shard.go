@@ -3,14 +3,12 @@ package weights
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-)
 
-// maxIndexSize bounds the index JSON we read; real ones are well under 1 MB.
-const maxIndexSize = 64 << 20
+	"github.com/chatumm/chatumm/runtime/fileio"
+)
 
 // shardIndex is model.safetensors.index.json as written by transformers.
 type shardIndex struct {
@@ -23,14 +21,7 @@ type shardIndex struct {
 // shard holds beyond the index are loaded too (as transformers does), but a
 // name may live in only one shard.
 func openSharded(indexPath string, mode LoadMode) (*Set, error) {
-	fi, err := os.Stat(indexPath)
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > maxIndexSize {
-		return nil, fmt.Errorf("%s: index is %d bytes, over the %d-byte limit", indexPath, fi.Size(), maxIndexSize)
-	}
-	raw, err := os.ReadFile(indexPath)
+	raw, err := fileio.ReadFile(indexPath, fileio.ShardIndex)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 // Package weights reads model weight files: safetensors (one file, or shards
 // named by a model.safetensors.index.json) and GGUF v2/v3. Every header is
 // validated completely before any tensor byte is touched, and every error
-// names the file and, where there is one, the tensor.
+// names the file and, where there is one, the tensor. Every file, including
+// each shard an index names, is opened with runtime/fileio: it must be a
+// regular file, and a FIFO or device is an error, not a hang.
 //
 // Opening:
 //
@@ -20,7 +22,9 @@
 //     madvise(MADV_WILLNEED); tensors are views into the page cache. Mapped
 //     pages count against the page cache, not the process, so MappedBytes and
 //     ResidentBytes (pages resident per mincore) are reported separately.
-//     Truncating a file while it is mapped makes later reads fault (SIGBUS).
+//     Truncating a file while it is mapped makes later reads fault (SIGBUS);
+//     runtime's pool turns such a fault into a panic, and Set.FaultError
+//     turns that into an error naming the file (see intact.go).
 //   - Read: every tensor byte is read once into an anonymous, 2 MiB-aligned
 //     mapping advised with MADV_HUGEPAGE, each tensor starting on a 64-byte
 //     boundary. Bytes are unchanged (f16/bf16 stay f16/bf16). On hosts where
@@ -50,6 +54,8 @@ import (
 	"os"
 	"slices"
 	"unsafe"
+
+	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
 // DType is the element type of a loadable tensor. The numbering matches
@@ -99,8 +105,9 @@ type Tensor struct {
 	offset int64 // start of the bytes, relative to the file's data section
 	nbytes int64
 	data   []byte
-	mapped bool  // data is a view into a read-only file mapping
-	fileAt int64 // where the bytes start in File (-1: not from a file)
+	mapped bool    // data is a view into a read-only file mapping
+	fileAt int64   // where the bytes start in File (-1: not from a file)
+	src    *source // the open mapped file (nil: not mapped, or the Set is closed)
 }
 
 // ReadFile reads len(dst) of the tensor's bytes, starting at byte off of the
@@ -111,11 +118,18 @@ func (t *Tensor) ReadFile(dst []byte, off int64) error {
 	if t.fileAt < 0 || off < 0 || off+int64(len(dst)) > t.nbytes {
 		return fmt.Errorf("%s: tensor %q: cannot re-read bytes %d..%d from the file", t.File, t.Name, off, off+int64(len(dst)))
 	}
-	f, err := os.Open(t.File)
-	if err != nil {
-		return err
+	// The mapped file's own descriptor, so the bytes are the mapping's
+	// even if the path has since been replaced.
+	var f *os.File
+	if t.src != nil {
+		f = t.src.f
+	} else {
+		var err error
+		if f, _, err = fileio.Open(t.File); err != nil {
+			return err
+		}
+		defer f.Close()
 	}
-	defer f.Close()
 	if _, err := f.ReadAt(dst, t.fileAt+off); err != nil {
 		return fmt.Errorf("%s: tensor %q: re-reading %d bytes at offset %d: %w", t.File, t.Name, len(dst), t.fileAt+off, err)
 	}
