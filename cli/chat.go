@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/chatumm/chatumm/model/session"
 	"io"
 	"os"
 	"os/signal"
@@ -71,7 +72,7 @@ func runChat(c *cli.Context) error {
 	if r.session != "" {
 		r.imageDir = filepath.Dir(r.session)
 		if _, err := os.Stat(r.session); err == nil {
-			if err := conv.Load(r.session); err != nil {
+			if err := session.Load(r.session, conv); err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "resumed %s: %d turns, %d tokens\n", r.session, len(conv.Turns()), len(conv.Tokens()))
@@ -158,7 +159,7 @@ func (r *replState) loop(in io.Reader) error {
 
 func (r *replState) finish() error {
 	if r.session != "" && len(r.conv.Turns()) > 0 {
-		if err := r.conv.Save(r.session, r.saveKV); err != nil {
+		if err := session.Save(r.session, r.conv, r.saveKV); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "saved %s\n", r.session)
@@ -196,7 +197,7 @@ func (r *replState) command(line string) (done bool, err error) {
 		if arg == "" {
 			return false, fmt.Errorf("/save needs a file name")
 		}
-		if err := r.conv.Save(arg, r.saveKV); err != nil {
+		if err := session.Save(arg, r.conv, r.saveKV); err != nil {
 			return false, err
 		}
 		fmt.Fprintf(r.out, "(saved %s)\n", arg)
@@ -204,7 +205,7 @@ func (r *replState) command(line string) (done bool, err error) {
 		if arg == "" {
 			return false, fmt.Errorf("/load needs a file name")
 		}
-		if err := r.conv.Load(arg); err != nil {
+		if err := session.Load(arg, r.conv); err != nil {
 			return false, err
 		}
 		fmt.Fprintf(r.out, "(loaded %s: %d turns)\n", arg, len(r.conv.Turns()))

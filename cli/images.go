@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"io"
 	"os"
 	"path/filepath"
@@ -91,7 +92,7 @@ func (r *replState) showImage(im chat.Image) {
 	r.imageNum++
 	png, err := r.m.DecodeImagePNG(im.Codes, im.Rows, im.Cols)
 	if err == nil {
-		err = chat.WriteFileAtomic(path, png)
+		err = fileio.WriteAtomic(path, png, 0o644)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "\nerror: image not saved: %s\n", oneLine(err.Error()))

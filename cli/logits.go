@@ -3,11 +3,11 @@ package cli
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"math"
 	"strconv"
 	"strings"
 
-	"github.com/chatumm/chatumm/model/chat"
 	"github.com/urfave/cli/v2"
 )
 
@@ -63,7 +63,7 @@ func logitsCommand() *cli.Command {
 			for i, v := range logits {
 				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
 			}
-			return chat.WriteFileAtomic(c.String("out"), buf)
+			return fileio.WriteAtomic(c.String("out"), buf, 0o644)
 		},
 	}
 }

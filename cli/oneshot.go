@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"os"
 	"strings"
 
@@ -135,7 +136,7 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 	if err != nil {
 		return err
 	}
-	if err := chat.WriteFileAtomic(c.String("output"), png); err != nil {
+	if err := fileio.WriteAtomic(c.String("output"), png, 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintln(os.Stdout, c.String("output"))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"io"
 	"os"
 	"path/filepath"
@@ -210,7 +211,7 @@ func runScript(c *cli.Context) error {
 			imageNum++
 			png, derr := m.DecodeImagePNG(im.Codes, im.Rows, im.Cols)
 			if derr == nil {
-				derr = chat.WriteFileAtomic(path, png)
+				derr = fileio.WriteAtomic(path, png, 0o644)
 			}
 			if derr != nil {
 				tt.Error = oneLine(derr.Error())
@@ -230,7 +231,7 @@ func runScript(c *cli.Context) error {
 	}
 	out = append(out, '\n')
 	if p := c.String("output"); p != "" {
-		return chat.WriteFileAtomic(p, out)
+		return fileio.WriteAtomic(p, out, 0o644)
 	}
 	_, err = os.Stdout.Write(out)
 	return err

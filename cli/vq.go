@@ -2,11 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"os"
 	"strconv"
 	"strings"
 
-	"github.com/chatumm/chatumm/model/chat"
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,7 +60,7 @@ func vqCommand() *cli.Command {
 					if err != nil {
 						return fmt.Errorf("%s: %v", c.String("codes"), err)
 					}
-					return chat.WriteFileAtomic(c.String("output"), png)
+					return fileio.WriteAtomic(c.String("output"), png, 0o644)
 				},
 			},
 		},

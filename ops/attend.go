@@ -31,7 +31,7 @@ func (t *attnTask) Run(lo, hi int) {
 	c := t.c
 	hd := c.headDim
 	d := c.kvHeads * hd
-	vrow := c.capacity // distance between value rows (transposed layout)
+	vrow := c.alloc // distance between value rows (transposed layout)
 	group := t.nHeads / c.kvHeads
 	bp := attnScratch.Get().(*[]float32)
 	if cap(*bp) < attnBlock+hd {
@@ -106,7 +106,7 @@ func (t *attnTask) Run(lo, hi int) {
 // over (query, head) pairs, each computed the same way on any thread, with
 // f32 accumulation and an online softmax.
 func Attention(p *runtime.Pool, c *KVCache, layer int, q []float32, nq, nHeads int, startPos int, mask func(qi, kpos int) bool, out []float32) {
-	if nHeads%c.kvHeads != 0 || len(q) < nq*nHeads*c.headDim || len(out) < nq*nHeads*c.headDim || startPos+nq > c.capacity {
+	if nHeads%c.kvHeads != 0 || len(q) < nq*nHeads*c.headDim || len(out) < nq*nHeads*c.headDim || startPos+nq > c.alloc {
 		panic("ops: Attention shapes do not match the cache")
 	}
 	t := attnTasks.Get().(*attnTask)

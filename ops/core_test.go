@@ -370,3 +370,45 @@ func TestKVCacheReadBack(t *testing.T) {
 		}
 	}
 }
+
+// TestKVCacheGrowsOnDemand: a cache of a huge capacity allocates only what
+// is stored, and keeps every stored position (keys and the transposed
+// values) across each regrowth, whether or not Len was set.
+func TestKVCacheGrowsOnDemand(t *testing.T) {
+	for _, f32 := range []bool{false, true} {
+		const layers, kvHeads, hd = 2, 2, 8
+		c := NewKVCache(layers, kvHeads, hd, 1<<24, f32)
+		if c.Bytes() != 0 {
+			t.Fatalf("f32=%v: a new cache holds %d bytes", f32, c.Bytes())
+		}
+		d := kvHeads * hd
+		val := func(l, p, e int) float32 { return float32((l*7+p*3+e)%64) / 4 }
+		k, v := make([]float32, d), make([]float32, d)
+		const n = 3*minKVAlloc + 5
+		for p := 0; p < n; p++ {
+			for l := 0; l < layers; l++ {
+				for e := range k {
+					k[e], v[e] = val(l, p, e), -val(l, p, e)
+				}
+				c.Store(l, p, k, v)
+			}
+			if p == n/2 {
+				c.SetLen(p + 1)
+			}
+		}
+		c.SetLen(n)
+		if max := int64(2*layers*4*n*d) * 2; c.Bytes() > max {
+			t.Fatalf("f32=%v: %d bytes for %d positions, want at most %d", f32, c.Bytes(), n, max)
+		}
+		for p := 0; p < n; p++ {
+			for l := 0; l < layers; l++ {
+				c.Read(l, p, k, v)
+				for e := range k {
+					if k[e] != val(l, p, e) || v[e] != -val(l, p, e) {
+						t.Fatalf("f32=%v: layer %d position %d element %d: k %g v %g, want %g", f32, l, p, e, k[e], v[e], val(l, p, e))
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,9 +1,13 @@
 // Package chat holds a conversation with a model: the whole dialogue is one
-// token stream (Chameleon protocol: <s>, turns closed by the end-of-turn
-// token, images as <racm3:break> codes <eoss>), kept in the KV cache so that
-// each new turn prefills only its own tokens. It also runs the text/image
-// generation state machine, evicts old turns when the context fills, and
-// saves and restores sessions atomically.
+// token stream in the model family's protocol (model.Protocol: <s>, turns
+// closed by the end-of-turn token, images as begin, codes, end), kept in
+// the KV cache so that each new turn prefills only its own tokens. It runs
+// the text/image generation state machine (with the family's guidance
+// scheme) and evicts old turns when the context fills. Package session
+// saves and resumes conversations.
+//
+// A Conversation is used by one goroutine at a time; any number of them
+// may share one model.Model.
 package chat
 
 import (
@@ -12,6 +16,7 @@ import (
 
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/ops"
 )
 
 // Role of a turn.
@@ -114,6 +119,24 @@ func (c *Conversation) Cached() int { return c.cached }
 
 // Capacity is the context size in tokens.
 func (c *Conversation) Capacity() int { return c.state.Capacity() }
+
+// Cache is the KV cache and how many history tokens it holds (package
+// session saves them; read-only).
+func (c *Conversation) Cache() (*ops.KVCache, int) { return c.state.KV, c.cached }
+
+// Restore replaces the conversation with a saved one that package session
+// has checked against this model: the history, its turns, and — when fill
+// is not nil — the KV cache, which fill writes and whose length it returns.
+func (c *Conversation) Restore(tokens []int, turns []Turn, fill func(*ops.KVCache) int) {
+	c.tokens = append(c.tokens[:0], tokens...)
+	c.turns = append(c.turns[:0], turns...)
+	c.state.Truncate(0)
+	c.cached, c.logitsValid, c.replyTurn = 0, false, -1
+	if fill != nil {
+		n := fill(c.state.KV)
+		c.state.Len, c.cached = n, n
+	}
+}
 
 // UserTokens builds a user turn's tokens: each image block, then the text
 // (or the text first, for a model whose config says so: Config.TextFirst),
@@ -242,7 +265,12 @@ func (c *Conversation) sync() error {
 }
 
 // makeRoom ensures n more tokens fit, evicting whole old turns (never the
-// <s> prefix, never the last turn) if the policy allows.
+// <s> prefix, never the turn being added or the reply being written) if the
+// policy allows. Eviction re-prefills what is kept, so it drops turns until
+// at most half the context is left (as far as droppable turns allow): the
+// next eviction is then at least half a context of new tokens away, and
+// the prefill it costs is bounded by the tokens added since — linear in
+// the dialogue's length, not quadratic, however long it runs.
 func (c *Conversation) makeRoom(n int) error {
 	capacity := c.state.Capacity()
 	if len(c.tokens)+n <= capacity {
@@ -255,7 +283,7 @@ func (c *Conversation) makeRoom(n int) error {
 	if len(c.turns) > 0 {
 		first = c.turns[0].Start
 	}
-	droppable := len(c.turns)
+	droppable := len(c.turns) // every turn before the one being added
 	if c.replyTurn >= 0 {
 		droppable = c.replyTurn // never the reply being written
 	}
@@ -264,6 +292,10 @@ func (c *Conversation) makeRoom(n int) error {
 		if drop >= droppable {
 			return fmt.Errorf("%w: %d new tokens do not fit in the context of %d even after dropping every earlier turn", decoder.ErrContextFull, n, capacity)
 		}
+		drop++
+		removed = c.turns[drop-1].End - first
+	}
+	for drop < droppable && len(c.tokens)-removed+n > capacity/2 {
 		drop++
 		removed = c.turns[drop-1].End - first
 	}

@@ -95,7 +95,7 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 		}
 		o.Images = false
 	}
-	if err := c.makeRoom(1); err != nil {
+	if err := c.makeRoom(2); err != nil { // a first token and the closing one
 		return Turn{}, err
 	}
 	if err := c.sync(); err != nil {
@@ -209,9 +209,12 @@ func (c *Conversation) closeTurn() {
 	c.append(eot)
 }
 
-// feed appends tok and runs it, so c.logits predict the next token.
+// feed appends tok and runs it, so c.logits predict the next token. It
+// keeps one position free after tok, so that closing the turn (closeTurn,
+// or the model's own end-of-turn) never overflows the context: a reply
+// that fills the context leaves a history that still fits it.
 func (c *Conversation) feed(tok int) error {
-	if err := c.makeRoom(1); err != nil {
+	if err := c.makeRoom(2); err != nil {
 		return err
 	}
 	c.append(tok)

@@ -106,7 +106,7 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 	total := rows * cols
 	// Room for the rest of the block; eviction may move the image start.
 	fromEnd := len(c.tokens) - start
-	if err := c.makeRoom(f.BlockLen(rows, cols) - fromEnd); err != nil {
+	if err := c.makeRoom(f.BlockLen(rows, cols) - fromEnd + 1); err != nil { // + the closing token
 		return fail(err)
 	}
 	start = len(c.tokens) - fromEnd

@@ -1,4 +1,11 @@
-package chat
+// Package session saves a conversation to a file and resumes it, in this
+// process or another: the token history, the turns with their text and
+// image codes, and optionally the KV cache (so resuming needs no
+// prefill). Files are written atomically and checked whole — checksum,
+// every token, every turn, every cached value — before the conversation is
+// touched, so a corrupt, truncated or foreign file is one error line and
+// the dialogue in memory stays as it was.
+package session
 
 import (
 	"bytes"
@@ -8,8 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/chatumm/chatumm/model/chat"
+	"github.com/chatumm/chatumm/ops"
+	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
 // Session file layout (little-endian):
@@ -34,7 +43,7 @@ type sessionHeader struct {
 }
 
 type sessionTurn struct {
-	Role   Role           `json:"role"`
+	Role   chat.Role      `json:"role"`
 	Start  int            `json:"start"`
 	End    int            `json:"end"`
 	Text   string         `json:"text"`
@@ -43,24 +52,31 @@ type sessionTurn struct {
 
 type sessionImage struct {
 	Codes []int  `json:"codes"`
+	Rows  int    `json:"rows,omitempty"` // 0: the model's square grid
+	Cols  int    `json:"cols,omitempty"`
 	Path  string `json:"path,omitempty"`
 }
 
+// ErrTooLong is matched (errors.Is) when a session holds more tokens than
+// the context it is loaded into.
+var ErrTooLong = errors.New("session longer than the context")
+
 // Save writes the conversation to path atomically (temporary file in the
-// same directory, fsync, rename). With withKV the KV cache is stored too, so
-// loading needs no prefill.
-func (c *Conversation) Save(path string, withKV bool) error {
-	h := sessionHeader{Model: c.M.Fingerprint(), Tokens: c.tokens}
-	for _, t := range c.turns {
+// same directory, fsync, rename), readable only by its owner: a dialogue is
+// private. With withKV the KV cache is stored too, so loading needs no
+// prefill. Temporary files of earlier saves that were killed are removed.
+func Save(path string, c *chat.Conversation, withKV bool) error {
+	h := sessionHeader{Model: c.M.Fingerprint(), Tokens: c.Tokens()}
+	for _, t := range c.Turns() {
 		st := sessionTurn{Role: t.Role, Start: t.Start, End: t.End, Text: t.Text}
 		for _, im := range t.Images {
-			st.Images = append(st.Images, sessionImage{Codes: im.Codes, Path: im.Path})
+			st.Images = append(st.Images, sessionImage{Codes: im.Codes, Rows: im.Rows, Cols: im.Cols, Path: im.Path})
 		}
 		h.Turns = append(h.Turns, st)
 	}
 	var kv []byte
-	if withKV && c.cached > 0 {
-		info, data := exportKV(c.state.KV, c.cached)
+	if cache, cached := c.Cache(); withKV && cached > 0 {
+		info, data := exportKV(cache, cached)
 		h.KV, kv = &info, data
 	}
 	hdr, err := json.Marshal(h)
@@ -76,91 +92,52 @@ func (c *Conversation) Save(path string, withKV bool) error {
 	buf.Write(kv)
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
-	return writeFileAtomic(path, buf.Bytes(), 0o600) // a dialogue is private
+	fileio.CleanStale(path)
+	return fileio.WriteAtomic(path, buf.Bytes(), 0o600)
 }
 
-// WriteFileAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path, so readers see the old file or the new one, never a
-// torn write.
-func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data, 0o644) }
+// sizeLimit bounds a session file for conversation c: its header (tokens
+// and turn texts, a few bytes per token at most) and a full f32 KV cache
+// of c's context. Memory read is bounded by what c could hold.
+func sizeLimit(c *chat.Conversation) fileio.Limit {
+	cfg := c.M.Cfg
+	kv := int64(c.Capacity()) * int64(cfg.Layers) * 2 * int64(cfg.KVHeads*cfg.HeadDim) * 4
+	return fileio.Limit{Bytes: maxHeaderBytes + kv + 1<<10, What: "a session of this model and context"}
+}
 
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+// Load replaces conversation c with the session in path. Any problem is
+// an error naming the file, and c is then unchanged.
+func Load(path string, c *chat.Conversation) error {
+	data, err := fileio.ReadFile(path, sizeLimit(c))
 	if err != nil {
-		return fmt.Errorf("%s: %v", path, unwrap(err))
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %v", path, unwrap(err))
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %v", path, unwrap(err))
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %v", path, unwrap(err))
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // make the rename durable; best effort
-		d.Close()
-	}
-	return nil
-}
-
-func unwrap(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// Load replaces the conversation with the session in path. Any problem is
-// an error naming the file, and the conversation is then unchanged.
-func (c *Conversation) Load(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("%s: %v", path, unwrap(err))
+		return err
 	}
 	h, kv, err := parseSession(data)
 	if err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
-	if err := c.checkSession(h, kv); err != nil {
+	if err := checkSession(c, h, kv); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	// Everything checked: now replace the state.
-	c.tokens = append(c.tokens[:0], h.Tokens...)
-	c.turns = c.turns[:0]
+	turns := make([]chat.Turn, 0, len(h.Turns))
 	for _, t := range h.Turns {
-		turn := Turn{Role: t.Role, Start: t.Start, End: t.End, Text: t.Text}
+		turn := chat.Turn{Role: t.Role, Start: t.Start, End: t.End, Text: t.Text}
 		for _, im := range t.Images {
-			turn.Images = append(turn.Images, Image{Codes: im.Codes, Path: im.Path})
+			turn.Images = append(turn.Images, chat.Image{Codes: im.Codes, Rows: im.Rows, Cols: im.Cols, Path: im.Path})
 		}
-		c.turns = append(c.turns, turn)
+		turns = append(turns, turn)
 	}
-	c.state.Truncate(0)
-	c.cached, c.logitsValid, c.replyTurn = 0, false, -1
 	// A cache saved in another precision is not narrowed or widened: the
 	// history is prefilled again on the next turn instead.
-	if h.KV != nil && h.KV.F32 == c.state.KV.IsF32() {
-		importKV(c.state.KV, *h.KV, kv)
-		c.state.Len = h.KV.Positions
-		c.cached = h.KV.Positions
+	var fill func(*ops.KVCache) int
+	if cache, _ := c.Cache(); h.KV != nil && h.KV.F32 == cache.IsF32() {
+		fill = func(dst *ops.KVCache) int {
+			importKV(dst, *h.KV, kv)
+			return h.KV.Positions
+		}
 	}
+	c.Restore(h.Tokens, turns, fill)
 	return nil
 }
 
@@ -204,7 +181,7 @@ func parseSession(data []byte) (*sessionHeader, []byte, error) {
 }
 
 // checkSession validates a parsed session against this model and context.
-func (c *Conversation) checkSession(h *sessionHeader, kv []byte) error {
+func checkSession(c *chat.Conversation, h *sessionHeader, kv []byte) error {
 	if h.Model != c.M.Fingerprint() {
 		return fmt.Errorf("session was saved with another model (fingerprint %s, this model is %s)", h.Model, c.M.Fingerprint())
 	}
@@ -214,15 +191,15 @@ func (c *Conversation) checkSession(h *sessionHeader, kv []byte) error {
 			return fmt.Errorf("session token %d (at %d) out of range [0, %d)", id, i, V)
 		}
 	}
-	if len(h.Tokens) > c.state.Capacity() {
-		return fmt.Errorf("session holds %d tokens, more than the context of %d (use a larger --ctx)", len(h.Tokens), c.state.Capacity())
+	if len(h.Tokens) > c.Capacity() {
+		return fmt.Errorf("%w: the session holds %d tokens, more than the context of %d", ErrTooLong, len(h.Tokens), c.Capacity())
 	}
 	prev := 0
 	if len(h.Tokens) > 0 && h.Tokens[0] == c.M.Proto.BOS {
 		prev = 1
 	}
 	for i, t := range h.Turns {
-		if t.Role != User && t.Role != Agent {
+		if t.Role != chat.User && t.Role != chat.Agent {
 			return fmt.Errorf("session turn %d has unknown role %q", i, t.Role)
 		}
 		if t.Start != prev || t.End < t.Start || t.End > len(h.Tokens) {
@@ -241,7 +218,8 @@ func (c *Conversation) checkSession(h *sessionHeader, kv []byte) error {
 		return fmt.Errorf("session history has %d tokens outside any turn", len(h.Tokens)-prev)
 	}
 	if h.KV != nil {
-		if err := checkKV(c.state.KV, *h.KV, kv, len(h.Tokens)); err != nil {
+		cache, _ := c.Cache()
+		if err := checkKV(cache, *h.KV, kv, len(h.Tokens)); err != nil {
 			return err
 		}
 	} else if len(kv) != 0 {

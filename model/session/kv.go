@@ -1,4 +1,4 @@
-package chat
+package session
 
 import (
 	"encoding/binary"
@@ -69,6 +69,21 @@ func checkKV(c *ops.KVCache, info kvInfo, data []byte, tokens int) error {
 	}
 	if len(data) != info.bytes() {
 		return fmt.Errorf("session KV section has %d bytes, its description needs %d", len(data), info.bytes())
+	}
+	// A NaN or infinity in the cache would poison every later logit: the
+	// checksum only proves the file is what was written, so look.
+	if info.F32 {
+		for i := 0; i+4 <= len(data); i += 4 {
+			if binary.LittleEndian.Uint32(data[i:])&0x7f800000 == 0x7f800000 {
+				return fmt.Errorf("session KV cache holds a NaN or infinite value (value %d)", i/4)
+			}
+		}
+	} else {
+		for i := 0; i+2 <= len(data); i += 2 {
+			if binary.LittleEndian.Uint16(data[i:])&0x7c00 == 0x7c00 {
+				return fmt.Errorf("session KV cache holds a NaN or infinite value (value %d)", i/2)
+			}
+		}
 	}
 	return nil
 }
