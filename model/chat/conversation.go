@@ -82,6 +82,7 @@ type Conversation struct {
 	replyTurn int
 	masks     *masks
 	guide     *guidance
+	prefilled int // tokens run through the decoder so far (tests bound eviction's cost with it)
 }
 
 // New starts an empty conversation: the history is just <s>.
@@ -255,6 +256,7 @@ func (c *Conversation) sync() error {
 		c.cached--
 		c.state.Truncate(c.cached)
 	}
+	c.prefilled += len(c.tokens) - c.cached
 	if err := c.M.T.Prefill(c.state, c.tokens[c.cached:], c.logits, false); err != nil {
 		c.logitsValid = false
 		return err
