@@ -9,6 +9,7 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/chatumm/chatumm/model/decoder"
 	"github.com/chatumm/chatumm/model/vqgan"
+	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
 // Config is a checkpoint's configuration as chatumm uses it: the
@@ -69,12 +71,12 @@ type ropeParameters struct {
 // LoadConfig reads DIR/config.json.
 func LoadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.Config)
 	if err != nil {
-		if os.IsNotExist(err) {
+		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no config.json (is this a model directory?)", dir)
 		}
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, err
 	}
 	c, err := ParseConfig(data)
 	if err != nil {

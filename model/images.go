@@ -1,31 +1,38 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/chatumm/chatumm/model/vqgan"
 	"github.com/chatumm/chatumm/weights"
 )
 
+// ErrNoVQDecoder is matched (errors.Is) when codes cannot become pixels:
+// the checkpoint has no VQ-GAN decoder (Lumina ships none).
+var ErrNoVQDecoder = errors.New("no VQ decoder to turn codes into pixels")
+
 // loadVQ attaches the VQ-GAN: from --vq when given (Lumina checkpoints carry
 // none), else from the checkpoint itself when it has one.
 func (m *Model) loadVQ() error {
 	if m.opts.VQPath != "" {
+		// Errors name the VQ checkpoint, so they read right whatever
+		// option supplied it.
 		cfg, err := LoadConfig(m.opts.VQPath)
 		if err != nil {
-			return fmt.Errorf("--vq: %v", err)
+			return fmt.Errorf("VQ-GAN: %v", err)
 		}
 		if cfg.VQ == nil {
-			return fmt.Errorf("--vq %s: config.json has no vq_config", m.opts.VQPath)
+			return fmt.Errorf("VQ-GAN %s: config.json has no vq_config", m.opts.VQPath)
 		}
 		set, err := weights.Open(m.opts.VQPath, m.opts.Load)
 		if err != nil {
-			return fmt.Errorf("--vq: %v", err)
+			return fmt.Errorf("VQ-GAN: %v", err)
 		}
 		vq, err := vqgan.Load(set, cfg.VQ, m.Pool)
 		if err != nil {
 			set.Close()
-			return fmt.Errorf("--vq: %v", err)
+			return fmt.Errorf("VQ-GAN %s: %v", m.opts.VQPath, err)
 		}
 		m.vqSet = set
 		m.VQ = vq
@@ -77,7 +84,7 @@ func (m *Model) EncodeImageFile(path string) ([]int, error) {
 // = 0 means the VQ-GAN's square grid.
 func (m *Model) DecodeImagePNG(codes []int, rows, cols int) ([]byte, error) {
 	if !m.CanDecodeImages() {
-		return nil, fmt.Errorf("%s: no VQ decoder to turn codes into pixels (give one with --vq)", m.Path)
+		return nil, fmt.Errorf("%s: %w", m.Path, ErrNoVQDecoder)
 	}
 	if rows == 0 && cols == 0 {
 		rows, cols = m.VQ.Cfg.GridSize(), m.VQ.Cfg.GridSize()

@@ -67,7 +67,7 @@ func loadGGUF(m *Model, path string, opts Options) (*Model, error) {
 // ggufConfig checks a GGUF file's llama metadata against the same limits
 // as a config.json.
 func ggufConfig(g *weights.GGUFLlama) (*Config, error) {
-	if g.HeadCount <= 0 || g.EmbeddingLength%g.HeadCount != 0 {
+	if g.HeadCount <= 0 || g.HeadCountKV <= 0 || g.EmbeddingLength%g.HeadCount != 0 {
 		return nil, fmt.Errorf("embedding length %d is not a multiple of %d heads", g.EmbeddingLength, g.HeadCount)
 	}
 	headDim := g.EmbeddingLength / g.HeadCount
@@ -79,15 +79,19 @@ func ggufConfig(g *weights.GGUFLlama) (*Config, error) {
 		ctx = defaultGGUFContext
 	}
 	for _, v := range []struct {
-		name string
-		n    int
+		key, limit string // the GGUF key, the config.json limit it is held to
+		n          int
 	}{
-		{"vocab_size", g.VocabSize}, {"hidden_size", g.EmbeddingLength}, {"intermediate_size", g.FeedForwardLength},
-		{"num_hidden_layers", g.BlockCount}, {"num_attention_heads", g.HeadCount},
-		{"num_key_value_heads", g.HeadCountKV}, {"max_position_embeddings", ctx},
+		{"tokenizer vocabulary", "vocab_size", g.VocabSize},
+		{"llama.embedding_length", "hidden_size", g.EmbeddingLength},
+		{"llama.feed_forward_length", "intermediate_size", g.FeedForwardLength},
+		{"llama.block_count", "num_hidden_layers", g.BlockCount},
+		{"llama.attention.head_count", "num_attention_heads", g.HeadCount},
+		{"llama.attention.head_count_kv", "num_key_value_heads", g.HeadCountKV},
+		{"llama.context_length", "max_position_embeddings", ctx},
 	} {
-		if v.n <= 0 || v.n > configLimits[v.name] {
-			return nil, fmt.Errorf("%s = %d out of range [1, %d]", v.name, v.n, configLimits[v.name])
+		if max := configLimits[v.limit]; v.n <= 0 || v.n > max {
+			return nil, fmt.Errorf("%s = %d out of range [1, %d]", v.key, v.n, max)
 		}
 	}
 	if g.HeadCount%g.HeadCountKV != 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/chatumm/chatumm/model/tokenizer"
 	"github.com/chatumm/chatumm/model/vqgan"
 	"github.com/chatumm/chatumm/runtime"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/chatumm/chatumm/weights"
 )
 
@@ -53,7 +54,7 @@ type Model struct {
 func Load(path string, opts Options) (*Model, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, unwrapPathErr(err))
+		return nil, fileio.Clean(err)
 	}
 	m := newModel(path, opts)
 	if !st.IsDir() && strings.HasSuffix(strings.ToLower(path), ".gguf") {
@@ -180,13 +181,6 @@ func (m *Model) finish() error {
 		return err
 	}
 	return nil
-}
-
-func unwrapPathErr(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
 
 // setVocab reads the family's protocol tokens and the image-code maps from

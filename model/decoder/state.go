@@ -94,6 +94,7 @@ func (m *Transformer) Prefill(s *State, ids []int, logits []float32, all bool) e
 	if s.Len+len(ids) > s.Capacity() {
 		return &ContextFullError{Have: s.Len, New: len(ids), Capacity: s.Capacity()}
 	}
+	s.KV.Reserve(s.Len + len(ids)) // the rows store their keys in parallel
 	b := &s.buf
 	b.reset()
 	for i, id := range ids {
@@ -149,6 +150,9 @@ func (m *Transformer) StepBatch(states []*State, ids []int, logits [][]float32) 
 	}
 	// The batch's scratch is its first state's: the others only
 	// contribute their KV caches.
+	for _, s := range states {
+		s.KV.Reserve(s.Len + 1)
+	}
 	b := &states[0].buf
 	b.reset()
 	for i, s := range states {
