@@ -121,8 +121,12 @@ func (m *bpeModel) encode(word string) []int {
 	}
 	symbols := make([]int, 0, len(word))
 	lastUnk := false
-	for i, r := range word {
-		piece := word[i : i+utf8.RuneLen(r)]
+	for i := 0; i < len(word); {
+		// The width read, not RuneLen: an invalid byte is one byte wide
+		// although it reads as the 3-byte U+FFFD.
+		_, size := utf8.DecodeRuneInString(word[i:])
+		piece := word[i : i+size]
+		i += size
 		if id, ok := m.vocab[piece]; ok {
 			symbols = append(symbols, id)
 			lastUnk = false
