@@ -13,11 +13,10 @@ import (
 // projection is 2048×5632, and a dot product over one 11 KiB row reads 22 KiB
 // of x, which no longer stays in a 32 KiB L1 next to the streamed row. Stored
 // as Wᵀ, the same product is y = Σ_c x[c]·Wᵀ[c]: a linear stream of weight
-// rows, each scaled into y, and only y (8 KiB) needs to stay in L1.
-// Measured on this repository's 2-core AMD EPYC host, 2048×5632 f16, 512 MiB
-// of cold copies, best of 3 alternating rounds in one run: one thread
-// 16.7 GB/s row-major, 29.5 column-major, next to 30.6 GB/s of plain
-// streaming reads; two threads 30.0 and 36.8, next to 36.7.
+// rows, each scaled into y, and only y (8 KiB) needs to stay in L1. On cold
+// weights that brought the product up to about the plain read bandwidth on
+// one CPU measured and cost nothing in decode speed on another
+// (`chatumm bench kernels`, `chatumm bench model`; docs/PERFORMANCE.md).
 
 // colBlock is how many input features (weight rows of Wᵀ) one work item
 // covers: 256 rows of 2048 f16 are 1 MiB. Each block sums into its own

@@ -16,9 +16,8 @@ const rowGrain = 16
 // claimRows is how many rows a thread claims at a time. The chunks are dealt
 // out as one contiguous range per thread, which each thread claims from the
 // front, so every thread reads its part of the weights as one linear stream.
-// Against one shared counter (chunks interleaved between the threads), at 2
-// threads over 512 MiB of cold f16 copies, best of 3 alternating rounds in
-// one run: 2048×2048 53.3 → 60.2 GB/s, 32000×2048 35.5 → 37.6. A thread
+// That streamed faster than one shared counter (chunks interleaved between
+// the threads) at 2 threads on cold weights (docs/PERFORMANCE.md). A thread
 // that runs out steals single chunks from the back of the others' ranges,
 // so a thread the OS descheduled (a busy machine) does not leave the other
 // one waiting: the one that runs takes over the rest. 64 rows of a

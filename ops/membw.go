@@ -21,8 +21,8 @@ func (t *sumTask) Run(lo, hi int) {
 // bandwidthBlock is how much one bandwidth sample reads: about one weight
 // matrix of a 1B model, so that the probe and the matvec benchmarks that
 // are compared with it take their best over samples of the same length (the
-// host is shared, and a best over long samples comes out lower than a best
-// over short ones: 29 vs 46 GB/s at 2 threads in one run).
+// host is shared, and a best over long samples comes out markedly lower
+// than a best over short ones).
 const bandwidthBlock = 16 << 20
 
 // ReadProbe measures streaming-read bandwidth over a buffer larger than
