@@ -1,24 +1,82 @@
-# chatumm — common tasks. `make test` is what CI runs first.
+# chatumm — common tasks. This file is the one list of what CI tests:
+# .ci/run installs the tools and runs `make ci-all`.
 GO ?= go
 QEMU ?= qemu-aarch64
+STATICCHECK ?= staticcheck
+# The staticcheck release that supports Go 1.26 (`make tools` installs it).
+STATICCHECK_VERSION ?= v0.8.2
+# Scratch output (gitignored); no target here writes a tracked file.
+BUILD ?= build
 
-.PHONY: build test test-arm64 test-paths bench bench-kernels fuzz eval ci
+.PHONY: build build-nocgo test test-quality test-race test-paths test-arm64 vet fmt-check tidy-check \
+	staticcheck tools fuzz fuzz-ci bench bench-kernels eval ci-all ci
 
 build:
 	CGO_ENABLED=0 $(GO) build -o chatumm ./cli/chatumm
 
+# The README's test command: correctness only, reads nothing outside testdata/.
 test:
 	$(GO) test ./...
 
+# What the embedded model answers and draws (a retrain may move it);
+# CHATUMM_TEST_MODEL=DIR checks a candidate export instead.
+test-quality:
+	$(GO) test -count=1 -tags quality ./model/embedded
+
+test-race:
+	$(GO) test -race -count=1 ./...
+
+# The cgo-free build on both architectures.
+build-nocgo:
+	CGO_ENABLED=0 $(GO) build ./...
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) build ./...
+
 # Every amd64 kernel path, forced one at a time, plus the pure-Go build.
+# avx512 only where the CPU has it: forcing a path the CPU lacks fails by
+# design, so the probe asks the binary (`inspect --cpu` exits 1 then).
 test-paths:
-	for cpu in generic avx2 avx512; do CHATUMM_CPU=$$cpu $(GO) test -count=1 ./asm ./ops || exit 1; done
+	@paths="generic avx2"; \
+	if CHATUMM_CPU=avx512 $(GO) run ./cli/chatumm inspect --cpu >/dev/null 2>&1; then paths="$$paths avx512"; \
+	else echo "CHATUMM_CPU=avx512 skipped: this CPU has no AVX-512"; fi; \
+	for cpu in $$paths; do \
+		echo "CHATUMM_CPU=$$cpu go test ./asm ./ops"; CHATUMM_CPU=$$cpu $(GO) test -count=1 ./asm ./ops || exit 1; \
+	done
 	$(GO) test -count=1 -tags purego ./asm ./ops
 
-# NEON kernels under qemu, with and without fp16 arithmetic.
+# NEON kernels under qemu, with (-cpu max) and without (cortex-a57, ARMv8.0)
+# fp16 arithmetic.
 test-arm64:
 	GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU) -cpu max' ./asm ./ops
 	GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU) -cpu cortex-a57' ./asm ./ops
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags quality ./model/embedded
+	GOARCH=arm64 $(GO) vet ./...
+	cd tools/gonumbench && $(GO) vet .
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt'd:"; echo "$$out"; exit 1; fi
+
+# go.mod and go.sum must already be tidy (CI builds with -mod=readonly).
+tidy-check:
+	$(GO) mod tidy -diff
+	cd tools/gonumbench && $(GO) mod tidy -diff
+
+staticcheck:
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags quality ./model/embedded
+
+tools:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzSafetensorsHeader -fuzztime 2m ./weights
+	$(GO) test -run XXX -fuzz FuzzGGUF -fuzztime 2m ./weights
+
+fuzz-ci:
+	$(GO) test -run XXX -fuzz FuzzSafetensorsHeader -fuzztime 20s ./weights
+	$(GO) test -run XXX -fuzz FuzzGGUF -fuzztime 20s ./weights
 
 bench:
 	$(GO) test -run XXX -bench . -benchtime 1s ./asm ./ops
@@ -26,12 +84,15 @@ bench:
 bench-kernels: build
 	./chatumm bench kernels
 
-fuzz:
-	$(GO) test -run XXX -fuzz FuzzSafetensorsHeader -fuzztime 2m ./weights
-	$(GO) test -run XXX -fuzz FuzzGGUF -fuzztime 2m ./weights
-
+# The embedded model on the held-out test set (needs /usr/bin/python3 with
+# numpy and PIL); results go to $(BUILD)/eval/, the shipped model's figures
+# stay in tools/eval/results-s30.json.
 eval: build
-	/usr/bin/python3 tools/eval/eval_binary.py --binary ./chatumm --json tools/eval/results-binary.json
+	mkdir -p $(BUILD)/eval
+	/usr/bin/python3 tools/eval/eval_binary.py --binary ./chatumm --json $(BUILD)/eval/results.json
+
+# Everything CI checks, cheapest first.
+ci-all: fmt-check tidy-check vet build-nocgo test test-quality test-race test-paths test-arm64 staticcheck fuzz-ci
 
 ci:
 	bash .ci/run
