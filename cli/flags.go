@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/chatumm/chatumm/model"
@@ -63,13 +65,50 @@ func genOptions(c *cli.Context) (chat.GenOptions, error) {
 	default:
 		return o, fmt.Errorf("--cfg %q: want none, anole or lumina", c.String("cfg"))
 	}
-	for _, p := range []sample.Params{o.Text, o.Image} {
-		if p.Temperature < 0 || p.TopK < 0 || p.TopP < 0 || p.TopP > 1 || p.RepetitionPenalty < 0 {
-			return o, fmt.Errorf("sampling settings out of range (temperature >= 0, top-k >= 0, 0 <= top-p <= 1, repeat-penalty > 0)")
+	if err := validateSampling(c, o.Text, map[string]string{sample.FieldTemperature: "temp",
+		sample.FieldTopK: "top-k", sample.FieldTopP: "top-p", sample.FieldRepetitionPenalty: "repeat-penalty"}); err != nil {
+		return o, err
+	}
+	if err := validateSampling(c, o.Image, map[string]string{sample.FieldTemperature: "image-temp",
+		sample.FieldTopK: "image-top-k", sample.FieldTopP: "image-top-p"}); err != nil {
+		return o, err
+	}
+	for _, name := range []string{"cfg-text", "cfg-image"} {
+		// Bounded, not just finite: a huge scale overflows the mixed logits,
+		// which would then be reported as a broken model.
+		if v := c.Float64(name); !(v >= -maxGuidanceScale && v <= maxGuidanceScale) {
+			return o, fmt.Errorf("--%s %s: want a finite number in [-%g, %g]", name, formatFlagFloat(v), maxGuidanceScale, maxGuidanceScale)
 		}
 	}
 	return o, nil
 }
+
+// maxGuidanceScale bounds --cfg-text and --cfg-image: useful scales are a
+// few units, and logits times this still fit a float32 by far.
+const maxGuidanceScale = 1000.0
+
+// validateSampling runs p.Validate and names the flag (from flagOf, keyed by
+// sample.Field*) and the value as the user typed it.
+func validateSampling(c *cli.Context, p sample.Params, flagOf map[string]string) error {
+	var pe *sample.ParamError
+	if err := p.Validate(); errors.As(err, &pe) {
+		name, ok := flagOf[pe.Field]
+		if !ok {
+			return err
+		}
+		value := pe.Value
+		if pe.Field != sample.FieldTopK {
+			// float32(--temp 1e300) is +Inf: show what was typed.
+			value = formatFlagFloat(c.Float64(name))
+		}
+		return fmt.Errorf("--%s %s: want %s", name, value, pe.Want)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func formatFlagFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func evictPolicy(c *cli.Context) (chat.EvictPolicy, error) {
 	switch c.String("evict") {
