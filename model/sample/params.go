@@ -42,11 +42,11 @@ func (p Params) Validate() error {
 	}
 	// 0 keeps its meaning of "off" so that a zero Params is valid.
 	if tp := float64(p.TopP); !(tp >= 0 && tp <= 1) {
-		return bad(FieldTopP, tp, "a number in (0, 1] (0 or 1 = off)")
+		return bad(FieldTopP, tp, "a number in [0, 1] (0 or 1 = off)")
 	}
 	r := float64(p.RepetitionPenalty)
 	if math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
-		return bad(FieldRepetitionPenalty, r, "a finite number > 0 (1 = off)")
+		return bad(FieldRepetitionPenalty, r, "a finite number ≥ 0 (0 or 1 = off)")
 	}
 	return nil
 }

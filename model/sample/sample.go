@@ -107,15 +107,29 @@ func (s *Sampler) Sample(logits []float32, history []int, p Params, mask *Mask) 
 // ErrNoToken when the mask allows nothing. It never panics, and allocates
 // nothing once its scratch has grown to the vocabulary.
 func (s *Sampler) Next(logits []float32, history []int, p Params, mask *Mask) (int, error) {
-	if err := p.Validate(); err != nil {
+	w, best, bestID, err := s.prepare(logits, history, p, mask)
+	if err != nil {
 		return -1, err
+	}
+	if p.greedy() {
+		return bestID, nil
+	}
+	return s.draw(w, best, p), nil
+}
+
+// prepare validates p and copies logits into the sampler's scratch with
+// the repetition penalty applied and masked tokens set to -Inf, and finds
+// the best allowed token.
+func (s *Sampler) prepare(logits []float32, history []int, p Params, mask *Mask) (w []float32, best float32, bestID int, err error) {
+	if err := p.Validate(); err != nil {
+		return nil, 0, -1, err
 	}
 	n := len(logits)
 	if cap(s.work) < n {
 		s.work = make([]float32, n)
 		s.seen = make([]bool, n)
 	}
-	w := s.work[:n]
+	w = s.work[:n]
 	copy(w, logits)
 	if p.RepetitionPenalty > 0 && p.RepetitionPenalty != 1 {
 		s.penalise(w, history, p.RepetitionPenalty)
@@ -123,26 +137,23 @@ func (s *Sampler) Next(logits []float32, history []int, p Params, mask *Mask) (i
 	// One pass: reject broken logits (only allowed ids matter), drop the
 	// masked ones, find the best.
 	ninf := float32(math.Inf(-1))
-	best, bestID := ninf, -1
+	best, bestID = ninf, -1
 	for id, v := range logits {
 		if !mask.ok(id) {
 			w[id] = ninf
 			continue
 		}
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return -1, &NonFiniteError{Index: id, Value: v}
+			return nil, 0, -1, &NonFiniteError{Index: id, Value: v}
 		}
 		if bestID < 0 || w[id] > best {
 			best, bestID = w[id], id
 		}
 	}
 	if bestID < 0 {
-		return -1, ErrNoToken
+		return nil, 0, -1, ErrNoToken
 	}
-	if p.greedy() {
-		return bestID, nil
-	}
-	return s.draw(w, best, p), nil
+	return w, best, bestID, nil
 }
 
 // penalise applies the Hugging Face repetition penalty to each distinct id
@@ -173,10 +184,25 @@ func (s *Sampler) penalise(w []float32, history []int, penalty float32) {
 }
 
 // draw samples from the softmax of w/T over the tokens not set to -Inf,
-// restricted by top-k and top-p. best is the largest entry of w; it always
-// keeps probability exp(0) = 1 before normalising, so at least one
-// candidate remains whatever the other logits are.
+// restricted by top-k and top-p (nucleus).
 func (s *Sampler) draw(w []float32, best float32, p Params) int {
+	cand, total := s.nucleus(w, best, p)
+	u := s.rng.Float64() * total
+	for _, id := range cand {
+		u -= float64(w[id])
+		if u < 0 {
+			return id
+		}
+	}
+	return cand[len(cand)-1]
+}
+
+// nucleus turns w (logits, -Inf where excluded) into unnormalised
+// probabilities exp((w-best)/T) in place and returns the candidates that
+// top-k and top-p keep, most probable first, with their total. best is the
+// largest entry of w; it always keeps probability exp(0) = 1, so at least
+// one candidate remains whatever the other logits are.
+func (s *Sampler) nucleus(w []float32, best float32, p Params) ([]int, float64) {
 	ninf := float32(math.Inf(-1))
 	inv := 1 / float64(p.Temperature) // finite: greedy() excluded overflow
 	cand := s.cand[:0]
@@ -222,14 +248,7 @@ func (s *Sampler) draw(w []float32, best float32, p Params) int {
 			total += float64(w[id])
 		}
 	}
-	u := s.rng.Float64() * total
-	for _, id := range cand[:keep] {
-		u -= float64(w[id])
-		if u < 0 {
-			return id
-		}
-	}
-	return cand[keep-1]
+	return cand[:keep], total
 }
 
 // Argmax returns the index of the largest logit (the first on ties).
