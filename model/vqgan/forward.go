@@ -179,8 +179,11 @@ func (m *Model) DecodeGrid(codes []int, rows, cols int) ([]float32, error) {
 	if m.dec == nil {
 		return nil, fmt.Errorf("this checkpoint's VQ-GAN has no decoder (use --vq with a checkpoint that has one)")
 	}
-	if rows <= 0 || cols <= 0 || rows*cols != len(codes) || rows*cols > 1<<16 {
+	if rows <= 0 || cols <= 0 || rows > len(codes) || cols > len(codes) || rows*cols != len(codes) {
 		return nil, fmt.Errorf("%d codes do not form a %d×%d grid", len(codes), rows, cols)
+	}
+	if err := m.Cfg.checkWork(rows, cols); err != nil {
+		return nil, err
 	}
 	D, n := m.Cfg.EmbedDim, rows*cols
 	z := newTensor(D, rows, cols)

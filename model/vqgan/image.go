@@ -4,27 +4,36 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	_ "image/jpeg" // JPEG input
 	"image/png"
 	"io"
 	"math"
-	"os"
+
+	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
-// MaxPixels bounds the decoded size of an input image, checked from its
-// header before any pixel buffer is allocated.
-const MaxPixels = 50_000_000
+// Limits on an input image, checked from its header (image.DecodeConfig)
+// before any pixel buffer is allocated. The file itself is capped at
+// fileio.Image (64 MiB) before it is read.
+const (
+	// MaxPixels bounds the decoded size: 50 megapixels is a high-end
+	// camera's photo, and decoding it takes at most 400 MB (16-bit RGBA).
+	MaxPixels = 50_000_000
+	// MaxAspect bounds the ratio of the long side to the short one. The
+	// centre crop keeps a square of the short side, so beyond 50:1 it
+	// would keep under 2 % of the image, which is not a picture of what
+	// was sent; and the short side of such an image is a few pixels
+	// that the resize can only smear out.
+	MaxAspect = 50
+)
 
-// ReadImage decodes a PNG or JPEG file, refusing empty, unreadable and
-// enormous images with an error that names the file.
+// ReadImage decodes a PNG or JPEG file, refusing non-regular, empty,
+// unreadable, enormous and extremely thin images with an error that names
+// the file.
 func ReadImage(path string) (image.Image, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.Image)
 	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, err
 	}
 	img, err := DecodeImage(data)
 	if err != nil {
@@ -33,7 +42,8 @@ func ReadImage(path string) (image.Image, error) {
 	return img, nil
 }
 
-// DecodeImage decodes PNG or JPEG bytes with the pixel-count bound.
+// DecodeImage decodes PNG or JPEG bytes, refusing from the header alone an
+// image over MaxPixels pixels or with an aspect ratio over MaxAspect.
 func DecodeImage(data []byte) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("empty file, not an image")
@@ -45,11 +55,8 @@ func DecodeImage(data []byte) (image.Image, error) {
 		}
 		return nil, fmt.Errorf("unreadable image: %v", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("%s image has size %d×%d", format, cfg.Width, cfg.Height)
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, fmt.Errorf("%s image of %d×%d pixels is too large (limit %d pixels)", format, cfg.Width, cfg.Height, MaxPixels)
+	if err := checkSize(format, cfg.Width, cfg.Height); err != nil {
+		return nil, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -58,43 +65,25 @@ func DecodeImage(data []byte) (image.Image, error) {
 		}
 		return nil, fmt.Errorf("unreadable %s image: %v", format, err)
 	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, fmt.Errorf("%s image decodes to %d×%d, not the %d×%d of its header", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
+	}
 	return img, nil
 }
 
-// Preprocess prepares an image as Chameleon does: RGB with alpha composited
-// on white, short side resized to res with a Lanczos (a=3) filter, centre
-// crop to res×res, and x = p/255·2 − 1, as [3, res, res].
-func Preprocess(img image.Image, res int) []float32 {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	rgb := make([]float32, 3*w*h) // planar, 0..255
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			c := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
-			a := float64(c.A) / 65535
-			for ch, v := range []uint16{c.R, c.G, c.B} {
-				// Blend onto white and truncate to 8 bits, as Meta's
-				// _whiten_transparency does.
-				p := (1-a)*255 + a*float64(v>>8)
-				rgb[ch*w*h+y*w+x] = float32(math.Floor(p))
-			}
-		}
+// checkSize applies the pixel and aspect-ratio caps to a w×h image.
+func checkSize(format string, w, h int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%s image has size %d×%d", format, w, h)
 	}
-	scale := float64(res) / float64(min(w, h))
-	nw, nh := int(math.Round(float64(w)*scale)), int(math.Round(float64(h)*scale))
-	nw, nh = max(nw, res), max(nh, res)
-	resized := resizeLanczos(rgb, 3, w, h, nw, nh)
-	x0, y0 := (nw-res)/2, (nh-res)/2
-	out := make([]float32, 3*res*res)
-	for c := 0; c < 3; c++ {
-		for y := 0; y < res; y++ {
-			for x := 0; x < res; x++ {
-				p := float64(resized[c*nw*nh+(y+y0)*nw+x+x0])
-				out[c*res*res+y*res+x] = float32(p/255*2 - 1)
-			}
-		}
+	if int64(w)*int64(h) > MaxPixels {
+		return fmt.Errorf("%s image of %d×%d pixels is too large (at most %d megapixels)", format, w, h, MaxPixels/1_000_000)
 	}
-	return out
+	if long, short := max(w, h), min(w, h); int64(long) > MaxAspect*int64(short) {
+		return fmt.Errorf("%s image of %d×%d pixels is too elongated (aspect ratio %.0f:1; at most %d:1)",
+			format, w, h, float64(long)/float64(short), MaxAspect)
+	}
+	return nil
 }
 
 // EncodePNG turns decoder output [3, h, w] in [-1, 1] into PNG bytes.
@@ -116,65 +105,4 @@ func EncodePNG(pixels []float32, w, h int) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func lanczos3(x float64) float64 {
-	if x == 0 {
-		return 1
-	}
-	if x <= -3 || x >= 3 {
-		return 0
-	}
-	px := math.Pi * x
-	return 3 * math.Sin(px) * math.Sin(px/3) / (px * px)
-}
-
-// resizeLanczos resamples planar channels separably (horizontal, then
-// vertical), widening the filter when downscaling and rounding to 8 bits
-// after each pass, the way PIL's resample does.
-func resizeLanczos(src []float32, chans, w, h, nw, nh int) []float32 {
-	tmp := make([]float32, chans*nw*h)
-	for c := 0; c < chans; c++ {
-		resample1D(src[c*w*h:], tmp[c*nw*h:], w, nw, h, 1, w, 1, nw)
-	}
-	out := make([]float32, chans*nw*nh)
-	for c := 0; c < chans; c++ {
-		resample1D(tmp[c*nw*h:], out[c*nw*nh:], h, nh, nw, nw, 1, nw, 1)
-	}
-	return out
-}
-
-// resample1D resizes n lines of length in→out. Element i of line l is at
-// l*lineStride + i*step in the source (and dl/dstep in the destination).
-func resample1D(src, dst []float32, in, out, lines, step, lineStride, dstep, dlineStride int) {
-	scale := float64(in) / float64(out)
-	support := 3.0
-	fscale := 1.0
-	if scale > 1 {
-		support *= scale
-		fscale = scale
-	}
-	weights := make([]float64, 0, int(2*support)+3)
-	for i := 0; i < out; i++ {
-		center := (float64(i) + 0.5) * scale
-		lo := max(int(center-support+0.5), 0)
-		hi := min(int(center+support+0.5), in)
-		weights = weights[:0]
-		var total float64
-		for j := lo; j < hi; j++ {
-			wt := lanczos3((float64(j) - center + 0.5) / fscale)
-			weights = append(weights, wt)
-			total += wt
-		}
-		for l := 0; l < lines; l++ {
-			var s float64
-			for k, wt := range weights {
-				s += float64(src[l*lineStride+(lo+k)*step]) * wt
-			}
-			if total != 0 {
-				s /= total
-			}
-			dst[l*dlineStride+i*dstep] = float32(math.Round(math.Max(0, math.Min(255, s))))
-		}
-	}
 }
