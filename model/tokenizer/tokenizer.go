@@ -21,9 +21,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
+
+	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
 // Tokenizer is a loaded tokenizer.json. It is safe for concurrent use.
@@ -48,17 +49,23 @@ type Tokenizer struct {
 
 // Load reads a tokenizer.json (or tokenizer.json.gz) file.
 func Load(path string) (*Tokenizer, error) {
-	data, err := os.ReadFile(path)
+	// A regular file of at most fileio.Tokenizer bytes ("PATH: reason").
+	data, err := fileio.ReadFile(path, fileio.Tokenizer)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	if strings.HasSuffix(path, ".gz") {
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer %s: %w", path, err)
 		}
-		if data, err = io.ReadAll(zr); err != nil {
+		// The same cap decompressed: a small .gz can expand a thousandfold.
+		if data, err = io.ReadAll(io.LimitReader(zr, fileio.Tokenizer.Bytes+1)); err != nil {
 			return nil, fmt.Errorf("tokenizer %s: %w", path, err)
+		}
+		if int64(len(data)) > fileio.Tokenizer.Bytes {
+			return nil, fmt.Errorf("%s: decompresses to more than the %s allowed for %s", path,
+				fileio.FormatBytes(fileio.Tokenizer.Bytes), fileio.Tokenizer.What)
 		}
 	}
 	return Parse(data, path)
