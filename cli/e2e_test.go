@@ -38,10 +38,10 @@ var logitTol = map[string]struct{ f32KV, f16KV float64 }{
 	"tiny-mqa-tied":  {f32KV: 8.5e-6, f16KV: 7e-3},    // GGUF F32: 1.7e-6, 1.4e-3
 }
 
-// checkLogits runs `chatumm logits` on model with ids, with the default f16
-// and with the f32 KV cache, and compares every position with the
-// reference file, within logitTol[fixture].
-func checkLogits(t *testing.T, fixture, model string, ids []int, vocab int, refFile string) {
+// checkLogits runs `chatumm logits` on model with ids (env added to its
+// environment), with the default f16 and with the f32 KV cache, and
+// compares every position with the reference file, within logitTol[fixture].
+func checkLogits(t *testing.T, fixture, model string, ids []int, vocab int, refFile string, env ...string) {
 	t.Helper()
 	want := readF32(t, refFile)
 	var ss float64
@@ -60,7 +60,7 @@ func checkLogits(t *testing.T, fixture, model string, ids []int, vocab int, refF
 		if f32kv {
 			args, limit = append(args, "--kv-f32"), logitTol[fixture].f32KV
 		}
-		wantSuccess(t, chatumm(t, args...), args...)
+		wantSuccess(t, invoke(t, invocation{args: args, env: env}), args...)
 		got := readF32(t, out)
 		if len(got) != len(ids)*vocab || len(want) != len(got) {
 			t.Fatalf("%d floats written, reference %d, want %d ids × %d vocab = %d", len(got), len(want), len(ids), vocab, len(ids)*vocab)
@@ -335,10 +335,18 @@ func TestInspectCPU(t *testing.T) {
 		t.Errorf("CHATUMM_CPU=generic not honoured:\n%s", r.stdout)
 	}
 	// The forced path computes the same logits as the reference too.
-	out := filepath.Join(t.TempDir(), "o.f32")
-	args := []string{"logits", "--model", refDir(t, "llama"), "--ids", "0,5,9", "--out", out}
-	r = invoke(t, invocation{args: args, env: []string{"CHATUMM_CPU=generic"}})
-	wantSuccess(t, r, args...)
+	var exp struct {
+		PromptIDs []int `json:"prompt_ids"`
+		VocabSize int   `json:"vocab_size"`
+	}
+	data, err := os.ReadFile(filepath.Join(refDir(t, "llama"), "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &exp); err != nil {
+		t.Fatal(err)
+	}
+	checkLogits(t, "llama", refDir(t, "llama"), exp.PromptIDs, exp.VocabSize, filepath.Join(refDir(t, "llama"), "logits.f32"), "CHATUMM_CPU=generic")
 }
 
 // parseCodes reads vq encode's output: whitespace-separated integers.
