@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 
@@ -26,7 +27,21 @@ var stderr io.Writer = os.Stderr
 //
 // CHATUMM_CPUPROFILE=FILE writes a Go CPU profile of the whole run (for
 // `go tool pprof`): where a model's time goes on a user's own machine.
-func Main(args []string) int {
+func Main(args []string) (code int) {
+	// A read of a mapped weights file truncated under the running command
+	// panics instead of killing the process (see faults.go); a panic that
+	// is not such a fault is a bug and keeps its stack trace.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if rec := recover(); rec != nil {
+			err := faultError(rec)
+			if err == nil {
+				panic(rec)
+			}
+			fmt.Fprintf(stderr, "chatumm: %s\n", printable(oneLine(err.Error())))
+			code = 1
+		}
+	}()
 	if path := os.Getenv("CHATUMM_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
@@ -46,7 +61,7 @@ func Main(args []string) int {
 		if errors.As(err, &ee) {
 			return ee.code
 		}
-		fmt.Fprintf(stderr, "chatumm: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "chatumm: %s\n", printable(oneLine(hint(err, inCommand).Error())))
 		return 1
 	}
 	return 0

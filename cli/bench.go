@@ -184,6 +184,8 @@ func benchKernels(c *cli.Context) error {
 	return tw.Flush()
 }
 
+// parseInts parses a list of thread counts: positive, and at most
+// runtime.MaxThreads() each, since every thread costs memory up front.
 func parseInts(s string) ([]int, error) {
 	ids, err := parseIDs(s)
 	if err != nil || len(ids) == 0 {
@@ -192,6 +194,9 @@ func parseInts(s string) ([]int, error) {
 	for _, v := range ids {
 		if v <= 0 {
 			return nil, fmt.Errorf("%q: want positive integers", s)
+		}
+		if v > runtime.MaxThreads() {
+			return nil, fmt.Errorf("%d: at most %d threads on this machine", v, runtime.MaxThreads())
 		}
 	}
 	sort.Ints(ids)

@@ -1,20 +1,23 @@
 package cli
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"github.com/chatumm/chatumm/model/session"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
 	"github.com/chatumm/chatumm/model/sample"
+	"github.com/chatumm/chatumm/model/session"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/urfave/cli/v2"
 )
 
@@ -51,76 +54,110 @@ type replState struct {
 }
 
 func runChat(c *cli.Context) error {
+	// Flags first, then the session path, then the model: a typo costs no
+	// loading time, and a session that could not be saved at exit is
+	// refused before a word of the dialogue is typed.
+	gen, err := genOptions(c)
+	if err != nil {
+		return err
+	}
+	evict, err := evictPolicy(c)
+	if err != nil {
+		return err
+	}
+	sess := c.String("session")
+	if sess != "" {
+		if err := fileio.CheckWritable(sess); err != nil {
+			return fmt.Errorf("--session %v (the conversation could not be saved there)", err)
+		}
+	}
 	m, err := openModel(c)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	gen, err := genOptions(c)
-	if err != nil {
-		return err
-	}
 	conv, err := chat.New(m)
 	if err != nil {
 		return err
 	}
-	if conv.Evict, err = evictPolicy(c); err != nil {
-		return err
-	}
+	conv.Evict = evict
+	loadedContext.evicting = evict == chat.EvictOldest
 	r := &replState{m: m, conv: conv, smp: sample.New(c.Uint64("seed")), gen: gen, out: os.Stdout,
-		saveKV: c.Bool("save-kv"), session: c.String("session"), imageDir: "."}
+		saveKV: c.Bool("save-kv"), session: sess, imageDir: "."}
 	if r.session != "" {
 		r.imageDir = filepath.Dir(r.session)
-		if _, err := os.Stat(r.session); err == nil {
+		if _, err := os.Stat(r.session); !errors.Is(err, fs.ErrNotExist) {
 			if err := session.Load(r.session, conv); err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "resumed %s: %d turns, %d tokens\n", r.session, len(conv.Turns()), len(conv.Tokens()))
+			fmt.Fprintf(stderr, "resumed %s: %d turns, %d tokens\n", printable(r.session), len(conv.Turns()), len(conv.Tokens()))
 		}
 	}
 	r.imageNum = nextImageNumber(r.imageDir)
 	return r.loop(os.Stdin)
 }
 
+// inputLine is one line of the REPL's input, or why it could not be taken.
+type inputLine struct {
+	text string
+	err  error
+}
+
+// readLines sends in's lines (bounded: see lineReader) until its end.
+func readLines(in io.Reader) <-chan inputLine {
+	lines := make(chan inputLine)
+	go func() {
+		lr := newLineReader(in, maxMessageBytes)
+		for {
+			s, err := lr.next()
+			if err == io.EOF {
+				close(lines)
+				return
+			}
+			lines <- inputLine{s, err}
+		}
+	}()
+	return lines
+}
+
+// loop reads messages and commands until the input ends, /quit, Ctrl-C at
+// the prompt, or SIGTERM/SIGHUP (anywhere: a reply in progress is stopped
+// first); each of these saves the session. Ctrl-C during a reply stops
+// the reply only.
 func (r *replState) loop(in io.Reader) error {
-	// Ctrl-C cancels the reply in progress; at the prompt it leaves.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	// A closed stdout (chatumm chat | head) must not kill the process
+	// before the session is saved: writes fail instead.
+	signal.Ignore(syscall.SIGPIPE)
 	var mu sync.Mutex
 	var cancel context.CancelFunc
 	quit := make(chan struct{})
 	go func() {
-		for range sigs {
+		quitting := false
+		for s := range sigs {
 			mu.Lock()
 			if cancel != nil {
 				cancel()
-				mu.Unlock()
-				continue
+			}
+			if !quitting && (s != os.Interrupt || cancel == nil) {
+				quitting = true
+				close(quit)
 			}
 			mu.Unlock()
-			close(quit)
-			return
 		}
 	}()
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := readLines(in)
 	interactive := isTerminal(os.Stdin)
 	for {
 		if interactive {
 			fmt.Fprint(r.out, "> ")
 		}
-		var line string
+		var in inputLine
 		var ok bool
 		select {
-		case line, ok = <-lines:
+		case in, ok = <-lines:
 		case <-quit:
 			fmt.Fprintln(r.out)
 			return r.finish()
@@ -128,33 +165,91 @@ func (r *replState) loop(in io.Reader) error {
 		if !ok {
 			return r.finish()
 		}
-		line = strings.TrimSpace(line)
+		if in.err != nil {
+			r.printError(in.err)
+			continue
+		}
+		line := strings.TrimSpace(in.text)
 		if line == "" {
 			continue
 		}
 		if strings.HasPrefix(line, "/") {
 			done, err := r.command(line)
 			if err != nil {
-				fmt.Fprintf(stderr, "error: %s\n", oneLine(err.Error()))
+				r.printError(err)
 			}
 			if done {
 				return r.finish()
 			}
 			continue
 		}
+		if err := weightsChanged(r.m); err != nil {
+			return r.abandon(err)
+		}
 		ctx, cf := context.WithCancel(context.Background())
 		mu.Lock()
 		cancel = cf
 		mu.Unlock()
-		err := r.say(ctx, line)
+		err := r.sayGuarded(ctx, line)
 		mu.Lock()
 		cancel = nil
 		mu.Unlock()
 		cf()
+		var fatal *weightsFault
+		if errors.As(err, &fatal) {
+			return r.abandon(fatal.err)
+		}
 		if err != nil {
-			fmt.Fprintf(stderr, "error: %s\n", oneLine(err.Error()))
+			if changed := weightsChanged(r.m); changed != nil {
+				return r.abandon(changed) // NaN logits from rewritten weights, say
+			}
+			r.printError(err)
+		}
+		select {
+		case <-quit: // SIGTERM or SIGHUP during the reply
+			return r.finish()
+		default:
 		}
 	}
+}
+
+// printError shows an error the chat survives, with advice for the REPL.
+func (r *replState) printError(err error) {
+	fmt.Fprintf(stderr, "error: %s\n", printable(oneLine(hint(err, inREPL).Error())))
+}
+
+// weightsFault is a memory fault in mapped weights, recovered mid-reply.
+type weightsFault struct{ err error }
+
+func (e *weightsFault) Error() string { return e.err.Error() }
+
+// sayGuarded is say, with a memory fault in a mapped weights file (one
+// truncated under the running chat) returned as a *weightsFault instead of
+// crashing the process, so the conversation can still be saved.
+func (r *replState) sayGuarded(ctx context.Context, line string) (err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			ferr := faultError(rec)
+			if ferr == nil {
+				panic(rec)
+			}
+			err = &weightsFault{ferr}
+		}
+	}()
+	return r.say(ctx, line)
+}
+
+// abandon ends a chat whose model can no longer run (its weights file
+// changed under it): the session is saved without its KV cache, which
+// may be half written, and the error says where the dialogue is.
+func (r *replState) abandon(cause error) error {
+	if r.session == "" || len(r.conv.Turns()) == 0 {
+		return cause
+	}
+	if err := session.Save(r.session, r.conv, false); err != nil {
+		return fmt.Errorf("%v; the conversation could not be saved: %v", cause, err)
+	}
+	return fmt.Errorf("%v; the conversation was saved to %s", cause, r.session)
 }
 
 func (r *replState) finish() error {
@@ -162,7 +257,7 @@ func (r *replState) finish() error {
 		if err := session.Save(r.session, r.conv, r.saveKV); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "saved %s\n", r.session)
+		fmt.Fprintf(stderr, "saved %s\n", printable(r.session))
 	}
 	return nil
 }
@@ -190,7 +285,7 @@ func (r *replState) command(line string) (done bool, err error) {
 				}
 				text = "[image " + name + "] " + text
 			}
-			fmt.Fprintf(r.out, "%2d %-5s %s\n", i+1, t.Role, strings.TrimSpace(text))
+			fmt.Fprintf(r.out, "%2d %-5s %s\n", i+1, printable(string(t.Role)), printable(strings.TrimSpace(text)))
 		}
 		fmt.Fprintf(r.out, "(%d tokens of %d)\n", len(r.conv.Tokens()), r.conv.Capacity())
 	case "/save":
@@ -200,7 +295,7 @@ func (r *replState) command(line string) (done bool, err error) {
 		if err := session.Save(arg, r.conv, r.saveKV); err != nil {
 			return false, err
 		}
-		fmt.Fprintf(r.out, "(saved %s)\n", arg)
+		fmt.Fprintf(r.out, "(saved %s)\n", printable(arg))
 	case "/load":
 		if arg == "" {
 			return false, fmt.Errorf("/load needs a file name")
@@ -208,39 +303,45 @@ func (r *replState) command(line string) (done bool, err error) {
 		if err := session.Load(arg, r.conv); err != nil {
 			return false, err
 		}
-		fmt.Fprintf(r.out, "(loaded %s: %d turns)\n", arg, len(r.conv.Turns()))
+		fmt.Fprintf(r.out, "(loaded %s: %d turns)\n", printable(arg), len(r.conv.Turns()))
 	case "/image":
 		if arg == "" {
 			return false, fmt.Errorf("/image needs a file name")
 		}
-		if err := checkReadable(arg); err != nil {
+		if err := checkImageFile(arg); err != nil {
 			return false, err
 		}
 		r.pending = append(r.pending, arg)
-		fmt.Fprintf(r.out, "(image %s attached to your next message)\n", arg)
+		fmt.Fprintf(r.out, "(image %s attached to your next message)\n", printable(arg))
 	default:
-		return false, fmt.Errorf("unknown command %s (try /help)", cmd)
+		return false, fmt.Errorf("unknown command %s (try /help)", printable(cmd))
 	}
 	return false, nil
 }
 
-// say sends one user message and streams the reply.
+// say sends one user message and streams the reply. A message that is
+// not sent (an image that cannot be read, a full context) takes its
+// attachments with it: one that can never be read must not block every
+// later message.
 func (r *replState) say(ctx context.Context, line string) error {
 	text, paths := splitAttachments(line)
 	paths = append(r.pending, paths...)
+	r.pending = nil
 	images, err := encodeImages(r.m, paths)
-	if err != nil {
-		return err // pending attachments stay for the next try
+	if err == nil {
+		err = r.conv.AddUser(text, images)
 	}
-	if err := r.conv.AddUser(text, images); err != nil {
+	if err != nil {
+		if len(paths) > 0 {
+			return fmt.Errorf("%w (message not sent; its images were dropped: attach them again)", err)
+		}
 		return err
 	}
-	r.pending = nil
 	var progress *progressBar
 	_, err = r.conv.Reply(ctx, r.smp, r.gen, func(e chat.Event) {
 		switch e.Kind {
 		case chat.EventText:
-			fmt.Fprint(r.out, e.Text)
+			fmt.Fprint(r.out, printable(e.Text))
 		case chat.EventImageStart:
 			progress = newProgressBar(e.Total)
 		case chat.EventImageProgress:

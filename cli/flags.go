@@ -56,15 +56,11 @@ func genOptions(c *cli.Context) (chat.GenOptions, error) {
 		TextScale:  float32(c.Float64("cfg-text")),
 		ImageScale: float32(c.Float64("cfg-image")),
 	}
-	switch c.String("cfg") {
-	case "none", "":
-	case "anole":
-		o.Guidance = chat.GuidanceAnole
-	case "lumina":
-		o.Guidance = chat.GuidanceLumina
-	default:
-		return o, fmt.Errorf("--cfg %q: want none, anole or lumina", c.String("cfg"))
+	g, err := model.GuidanceByName(c.String("cfg"))
+	if err != nil {
+		return o, fmt.Errorf("--cfg: %v", err)
 	}
+	o.Guidance = g
 	if err := validateSampling(c, o.Text, map[string]string{sample.FieldTemperature: "temp",
 		sample.FieldTopK: "top-k", sample.FieldTopP: "top-p", sample.FieldRepetitionPenalty: "repeat-penalty"}); err != nil {
 		return o, err
@@ -123,14 +119,29 @@ func evictPolicy(c *cli.Context) (chat.EvictPolicy, error) {
 // openModel loads --model, or the embedded model when none is given.
 func openModel(c *cli.Context) (*model.Model, error) {
 	threads := c.Int("threads")
-	if threads < 0 {
-		return nil, fmt.Errorf("--threads %d: must be positive", threads)
+	if err := runtime.CheckThreads(threads); err != nil {
+		return nil, err
+	}
+	if err := checkEnvThreads(); err != nil {
+		return nil, err
 	}
 	return openModelPool(c, runtime.NewPool(threads))
 }
 
-// openModelPool is openModel with a given worker pool.
+// checkEnvThreads refuses a CHATUMM_THREADS that is not a usable thread
+// count, rather than running with another count than the user set.
+func checkEnvThreads() error {
+	_, err := runtime.EnvThreads()
+	return err
+}
+
+// openModelPool is openModel with a given worker pool. The model is
+// recorded for the advice on context errors (hint) and for naming the file
+// of a fault in its mapped weights (faultError).
 func openModelPool(c *cli.Context, pool *runtime.Pool) (*model.Model, error) {
+	if err := checkEnvThreads(); err != nil {
+		return nil, err
+	}
 	mode, err := weights.ParseLoadMode(c.String("load"))
 	if err != nil {
 		return nil, err
@@ -143,8 +154,25 @@ func openModelPool(c *cli.Context, pool *runtime.Pool) (*model.Model, error) {
 		Context: c.Int("ctx"), F32KV: c.Bool("kv-f32"),
 	}
 	path := strings.TrimSpace(c.String("model"))
+	var m *model.Model
 	if path == "" {
-		return embedded.Load(opts)
+		m, err = embedded.Load(opts)
+	} else {
+		m, err = model.Load(path, opts)
 	}
-	return model.Load(path, opts)
+	if err != nil {
+		if vq := opts.VQPath; vq != "" && strings.Contains(err.Error(), vq) {
+			return nil, fmt.Errorf("--vq: %w", err)
+		}
+		return nil, err
+	}
+	loadedModels = append(loadedModels, m)
+	if m.Cfg != nil {
+		loadedContext.max = m.Cfg.MaxPos
+		loadedContext.capacity = m.Cfg.MaxPos
+		if opts.Context > 0 && opts.Context < m.Cfg.MaxPos {
+			loadedContext.capacity = opts.Context
+		}
+	}
+	return m, nil
 }

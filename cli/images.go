@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/chatumm/chatumm/runtime/fileio"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
+	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
 // splitAttachments pulls "@PATH" words out of a message.
@@ -31,33 +31,33 @@ func splitAttachments(line string) (string, []string) {
 	return strings.Join(words, " "), paths
 }
 
-func checkReadable(path string) error {
-	f, err := os.Open(path)
+// checkImageFile checks that path can be read as an image: a regular
+// file (a FIFO, a device or a directory is refused without blocking or
+// reading) within the size cap for images.
+func checkImageFile(path string) error {
+	f, fi, err := fileio.Open(path)
 	if err != nil {
-		return fmt.Errorf("%s: %v", path, unwrapPath(err))
+		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	if st.IsDir() {
-		return fmt.Errorf("%s: is a directory, not an image", path)
+	f.Close()
+	if fi.Size() > fileio.Image.Bytes {
+		return fmt.Errorf("%s: %s is more than the %s allowed for %s", path,
+			fileio.FormatBytes(fi.Size()), fileio.FormatBytes(fileio.Image.Bytes), fileio.Image.What)
 	}
 	return nil
 }
 
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
-
-// encodeImages VQ-encodes image files into code grids.
+// encodeImages VQ-encodes image files into code grids. Each file is
+// checked with checkImageFile first, so what the decoder reads is a
+// regular file of bounded size.
 func encodeImages(m *model.Model, paths []string) ([]chat.Image, error) {
 	var out []chat.Image
 	for _, p := range paths {
+		if m.VQ != nil && m.VQ.HasEncoder() { // else the model's error says it cannot read images
+			if err := checkImageFile(p); err != nil {
+				return nil, err
+			}
+		}
 		codes, err := m.EncodeImageFile(p)
 		if err != nil {
 			return nil, err
@@ -95,11 +95,11 @@ func (r *replState) showImage(im chat.Image) {
 		err = fileio.WriteAtomic(path, png, 0o644)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "\nerror: image not saved: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "\nerror: image not saved: %s\n", printable(oneLine(hint(err, inREPL).Error())))
 		return
 	}
 	r.conv.SetLastImagePath(path)
-	fmt.Fprintf(r.out, "\n[image: %s]\n", path)
+	fmt.Fprintf(r.out, "\n[image: %s]\n", printable(path))
 	if f, ok := r.out.(*os.File); ok && isTerminal(f) {
 		showInline(r.out, png)
 	}

@@ -55,7 +55,7 @@ func inspectCommand() *cli.Command {
 				}
 				n := int64(len(t.Bytes()))
 				total += n
-				fmt.Fprintf(tw, "%s\t%v\t%s\t%d\t%s\n", name, t.DType, shapeStr(t.Shape), n, note)
+				fmt.Fprintf(tw, "%s\t%v\t%s\t%d\t%s\n", printable(name), t.DType, shapeStr(t.Shape), n, note)
 			}
 			tw.Flush()
 			fmt.Fprintf(out, "%d tensors, %s in %d file(s), format %s, load mode %v\n", len(set.Names()), human(total), len(set.Files()), set.Format(), set.Mode())
@@ -73,16 +73,16 @@ func inspectModel(c *cli.Context, path string) {
 	out := c.App.Writer
 	m, err := model.Load(path, model.Options{})
 	if err != nil {
-		fmt.Fprintf(out, "model check: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(out, "model check: %s\n", printable(oneLine(err.Error())))
 		return
 	}
 	defer m.Close()
 	cfg := m.Cfg
 	if m.T != nil {
 		fmt.Fprintf(out, "model: %s, %d layers, dim %d, %d heads (%d kv), ffn %d, vocab %d, qk-norm %v, MoT %v, swin_norm %v\n",
-			cfg.ModelType, cfg.Layers, cfg.Dim, cfg.Heads, cfg.KVHeads, cfg.FFN, cfg.VocabSize, cfg.QKNorm, cfg.MoT, cfg.SwinNorm)
+			printable(cfg.ModelType), cfg.Layers, cfg.Dim, cfg.Heads, cfg.KVHeads, cfg.FFN, cfg.VocabSize, cfg.QKNorm, cfg.MoT, cfg.SwinNorm)
 		if len(m.T.Unused) > 0 {
-			fmt.Fprintf(out, "extra tensors not used by the model (%d): %s\n", len(m.T.Unused), strings.Join(m.T.Unused, ", "))
+			fmt.Fprintf(out, "extra tensors not used by the model (%d): %s\n", len(m.T.Unused), printable(strings.Join(m.T.Unused, ", ")))
 		}
 	}
 	if cfg.VQ != nil {
@@ -92,7 +92,7 @@ func inspectModel(c *cli.Context, path string) {
 
 func printCPU(c *cli.Context) {
 	out := c.App.Writer
-	fmt.Fprintf(out, "cpu: %s (%d logical cores)\n", cpuid.CPU.BrandName, cpuid.CPU.LogicalCores)
+	fmt.Fprintf(out, "cpu: %s (%d logical cores)\n", printable(cpuid.CPU.BrandName), cpuid.CPU.LogicalCores)
 	var names []string
 	for _, k := range asm.Available() {
 		names = append(names, k.Name)
@@ -100,7 +100,7 @@ func printCPU(c *cli.Context) {
 	fmt.Fprintf(out, "kernels available: %s\n", strings.Join(names, ", "))
 	how := "best available"
 	if v := os.Getenv("CHATUMM_CPU"); v != "" {
-		how = "CHATUMM_CPU=" + v
+		how = "CHATUMM_CPU=" + printable(v)
 	}
 	fmt.Fprintf(out, "kernels in use: %s (%s)\n", asm.Active().Name, how)
 }

@@ -3,11 +3,13 @@ package cli
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/chatumm/chatumm/runtime/fileio"
 	"math"
 	"strconv"
 	"strings"
 
+	"github.com/chatumm/chatumm/model/chat"
+	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/urfave/cli/v2"
 )
 
@@ -21,6 +23,9 @@ func logitsCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Required: true, Usage: "output file"},
 		),
 		Action: func(c *cli.Context) error {
+			if err := fileio.CheckWritable(c.String("out")); err != nil {
+				return err
+			}
 			m, err := openModel(c)
 			if err != nil {
 				return err
@@ -39,7 +44,7 @@ func logitsCommand() *cli.Command {
 				}
 			case c.String("text") != "":
 				if m.Tok == nil {
-					return fmt.Errorf("%s: no tokenizer (GGUF tokenizer metadata is not supported yet); use --ids", m.Path)
+					return fmt.Errorf("%s: %w", m.Path, chat.ErrNoTokenizer)
 				}
 				ids = m.Tok.Encode(c.String("text"), true)
 			}
@@ -51,7 +56,7 @@ func logitsCommand() *cli.Command {
 				capacity = n
 			}
 			if len(ids) > capacity {
-				return fmt.Errorf("prompt of %d tokens is longer than the context of %d", len(ids), capacity)
+				return fmt.Errorf("%w: the prompt of %d tokens is longer than the context of %d", decoder.ErrContextFull, len(ids), capacity)
 			}
 			st := m.T.NewState(len(ids), c.Bool("kv-f32"))
 			V := m.Cfg.VocabSize

@@ -3,12 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/chatumm/chatumm/runtime/fileio"
 	"os"
 	"strings"
 
 	"github.com/chatumm/chatumm/model/chat"
 	"github.com/chatumm/chatumm/model/sample"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/urfave/cli/v2"
 )
 
@@ -62,7 +62,7 @@ func describeCommand() *cli.Command {
 			}
 			_, err = conv.Reply(context.Background(), sample.New(c.Uint64("seed")), gen, func(e chat.Event) {
 				if e.Kind == chat.EventText {
-					fmt.Fprint(os.Stdout, e.Text)
+					fmt.Fprint(os.Stdout, printable(e.Text))
 				}
 			})
 			fmt.Fprintln(os.Stdout)
@@ -103,6 +103,9 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 		return err
 	}
 	gen.StartImage, gen.Images = true, false
+	if err := fileio.CheckWritable(c.String("output")); err != nil {
+		return err // before the model runs for minutes
+	}
 	conv, images, err := oneShotSetup(c, imagePath)
 	if err != nil {
 		return err
@@ -139,6 +142,6 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 	if err := fileio.WriteAtomic(c.String("output"), png, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stdout, c.String("output"))
+	fmt.Fprintln(os.Stdout, printable(c.String("output")))
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/chatumm/chatumm/runtime/fileio"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
 	"github.com/chatumm/chatumm/model/sample"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/urfave/cli/v2"
 )
 
@@ -85,43 +85,68 @@ func runCommand() *cli.Command {
 	}
 }
 
+// readScript reads and checks a script file (see Script); image paths in
+// it are made relative to its directory and must be readable images.
 func readScript(path string) (*Script, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.Script)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, unwrapPath(err))
+		return nil, err
 	}
-	var s Script
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: invalid script: %v", path, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%s: invalid script: data after the JSON object", path)
-	}
-	if len(s.Turns) == 0 {
-		return nil, fmt.Errorf("%s: script has no turns", path)
+	s, err := parseScript(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	base := filepath.Dir(path)
 	for i := range s.Turns {
 		t := &s.Turns[i]
-		if t.User == "" && len(t.Images) == 0 {
-			return nil, fmt.Errorf("%s: turn %d is empty (no user text or images)", path, i+1)
-		}
 		for j, p := range t.Images {
 			if !filepath.IsAbs(p) {
 				t.Images[j] = filepath.Join(base, p)
 			}
-			if err := checkReadable(t.Images[j]); err != nil {
+			if err := checkImageFile(t.Images[j]); err != nil {
 				return nil, fmt.Errorf("%s: turn %d: %v", path, i+1, err)
 			}
 		}
 		for j, p := range t.Model {
-			if (p.Text == "") == (p.Image == "") {
-				return nil, fmt.Errorf("%s: turn %d: each model part needs exactly one of text or image", path, i+1)
-			}
 			if p.Image != "" && !filepath.IsAbs(p.Image) {
 				t.Model[j].Image = filepath.Join(base, p.Image)
+			}
+		}
+	}
+	return s, nil
+}
+
+// parseScript decodes and checks a script's JSON: one object, no unknown
+// fields, at least one turn, none empty, each given model part text or an
+// image. Its errors do not name the file (readScript adds it).
+func parseScript(data []byte) (*Script, error) {
+	var s Script
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("invalid script: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("invalid script: data after the JSON object")
+	}
+	if len(s.Turns) == 0 {
+		return nil, fmt.Errorf("script has no turns")
+	}
+	for i, t := range s.Turns {
+		if t.User == "" && len(t.Images) == 0 {
+			return nil, fmt.Errorf("turn %d is empty (no user text or images)", i+1)
+		}
+		if t.MaxTokens < 0 {
+			return nil, fmt.Errorf("turn %d: max_tokens %d is negative", i+1, t.MaxTokens)
+		}
+		for j, p := range t.Images {
+			if p == "" {
+				return nil, fmt.Errorf("turn %d: image %d has an empty path", i+1, j+1)
+			}
+		}
+		for _, p := range t.Model {
+			if (p.Text == "") == (p.Image == "") {
+				return nil, fmt.Errorf("turn %d: each model part needs exactly one of text or image", i+1)
 			}
 		}
 	}
@@ -137,6 +162,11 @@ func runScript(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if p := c.String("output"); p != "" {
+		if err := fileio.CheckWritable(p); err != nil {
+			return err // before the dialogue runs
+		}
+	}
 	m, err := openModel(c)
 	if err != nil {
 		return err
@@ -149,6 +179,7 @@ func runScript(c *cli.Context) error {
 	if conv.Evict, err = evictPolicy(c); err != nil {
 		return err
 	}
+	loadedContext.evicting = conv.Evict == chat.EvictOldest
 	seed := c.Uint64("seed")
 	if script.Seed != nil {
 		seed = *script.Seed
@@ -174,13 +205,13 @@ func runScript(c *cli.Context) error {
 			err = conv.AddUser(st.User, images)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: turn %d: %v", c.String("script"), i+1, err)
+			return fmt.Errorf("%s: turn %d: %w", c.String("script"), i+1, hint(err, inRun))
 		}
 		tt.PrefillMS = ms(time.Since(t0))
 		tt.NewTokens = len(conv.Tokens()) - before
 		if len(st.Model) > 0 {
 			if err := addGivenReply(m, conv, st.Model); err != nil {
-				return fmt.Errorf("%s: turn %d: %v", c.String("script"), i+1, err)
+				return fmt.Errorf("%s: turn %d: %w", c.String("script"), i+1, hint(err, inRun))
 			}
 			turns := conv.Turns()
 			tt.Reply = turns[len(turns)-1].Text
@@ -204,7 +235,7 @@ func runScript(c *cli.Context) error {
 		tt.ReplyTokens = len(conv.Tokens()) - before
 		tt.Reply = turn.Text
 		if err != nil {
-			tt.Error = oneLine(err.Error())
+			tt.Error = oneLine(hint(err, inRun).Error())
 		}
 		for _, im := range turn.Images {
 			path := filepath.Join(imageDir, fmt.Sprintf("chatumm-%03d.png", imageNum))
@@ -214,7 +245,7 @@ func runScript(c *cli.Context) error {
 				derr = fileio.WriteAtomic(path, png, 0o644)
 			}
 			if derr != nil {
-				tt.Error = oneLine(derr.Error())
+				tt.Error = oneLine(hint(derr, inRun).Error())
 				path = ""
 			} else {
 				conv.SetImagePath(im.Codes, path)
@@ -229,7 +260,7 @@ func runScript(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out = append(out, '\n')
+	out = append(printableJSON(out), '\n')
 	if p := c.String("output"); p != "" {
 		return fileio.WriteAtomic(p, out, 0o644)
 	}

@@ -2,11 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"github.com/chatumm/chatumm/runtime/fileio"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/urfave/cli/v2"
 )
 
@@ -40,21 +39,24 @@ func vqCommand() *cli.Command {
 					&cli.StringFlag{Name: "codes", Required: true, Usage: "file of codes (raster order, whitespace-separated)"},
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "PNG file to write"}),
 				Action: func(c *cli.Context) error {
+					if err := fileio.CheckWritable(c.String("output")); err != nil {
+						return err
+					}
 					m, err := openModel(c)
 					if err != nil {
 						return err
 					}
 					defer m.Close()
-					codes, err := readCodes(c.String("codes"))
-					if err != nil {
-						return err
-					}
 					if m.VQ == nil {
 						return fmt.Errorf("%s: no VQ-GAN in this checkpoint", m.Path)
 					}
 					g := m.VQ.Cfg.GridSize()
-					if len(codes) != g*g {
-						return fmt.Errorf("%s: %d codes, the image needs %d×%d = %d", c.String("codes"), len(codes), g, g, g*g)
+					codes, n, err := readCodes(c.String("codes"), g*g)
+					if err != nil {
+						return err
+					}
+					if n != g*g {
+						return fmt.Errorf("%s: %d codes, the image needs %d×%d = %d", c.String("codes"), n, g, g, g*g)
 					}
 					png, err := m.DecodeImagePNG(codes, 0, 0)
 					if err != nil {
@@ -67,31 +69,55 @@ func vqCommand() *cli.Command {
 	}
 }
 
-// readCodes parses a code file, bounded so a huge file is refused early.
-func readCodes(path string) ([]int, error) {
-	st, err := os.Stat(path)
+// readCodes reads a code file of whitespace-separated integers (see
+// parseCodeText), keeping at most keep of them; n is how many it holds.
+func readCodes(path string, keep int) (codes []int, n int, err error) {
+	data, err := fileio.ReadFile(path, fileio.Codes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, unwrapPath(err))
+		return nil, 0, err
 	}
-	if st.Size() > 64<<20 {
-		return nil, fmt.Errorf("%s: %d bytes is too large for a code file", path, st.Size())
-	}
-	data, err := os.ReadFile(path)
+	codes, n, err = parseCodeText(data, keep)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, unwrapPath(err))
+		return nil, 0, fmt.Errorf("%s: %v", path, err)
 	}
-	var codes []int
-	for i, f := range strings.Fields(string(data)) {
-		v, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: item %d %q is not an integer code", path, i+1, f)
+	return codes, n, nil
+}
+
+// parseCodeText parses whitespace-separated integers, checking every one but
+// keeping only the first keep: memory follows the image's grid, not the
+// file. n counts them all, so a wrong count can be reported exactly.
+func parseCodeText(data []byte, keep int) (codes []int, n int, err error) {
+	for i := 0; i < len(data); {
+		if isSpace(data[i]) {
+			i++
+			continue
 		}
-		codes = append(codes, v)
+		j := i
+		for j < len(data) && !isSpace(data[j]) {
+			j++
+		}
+		field := string(data[i:j])
+		v, err := strconv.Atoi(field)
+		if err != nil {
+			if len(field) > 40 {
+				field = field[:40] + "…"
+			}
+			return nil, 0, fmt.Errorf("item %d %s is not an integer code", n+1, strconv.QuoteToASCII(field))
+		}
+		if n < keep {
+			codes = append(codes, v)
+		}
+		n++
+		i = j
 	}
-	if len(codes) == 0 {
-		return nil, fmt.Errorf("%s: no codes", path)
+	if n == 0 {
+		return nil, 0, fmt.Errorf("no codes")
 	}
-	return codes, nil
+	return codes, n, nil
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // joinInts prints codes one image row per line.
