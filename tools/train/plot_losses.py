@@ -2,8 +2,8 @@
 on the box): left panel the transformer (train total/text/image, validation),
 right panel the VQ-GAN (code cross-entropy, pixel L2). Log-scale y.
 
-  /usr/bin/python3 tools/train/plot_losses.py /tmp/chatumm-train/mot_log.txt \
-      /tmp/chatumm-train/vq_log.txt /tmp/chatumm-train/vq2_log.txt tools/train/loss_curves.png
+  /usr/bin/python3 tools/train/plot_losses.py /tmp/chatumm-train/s30_log.txt \
+      /tmp/chatumm-train/vq1_log.txt /tmp/chatumm-train/vq2_log.txt /tmp/chatumm-train/vq3_log.txt OUT.png
 """
 import math
 import re
