@@ -19,7 +19,6 @@ type refExpected struct {
 	LogitsFile  string    `json:"logits_file"`
 	Greedy      []int     `json:"greedy"`
 	Top2Margins []float64 `json:"top2_margins"`
-	MaxAbsLogit float64   `json:"max_abs_logit"`
 }
 
 func refFixtures(t *testing.T) []string {
