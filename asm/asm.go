@@ -10,7 +10,9 @@
 // one shared wrapper (simd.go). A path that has no assembly for a field gets
 // the generic twin there. The path is chosen once from the CPU's features;
 // CHATUMM_CPU=generic|avx2|avx512|neon forces one, so every path can be tested
-// on one machine. Kernels never allocate and always accumulate in float32.
+// on one machine; a forced path this binary cannot run is never replaced by
+// another: programs get it from SelectionError, test binaries exit at init.
+// Kernels never allocate and always accumulate in float32.
 //
 // Slice conventions: the length of the activation vector x decides n; weight
 // slices must hold at least the elements a call reads (the exported wrappers

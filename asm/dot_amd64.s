@@ -5,7 +5,7 @@
 
 // Dot products and reductions for AVX2+FMA+F16C (Y registers, 8 floats) and
 // AVX-512 (Z registers, 16 floats). n is a multiple of the vector width; the
-// Go wrappers (x86_amd64.go) add the tail. Registers:
+// Go wrappers (simd.go) add the tail. Registers:
 //   SI = weights (or a), DI = x (or b), CX = n, AX = element index,
 //   DX = n rounded down to four vectors, Y0..Y3 / Z0..Z3 = accumulators.
 // Four independent accumulators hide the 4-cycle FMA latency; the main loop

@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // Winograd F(2×2, 3×3) transforms for 16 consecutive tiles of one tile row,
-// one tile per lane; see gemm_winograd.go for the layouts. Every value is
+// one tile per lane; see winograd.go for the layouts. Every value is
 // computed with the same additions in the same order as the Go loops in
 // ops/conv.go, so both give the same bits.
 

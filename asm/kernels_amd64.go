@@ -261,7 +261,7 @@ func gemmPackT8F16AVX2(dst *float32, src *uint16, stride, chunks int)
 //go:noescape
 func gemmPackT8BF16AVX2(dst *float32, src *uint16, stride, chunks int)
 
-// Winograd transforms of 16 tiles (gemm_winograd.go); strides in floats.
+// Winograd transforms of 16 tiles (winograd.go); strides in floats.
 //
 //go:noescape
 func winoIn16AVX512(src *float32, rowStride int, dst *float32, vStride int)

@@ -5,7 +5,7 @@
 
 // Conversions, element-wise kernels and reductions for AVX2 (Y registers,
 // 8 floats) and AVX-512 (Z registers, 16 floats). n is a multiple of the
-// vector width and > 0; the Go wrappers (x86_amd64.go) do the tail.
+// vector width and > 0; the Go wrappers (simd.go) do the tail.
 // AX is the element index in every loop, CX = n.
 //
 // Axpy is a multiply then an add (not an FMA) so it rounds exactly like the
