@@ -67,7 +67,12 @@ func advice(err error, w where, ci contextInfo) string {
 	var nonFinite *chat.NonFiniteError
 	switch {
 	case errors.Is(err, decoder.ErrContextFull):
-		return contextAdvice(w, ci)
+		var full *decoder.ContextFullError
+		need := 0
+		if errors.As(err, &full) {
+			need = full.New
+		}
+		return contextAdvice(w, ci, need)
 	case errors.Is(err, session.ErrTooLong):
 		if ci.capacity > 0 && ci.capacity < ci.max {
 			return fmt.Sprintf("use a larger --ctx, up to %d", ci.max)
@@ -89,19 +94,26 @@ func advice(err error, w where, ci contextInfo) string {
 
 // contextAdvice lists what makes room in a full context where the error
 // happened: eviction (unless already on), /reset in the REPL, and a larger
-// --ctx while the model allows one.
-func contextAdvice(w where, ci contextInfo) string {
+// --ctx while the model allows one. need, when known, is the number of new
+// tokens: if they alone overflow the context, dropping old turns is no
+// help, and if they overflow the model's whole context nothing but a
+// shorter input is.
+func contextAdvice(w where, ci contextInfo, need int) string {
+	if need > 0 && ci.max > 0 && need >= ci.max {
+		return fmt.Sprintf("the model's context holds at most %d tokens: shorten the input", ci.max)
+	}
+	alone := need > 0 && ci.capacity > 0 && need >= ci.capacity
 	var ways []string
-	if !ci.evicting && w != inCommand {
+	if !ci.evicting && w != inCommand && !alone {
 		ways = append(ways, "--evict oldest")
 	}
-	if w == inREPL {
+	if w == inREPL && !alone {
 		ways = append(ways, "/reset")
 	}
 	canGrow := ci.max == 0 || ci.capacity < ci.max
 	if canGrow {
 		if ci.max > 0 {
-			ways = append(ways, fmt.Sprintf("a larger --ctx (up to %d)", ci.max))
+			ways = append(ways, fmt.Sprintf("a larger --ctx, up to %d", ci.max))
 		} else {
 			ways = append(ways, "a larger --ctx")
 		}

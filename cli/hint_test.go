@@ -23,12 +23,14 @@ func TestAdvice(t *testing.T) {
 		ci   contextInfo
 		want string
 	}{
-		{"context full in the REPL", full, inREPL, small, "use --evict oldest, /reset, or a larger --ctx (up to 256)"},
+		{"context full in the REPL", full, inREPL, small, "use --evict oldest, /reset, or a larger --ctx, up to 256"},
 		{"context full in the REPL at the model's maximum", full, inREPL, atMax, "use --evict oldest or /reset"},
-		{"context full in the REPL while evicting", full, inREPL, contextInfo{capacity: 128, max: 256, evicting: true}, "use /reset or a larger --ctx (up to 256)"},
-		{"context full in run", full, inRun, small, "use --evict oldest or a larger --ctx (up to 256)"},
-		{"context full in a command", full, inCommand, small, "use a larger --ctx (up to 256)"},
+		{"context full in the REPL while evicting", full, inREPL, contextInfo{capacity: 128, max: 256, evicting: true}, "use /reset or a larger --ctx, up to 256"},
+		{"context full in run", full, inRun, small, "use --evict oldest or a larger --ctx, up to 256"},
+		{"context full in a command", full, inCommand, small, "use a larger --ctx, up to 256"},
 		{"context full in a command at the maximum", full, inCommand, atMax, "the model's context holds at most 256 tokens: shorten the input"},
+		{"message longer than the context", &decoder.ContextFullError{Have: 1, New: 125, Capacity: 16}, inREPL, contextInfo{capacity: 16, max: 256}, "use a larger --ctx, up to 256"},
+		{"message longer than the model's context", &decoder.ContextFullError{Have: 1, New: 300, Capacity: 256}, inRun, atMax, "at most 256 tokens: shorten the input"},
 		{"session too long", fmt.Errorf("s.chs: %w: 300 tokens", session.ErrTooLong), inCommand, small, "use a larger --ctx, up to 256"},
 		{"no tokenizer", fmt.Errorf("m.gguf: %w", chat.ErrNoTokenizer), inREPL, small, "chatumm logits --ids"},
 		{"no VQ decoder", fmt.Errorf("m: %w", model.ErrNoVQDecoder), inCommand, small, "--vq"},

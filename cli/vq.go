@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/urfave/cli/v2"
 )
@@ -59,8 +61,10 @@ func vqCommand() *cli.Command {
 						return fmt.Errorf("%s: %d codes, the image needs %d×%d = %d", c.String("codes"), n, g, g, g*g)
 					}
 					png, err := m.DecodeImagePNG(codes, 0, 0)
-					if err != nil {
-						return fmt.Errorf("%s: %v", c.String("codes"), err)
+					if errors.Is(err, model.ErrNoVQDecoder) {
+						return err // about the checkpoint, not the codes
+					} else if err != nil {
+						return fmt.Errorf("%s: %w", c.String("codes"), err)
 					}
 					return fileio.WriteAtomic(c.String("output"), png, 0o644)
 				},
