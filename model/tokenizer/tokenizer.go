@@ -326,8 +326,16 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 	return ids
 }
 
+// maxCachedWord is the longest pre-token kept in the BPE cache: with the
+// entry count it bounds the cache's memory, whatever texts are encoded
+// (real words are short; a long run without a split is seldom repeated).
+const maxCachedWord = 256
+
 // bpeCached runs BPE on one pre-token through a bounded cache.
 func (t *Tokenizer) bpeCached(word string) []int {
+	if len(word) > maxCachedWord {
+		return t.bpe.encode(word)
+	}
 	t.cacheMu.Lock()
 	ids, ok := t.cache[word]
 	t.cacheMu.Unlock()
