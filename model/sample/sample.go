@@ -1,6 +1,9 @@
 // Package sample turns logits into the next token: repetition penalty,
 // allow/deny masks, temperature, top-k and top-p with Hugging Face
 // semantics, and a seeded RNG so a seed always gives the same tokens.
+// Out-of-range parameters, NaN or infinite logits and an all-masked
+// vocabulary are errors (ParamError, NonFiniteError, ErrNoToken), never a
+// panic.
 package sample
 
 import (

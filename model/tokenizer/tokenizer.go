@@ -13,6 +13,9 @@
 //
 // Chameleon image tokens are vocabulary entries named IMGIMG<letters>Z; the
 // VQ code is decoded from the name (see ImageCodes), never from id arithmetic.
+//
+// Whatever a tokenizer.json says, encoding and decoding cost at most a fixed
+// factor of the text: the limits are checked at parse time (limits.go).
 package tokenizer
 
 import (
