@@ -104,7 +104,7 @@ func parseMerge(raw json.RawMessage) (string, string, error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", "", fmt.Errorf("merge is neither a string nor a pair: %s", raw)
+		return "", "", fmt.Errorf("merge is neither a string nor a pair: %.60q", raw)
 	}
 	left, right, ok := strings.Cut(s, " ")
 	if !ok || left == "" || right == "" || strings.Contains(right, " ") {

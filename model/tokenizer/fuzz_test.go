@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // qwen3Skeleton is Qwen3's tokenizer.json cut to its first 1,000 ids (the
@@ -85,7 +86,7 @@ func FuzzTokenizerJSON(f *testing.F) {
 		runtime.ReadMemStats(&before)
 		tok, err := Parse(data, "fuzz.json")
 		if err != nil {
-			if msg := err.Error(); strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "tokenizer fuzz.json: ") {
+			if msg := err.Error(); strings.ContainsFunc(msg, unicode.IsControl) || !strings.HasPrefix(msg, "tokenizer fuzz.json: ") {
 				t.Fatalf("error is not one line naming the file: %q", msg)
 			}
 			return

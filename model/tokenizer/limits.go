@@ -1,6 +1,10 @@
 package tokenizer
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Resource policy. Everything a tokenizer.json asks for is bounded when the
 // file is parsed, so that encoding and decoding cost at most a fixed factor
@@ -88,3 +92,26 @@ func checkIDRange(maxID, tokens int) error {
 	}
 	return nil
 }
+
+// escapeControl writes the control characters of s (text from the file,
+// in an error message) as Go escapes, so an error stays one printable line.
+func escapeControl(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return -1
+		}
+		return r
+	}, strings.NewReplacer(controlEscapes...).Replace(s))
+}
+
+// controlEscapes pairs each C0/C1 control character with its escape.
+var controlEscapes = func() []string {
+	var pairs []string
+	for r := rune(0); r < 0xa0; r++ {
+		if r < 0x20 || r == 0x7f || r >= 0x80 {
+			q := strconv.QuoteRune(r)
+			pairs = append(pairs, string(r), q[1:len(q)-1])
+		}
+	}
+	return pairs
+}()

@@ -349,7 +349,7 @@ func compilePattern(pattern string) (matcher, error) {
 			return regexpMatcher{re}, nil
 		}
 	}
-	return nil, fmt.Errorf("Split regex %q cannot run on Go regexp: %v", pattern, err)
+	return nil, fmt.Errorf("Split regex %q cannot run on Go regexp: %s", pattern, escapeControl(err.Error()))
 }
 
 // whitespaceClass is Unicode White_Space, which Oniguruma's \s matches; Go's \s is ASCII only.

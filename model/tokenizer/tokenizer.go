@@ -116,11 +116,12 @@ type typed struct {
 func Parse(data []byte, name string) (*Tokenizer, error) {
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("tokenizer %s: bad JSON: %v", name, err)
+		return nil, fmt.Errorf("tokenizer %s: bad JSON: %s", name, escapeControl(err.Error()))
 	}
 	t := &Tokenizer{cache: make(map[string][]int)}
 	fail := func(format string, args ...any) (*Tokenizer, error) {
-		return nil, fmt.Errorf("tokenizer %s: %s", name, fmt.Sprintf(format, args...))
+		// Escaped here once for every message: many quote file content.
+		return nil, fmt.Errorf("tokenizer %s: %s", name, escapeControl(fmt.Sprintf(format, args...)))
 	}
 	if f.Model.Type != "BPE" {
 		return fail("model type %q is not supported (only BPE)", f.Model.Type)
