@@ -56,6 +56,10 @@ type Image struct {
 	Codes      []int
 	Rows, Cols int
 	Path       string
+	// Passes is the number of forward passes that drew the image's body
+	// (codes and row ends) — fewer than its tokens with speculative
+	// decoding; 0 for an image that was not drawn here.
+	Passes int
 }
 
 // EvictPolicy says what to do when a turn would overflow the context.

@@ -21,6 +21,10 @@ type GenOptions struct {
 	// TextScale (g_txt) and ImageScale (g_img) weigh the guided logits;
 	// one-condition schemes use TextScale only.
 	TextScale, ImageScale float32
+	// Speculative is the window of speculative Jacobi decoding for image
+	// tokens (drafts verified per forward pass); 0 or 1 decodes one token
+	// per pass.
+	Speculative int
 }
 
 // EventKind says what an Event carries.

@@ -2,8 +2,8 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math"
 
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/decoder"
@@ -126,6 +126,20 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 	if emit != nil {
 		emit(Event{Kind: EventImageStart, Total: total})
 	}
+	if o.Speculative > 1 {
+		codes, passes, err := c.drawSpeculative(ctx, smp, o, g, rows, cols, emit)
+		if err != nil {
+			return fail(err)
+		}
+		if err := c.feed(f.End); err != nil {
+			return fail(err)
+		}
+		im := Image{Codes: codes, Passes: passes}
+		if rows != m.ImageGrid() || cols != m.ImageGrid() {
+			im.Rows, im.Cols = rows, cols
+		}
+		return im, nil
+	}
 	codes := make([]int, 0, total)
 	for r := 0; r < rows; r++ {
 		for col := 0; col < cols; col++ {
@@ -157,7 +171,7 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 	if err := c.feed(f.End); err != nil {
 		return fail(err)
 	}
-	im := Image{Codes: codes}
+	im := Image{Codes: codes, Passes: total + f.BlockLen(rows, cols) - 2 - rows*cols}
 	if rows != m.ImageGrid() || cols != m.ImageGrid() {
 		im.Rows, im.Cols = rows, cols
 	}
@@ -222,17 +236,24 @@ func (c *Conversation) sizeMask(ok func(n int) bool) *sample.Mask {
 }
 
 // sample draws the next token from logits (those that follow the last
-// history token). Logits that are NaN or infinite mean broken weights or a
-// broken cache: that is reported as such, not as a mask with nothing left.
+// history token).
 func (c *Conversation) sample(smp *sample.Sampler, logits []float32, history []int, p sample.Params, mask *sample.Mask) (int, error) {
-	for _, x := range logits {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return -1, &NonFiniteError{Position: len(c.tokens) - 1, Value: x}
-		}
+	tok, err := smp.Next(logits, history, p, mask)
+	return tok, c.sampleError(err, len(c.tokens)-1)
+}
+
+// sampleError says what a sampling failure means for the conversation:
+// logits that are NaN or infinite at history position pos mean broken
+// weights or a broken cache, not a mask with nothing left.
+func (c *Conversation) sampleError(err error, pos int) error {
+	var nf *sample.NonFiniteError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &nf):
+		return &NonFiniteError{Position: pos, Value: nf.Value}
+	case errors.Is(err, sample.ErrNoToken):
+		return fmt.Errorf("no token left to sample: the sampling settings and the mask exclude every token")
 	}
-	tok := smp.Sample(logits, history, p, mask)
-	if tok < 0 {
-		return -1, fmt.Errorf("no token left to sample: the sampling settings and the mask exclude every token")
-	}
-	return tok, nil
+	return err
 }
