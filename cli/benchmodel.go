@@ -38,6 +38,7 @@ func benchModelCommand() *cli.Command {
 			&cli.StringFlag{Name: "random", Usage: "benchmark a random-weight Chameleon checkpoint of this shape (tiny, 1b, 1b-mot) written to a temporary directory"},
 			&cli.IntFlag{Name: "image", Usage: "also time this many image tokens drawn with guidance (test ig<N>)"},
 			&cli.StringFlag{Name: "cfg", Value: "anole", Usage: "guidance for the image test: anole (3 sequences), lumina (2) or none"},
+			&cli.IntFlag{Name: "speculative", Usage: "speculative Jacobi window for the image test (0 = off); prints forward passes and accepted tokens per pass"},
 		},
 		Action: benchModel,
 	}
@@ -45,6 +46,8 @@ func benchModelCommand() *cli.Command {
 
 type benchResult struct {
 	ModelFilename string    `json:"model_filename"`
+	Passes        int       `json:"image_forward_passes,omitempty"` // the last repetition's, image test only
+	Accepted      int       `json:"image_tokens,omitempty"`
 	ModelType     string    `json:"model_type"`
 	ModelSize     int64     `json:"model_size"`
 	ModelNParams  int64     `json:"model_n_params"`
@@ -128,7 +131,11 @@ func benchModel(c *cli.Context) error {
 				return err
 			}
 			r.ModelType, r.ModelSize, r.ModelNParams = name, size, params
-			printBench(c, r, fmt.Sprintf("ig%d-%s", n, c.String("cfg")))
+			label := fmt.Sprintf("ig%d-%s", n, c.String("cfg"))
+			if w := c.Int("speculative"); w > 1 {
+				label += fmt.Sprintf("-sjd%d (%d passes, %.2f tokens/pass)", w, r.Passes, float64(r.Accepted)/float64(max(r.Passes, 1)))
+			}
+			printBench(c, r, label)
 		}
 		for _, test := range [][2]int{{c.Int("p"), 0}, {0, c.Int("n")}} {
 			if test[0]+test[1] == 0 {
@@ -216,6 +223,9 @@ func benchImageTokens(c *cli.Context, m *model.Model, threads, n int) (benchResu
 		return benchResult{}, fmt.Errorf("--cfg: %v", err)
 	}
 	gen.Guidance = g
+	if err := speculativeWindow(c, &gen); err != nil {
+		return benchResult{}, err
+	}
 	r := benchResult{ModelFilename: m.Path, CPUInfo: cpuName(), Backends: "CPU (" + asm.Active().Name + ")",
 		NThreads: threads, LoadMode: m.Weights.Mode().String(), NGen: n}
 	var ns []float64
@@ -230,13 +240,18 @@ func benchImageTokens(c *cli.Context, m *model.Model, threads, n int) (benchResu
 		ctx, cancel := context.WithCancel(context.Background())
 		var t0 time.Time
 		var elapsed time.Duration
+		events := 0
 		conv.Reply(ctx, sample.New(uint64(rep)), gen, func(e chat.Event) {
 			switch {
 			case e.Kind == chat.EventImageStart:
 				t0 = time.Now()
-			case e.Kind == chat.EventImageProgress && e.Done == n:
-				elapsed = time.Since(t0)
-				cancel()
+			case e.Kind == chat.EventImageProgress && elapsed == 0:
+				events++ // one per forward pass
+				if e.Done >= n {
+					elapsed = time.Since(t0)
+					r.Passes, r.Accepted = events, e.Done
+					cancel()
+				}
 			}
 		})
 		cancel()

@@ -40,6 +40,7 @@ func samplingFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cfg", Value: "none", Usage: "classifier-free guidance for images: none, anole (3-way) or lumina (2-way)"},
 		&cli.Float64Flag{Name: "cfg-text", Value: 3.0, Usage: "guidance scale on the text condition (g_txt)"},
 		&cli.Float64Flag{Name: "cfg-image", Value: 1.2, Usage: "guidance scale on the image condition (g_img, anole)"},
+		&cli.IntFlag{Name: "speculative", Value: 0, Usage: "speculative Jacobi decoding of images: draft tokens verified per forward pass (0 = off; same images when greedy, same distribution when sampled)"},
 		&cli.IntFlag{Name: "max-tokens", Value: 512, Usage: "text tokens per reply"},
 		&cli.StringFlag{Name: "evict", Value: "none", Usage: "when the context is full: none (error) or oldest (drop old turns)"},
 	}
@@ -55,6 +56,9 @@ func genOptions(c *cli.Context) (chat.GenOptions, error) {
 		Images:     true,
 		TextScale:  float32(c.Float64("cfg-text")),
 		ImageScale: float32(c.Float64("cfg-image")),
+	}
+	if err := speculativeWindow(c, &o); err != nil {
+		return o, err
 	}
 	g, err := model.GuidanceByName(c.String("cfg"))
 	if err != nil {
@@ -77,6 +81,21 @@ func genOptions(c *cli.Context) (chat.GenOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// maxSpeculative bounds --speculative: a window costs a forward pass over
+// that many tokens of every guidance sequence, and acceptance falls off
+// long before it.
+const maxSpeculative = 64
+
+// speculativeWindow reads and checks --speculative.
+func speculativeWindow(c *cli.Context, o *chat.GenOptions) error {
+	w := c.Int("speculative")
+	if w < 0 || w > maxSpeculative {
+		return fmt.Errorf("--speculative %d: want 0 (off) to %d draft tokens", w, maxSpeculative)
+	}
+	o.Speculative = w
+	return nil
 }
 
 // maxGuidanceScale bounds --cfg-text and --cfg-image: useful scales are a

@@ -65,6 +65,7 @@ type TranscriptTurn struct {
 	Reply       string   `json:"reply"`
 	ReplyImages []string `json:"reply_images,omitempty"` // PNG files written
 	ReplyCodes  [][]int  `json:"reply_codes,omitempty"`  // their VQ codes
+	ReplyPasses []int    `json:"reply_passes,omitempty"` // forward passes that drew each (fewer than its tokens with --speculative)
 	Error       string   `json:"error,omitempty"`
 	NewTokens   int      `json:"new_tokens"`   // user tokens prefilled this turn
 	ReplyTokens int      `json:"reply_tokens"` // tokens generated
@@ -252,6 +253,7 @@ func runScript(c *cli.Context) error {
 			}
 			tt.ReplyImages = append(tt.ReplyImages, path)
 			tt.ReplyCodes = append(tt.ReplyCodes, im.Codes)
+			tt.ReplyPasses = append(tt.ReplyPasses, im.Passes)
 		}
 		tr.Turns = append(tr.Turns, tt)
 	}
