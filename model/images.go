@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/chatumm/chatumm/model/imageio"
+
 	"github.com/chatumm/chatumm/model/vqgan"
 	"github.com/chatumm/chatumm/weights"
 )
@@ -69,11 +71,11 @@ func (m *Model) EncodeImageFile(path string) ([]int, error) {
 	if m.VQ == nil || !m.VQ.HasEncoder() {
 		return nil, fmt.Errorf("%s: this model has no VQ encoder, so it cannot read images", m.Path)
 	}
-	img, err := vqgan.ReadImage(path)
+	img, err := imageio.ReadImage(path)
 	if err != nil {
 		return nil, err
 	}
-	codes, _, err := m.VQ.Encode(vqgan.Preprocess(img, m.VQ.Cfg.Resolution))
+	codes, _, err := m.VQ.Encode(imageio.Preprocess(img, m.VQ.Cfg.Resolution))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
@@ -94,7 +96,7 @@ func (m *Model) DecodeImagePNG(codes []int, rows, cols int) ([]byte, error) {
 		return nil, err
 	}
 	f := m.VQ.Cfg.Resolution / m.VQ.Cfg.GridSize()
-	return vqgan.EncodePNG(pix, cols*f, rows*f)
+	return imageio.EncodePNG(pix, cols*f, rows*f)
 }
 
 // ImageGrid is the side of the square code grid of one image: the VQ-GAN

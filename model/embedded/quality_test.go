@@ -18,15 +18,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatumm/chatumm/model/imageio"
+
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
-	"github.com/chatumm/chatumm/model/vqgan"
 )
 
 // sceneImage renders s and encodes it with the model's VQ-GAN.
 func sceneImage(t *testing.T, m *model.Model, s scene) chat.Image {
 	t.Helper()
-	codes, _, err := m.VQ.Encode(vqgan.Preprocess(renderScene(s), m.VQ.Cfg.Resolution))
+	codes, _, err := m.VQ.Encode(imageio.Preprocess(renderScene(s), m.VQ.Cfg.Resolution))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatumm/chatumm/model/imageio"
+
 	"github.com/chatumm/chatumm/runtime"
 	"github.com/chatumm/chatumm/weights"
 )
@@ -153,11 +155,11 @@ func TestEncodeMatchesReference(t *testing.T) {
 func TestPreprocessMatchesReference(t *testing.T) {
 	for _, name := range []string{"vq-anole", "vq-facebook"} {
 		m, e, dir := loadFixture(t, name, 1)
-		img, err := ReadImage("../../testdata/ref/vq-image.png")
+		img, err := imageio.ReadImage("../../testdata/ref/vq-image.png")
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := Preprocess(img, m.Cfg.Resolution)
+		got := imageio.Preprocess(img, m.Cfg.Resolution)
 		want := readF32(t, filepath.Join(dir, e.InputFile))
 		var maxDiff float64
 		for i := range want {
@@ -230,7 +232,7 @@ func TestImageErrors(t *testing.T) {
 		"\x89PNG\r\n\x1a\n\x00\x00": "unreadable",
 	}
 	for data, want := range cases {
-		if _, err := DecodeImage([]byte(data)); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := imageio.DecodeImage([]byte(data)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", data, err, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package vqgan
+package imageio
 
 import (
 	"bytes"
