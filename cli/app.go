@@ -98,6 +98,7 @@ func NewApp() *cli.App {
 			inspectCommand(),
 			vqCommand(),
 			benchCommand(),
+			serveCommand(),
 		},
 	}
 }
