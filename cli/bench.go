@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/klauspost/cpuid/v2"
+
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/ops"
 	"github.com/chatumm/chatumm/runtime"
@@ -77,10 +79,13 @@ func randomMat(dt ops.DType, rows, cols int, rng *rand.Rand) *ops.Mat {
 
 // coldBytes is how much weight memory a matvec benchmark cycles through.
 // A decode step streams the whole model, so no weight is in a cache when it
-// is read; a single matrix read again and again would be partly served by
-// the 32 MiB L3 of this machine's EPYC (a 131 MB matrix measured 19 % above
-// the read bandwidth that way).
-const coldBytes = 512 << 20
+// is read; a matrix read again and again would be partly served by the
+// last-level cache and measure above the memory's read bandwidth. So the
+// working set is four times the largest cache the CPU reports (server
+// parts have hundreds of MiB of L3), and at least 512 MiB.
+func coldBytes() int {
+	return max(512<<20, 4*cpuid.CPU.Cache.L3, 4*cpuid.CPU.Cache.L2)
+}
 
 // coldCopies returns copies of w totalling at least total bytes, so that a
 // benchmark taking them in turn reads each from memory.
@@ -141,7 +146,7 @@ func benchKernels(c *cli.Context) error {
 					layouts = append(layouts, ops.ToColMajor(pool, w))
 				}
 				for _, lw := range layouts {
-					ws := coldCopies(lw, coldBytes)
+					ws := coldCopies(lw, coldBytes())
 					i := 0
 					e := timeOp(d, func() {
 						ops.MatVec(pool, ws[i%len(ws)], x, y)

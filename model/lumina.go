@@ -40,7 +40,7 @@ func (lumina) protocol(tok *tokenizer.Tokenizer) (Protocol, error) {
 		}
 	}
 	if p.Image.RowEnd < 0 || !p.Image.Sized() {
-		return p, fmt.Errorf("Lumina image layout needs <reserved08799> and the <reserved088NN> size tokens")
+		return p, fmt.Errorf("the Lumina-mGPT image layout needs <reserved08799> and the <reserved088NN> size tokens")
 	}
 	return p, nil
 }

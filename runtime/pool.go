@@ -46,10 +46,10 @@ func (f FuncTask) Run(lo, hi int) { f(lo, hi) }
 // polls before parking (runtime-anchors §4.6: pure spinning hurts on an
 // oversubscribed machine, pure parking costs a wake-up per op). It must
 // bridge the serial work between two matvecs of a decode step (norms,
-// attention, sampling): with 5 µs the worker parked between most ops, and
-// 200 µs decoded 10 % faster on the 1B model and 15–23 % faster on the small
-// one at 2 threads (three and two alternating rounds of `bench model -t 2`;
-// prefill unchanged). An idle pool still parks within 0.2 ms.
+// attention, sampling): at a few microseconds a worker parks between most
+// ops of a decode step and pays a wake-up each time; 200 µs covers the gap
+// (alternating `bench model -t 2` rounds, docs/PERFORMANCE.md) and an idle
+// pool still parks within 0.2 ms.
 const spinFor = 200 * time.Microsecond
 
 // PanicError is what Run panics with when a task panicked on a worker

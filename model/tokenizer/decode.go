@@ -87,7 +87,7 @@ func parseDecoderSteps(raw json.RawMessage) ([]decodeStep, growth, error) {
 		}}, replaceGrowth(from, to), nil
 	case "Strip":
 		if utf8.RuneCountInString(d.Content) != 1 {
-			return nil, noGrowth, fmt.Errorf("Strip decoder content %q is not one character", d.Content)
+			return nil, noGrowth, fmt.Errorf("decoder Strip: content %q is not one character", d.Content)
 		}
 		return []decodeStep{stripStep(d.Content, d.Start, d.Stop)}, noGrowth, nil
 	case "Metaspace":
@@ -96,7 +96,7 @@ func parseDecoderSteps(raw json.RawMessage) ([]decodeStep, growth, error) {
 			replacement = "▁"
 		}
 		if utf8.RuneCountInString(replacement) != 1 {
-			return nil, noGrowth, fmt.Errorf("Metaspace decoder replacement %q is not one character", replacement)
+			return nil, noGrowth, fmt.Errorf("decoder Metaspace: replacement %q is not one character", replacement)
 		}
 		stripFirst := d.PrependScheme != "never" && (d.AddPrefixSpace == nil || *d.AddPrefixSpace || d.PrependScheme != "")
 		return []decodeStep{func(tokens []string, mode decodeMode) []string {

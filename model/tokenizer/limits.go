@@ -64,10 +64,10 @@ func (g growth) check(what string) error {
 // would insert between every character.
 func checkReplacePattern(what string, from *string) error {
 	if from == nil {
-		return fmt.Errorf("Replace %s needs a String pattern", what)
+		return fmt.Errorf("the Replace %s needs a String pattern", what)
 	}
 	if *from == "" {
-		return fmt.Errorf("Replace %s has an empty pattern", what)
+		return fmt.Errorf("the Replace %s has an empty pattern", what)
 	}
 	return nil
 }

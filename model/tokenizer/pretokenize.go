@@ -70,7 +70,7 @@ func parsePreTokenizer(raw json.RawMessage) ([]preTokenizer, error) {
 		switch {
 		case p.Pattern.String != nil:
 			if *p.Pattern.String == "" {
-				return nil, fmt.Errorf("Split with an empty string pattern")
+				return nil, fmt.Errorf("pre-tokenizer Split: empty string pattern")
 			}
 			m = literalMatcher(*p.Pattern.String)
 		case p.Pattern.Regex != nil:
@@ -79,7 +79,7 @@ func parsePreTokenizer(raw json.RawMessage) ([]preTokenizer, error) {
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("Split pre-tokenizer without a pattern")
+			return nil, fmt.Errorf("pre-tokenizer Split: no pattern")
 		}
 		behavior, err := parseBehavior(p.Behavior)
 		if err != nil {
@@ -104,7 +104,7 @@ func parsePreTokenizer(raw json.RawMessage) ([]preTokenizer, error) {
 		if utf8.RuneCountInString(replacement) != 1 {
 			// One character, as in the Rust crate: a longer one would
 			// multiply every space in the text.
-			return nil, fmt.Errorf("Metaspace replacement %q is not one character", replacement)
+			return nil, fmt.Errorf("pre-tokenizer Metaspace: replacement %q is not one character", replacement)
 		}
 		prepend := p.PrependScheme
 		if prepend == "" {
@@ -114,7 +114,7 @@ func parsePreTokenizer(raw json.RawMessage) ([]preTokenizer, error) {
 			}
 		}
 		if prepend != "always" && prepend != "never" && prepend != "first" {
-			return nil, fmt.Errorf("Metaspace prepend_scheme %q is not supported", prepend)
+			return nil, fmt.Errorf("pre-tokenizer Metaspace: prepend_scheme %q is not supported", prepend)
 		}
 		split := p.Split == nil || *p.Split
 		return []preTokenizer{metaspaceStep(replacement, prepend, split)}, nil
@@ -146,7 +146,7 @@ func parseBehavior(s string) (splitBehavior, error) {
 	case "Contiguous":
 		return contiguous, nil
 	}
-	return 0, fmt.Errorf("Split behavior %q is not supported", s)
+	return 0, fmt.Errorf("pre-tokenizer Split: behavior %q is not supported", s)
 }
 
 // segment is a span of a piece, either a pattern match or the text between matches.
@@ -349,7 +349,7 @@ func compilePattern(pattern string) (matcher, error) {
 			return regexpMatcher{re}, nil
 		}
 	}
-	return nil, fmt.Errorf("Split regex %q cannot run on Go regexp: %s", pattern, escapeControl(err.Error()))
+	return nil, fmt.Errorf("pre-tokenizer Split: regex %q cannot run on Go regexp: %s", pattern, escapeControl(err.Error()))
 }
 
 // whitespaceClass is Unicode White_Space, which Oniguruma's \s matches; Go's \s is ASCII only.
