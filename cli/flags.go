@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 
@@ -150,8 +152,13 @@ func openModel(c *cli.Context) (*model.Model, error) {
 // checkEnvThreads refuses a CHATUMM_THREADS that is not a usable thread
 // count, rather than running with another count than the user set.
 func checkEnvThreads() error {
-	_, err := runtime.EnvThreads()
-	return err
+	if _, err := runtime.EnvThreads(); err != nil {
+		// runtime's message says what it would fall back to; the command
+		// line refuses instead, so say only what is wrong.
+		return fmt.Errorf("CHATUMM_THREADS=%s: want a whole number of threads, at least 1 and at most %d (4 × %d CPUs)",
+			printable(os.Getenv("CHATUMM_THREADS")), runtime.MaxThreads(), goruntime.NumCPU())
+	}
+	return nil
 }
 
 // openModelPool is openModel with a given worker pool. The model is
