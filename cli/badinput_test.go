@@ -22,9 +22,7 @@ type badCase struct {
 }
 
 // knownBugs skips cases whose bug is reported and not yet fixed, by name.
-var knownBugs = map[string]string{
-	"session longer than --ctx": "model/session.Load wraps checkSession's error with %v, so errors.Is(err, session.ErrTooLong) is false and no advice is added (wrap with %w)",
-}
+var knownBugs = map[string]string{}
 
 func runBadCases(t *testing.T, cases []badCase) {
 	t.Helper()

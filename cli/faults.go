@@ -30,7 +30,7 @@ func faultError(recovered any) error {
 		if m.Weights == nil {
 			continue
 		}
-		if err := m.Weights.FaultError(recovered); err != nil {
+		if err := m.FaultError(recovered); err != nil {
 			return err
 		}
 	}
@@ -49,5 +49,5 @@ func weightsChanged(m *model.Model) error {
 	if m == nil || m.Weights == nil {
 		return nil
 	}
-	return m.Weights.CheckIntact()
+	return m.CheckIntact()
 }

@@ -287,3 +287,31 @@ func (m *Model) WithPool(p *runtime.Pool) *Model {
 	c.Pool, c.ownsPool, c.borrowed = p, false, true
 	return &c
 }
+
+// FaultError turns a value recovered from a fault on mapped memory into
+// an error naming the weights file (the checkpoint's or --vq's) that
+// changed under the process; nil if the fault is not in this model's
+// weights.
+func (m *Model) FaultError(recovered any) error {
+	for _, set := range []*weights.Set{m.Weights, m.vqSet} {
+		if set != nil {
+			if err := set.FaultError(recovered); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CheckIntact reports a weights file (the checkpoint's or --vq's) that was
+// truncated or changed since it was loaded.
+func (m *Model) CheckIntact() error {
+	for _, set := range []*weights.Set{m.Weights, m.vqSet} {
+		if set != nil {
+			if err := set.CheckIntact(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -81,7 +81,7 @@ func Save(path string, c *chat.Conversation, withKV bool) error {
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	var buf bytes.Buffer
 	buf.WriteString(sessionMagic)
@@ -114,10 +114,10 @@ func Load(path string, c *chat.Conversation) error {
 	}
 	h, kv, err := parseSession(data)
 	if err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := checkSession(c, h, kv); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	// Everything checked: now replace the state.
 	turns := make([]chat.Turn, 0, len(h.Turns))
