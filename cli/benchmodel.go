@@ -114,7 +114,7 @@ func benchModel(c *cli.Context) error {
 		size += int64(len(t.Bytes()))
 		params += int64(t.NumElements())
 	}
-	name := fmt.Sprintf("%s %s %s", m.Cfg.ModelType, paramsLabel(params), weightDType(m))
+	name := fmt.Sprintf("%s %s %s", printable(m.Cfg.ModelType), paramsLabel(params), weightDType(m))
 	if c.String("o") == "md" {
 		fmt.Fprintf(out, "load mode %v, kernels %s\n\n", m.Weights.Mode(), asm.Active().Name)
 		fmt.Fprintln(out, "| model | size | params | backend | threads | load | test | t/s |")
