@@ -24,6 +24,7 @@ function bubble(m) {
   text.textContent = m.text || "";
   div.append(text);
   for (const url of m.images || []) div.append(picture(url));
+  if (m.stopped) div.append(Object.assign(document.createElement("em"), { className: "note", textContent: "(stopped)" }));
   $("log").append(div);
   $("log").scrollTop = $("log").scrollHeight;
   return div;
@@ -139,7 +140,10 @@ async function send(text) {
       }
     }
   } catch (e) {
-    if (e.name !== "AbortError") showError(String(e.message || e));
+    if (e.name === "AbortError") {
+      reply.stopped = true;
+      div.append(Object.assign(document.createElement("em"), { className: "note", textContent: "(stopped)" }));
+    } else showError(String(e.message || e));
   } finally {
     if (bar) bar.remove();
     messages.push(reply);
