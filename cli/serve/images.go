@@ -6,11 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"image"
 	"strings"
 	"sync"
 
 	"github.com/chatumm/chatumm/model/chat"
 )
+
+// maxImagePixels bounds an input picture's declared size: the model sees
+// it at its VQ-GAN's resolution anyway, and decoding costs memory in
+// proportion to the pixels.
+const maxImagePixels = 16_000_000
 
 // imageCache maps an image's bytes (by SHA-256) to its VQ codes: a client
 // resends every image of the dialogue with every request, and each is
@@ -73,6 +79,11 @@ func (s *Server) encodeImage(name string, data []byte) (chat.Image, error) {
 	}
 	if int64(len(data)) > s.cfg.MaxImage {
 		return chat.Image{}, &apiError{status: 413, msg: fmt.Sprintf("%s: image of %d bytes is larger than the %d allowed", name, len(data), s.cfg.MaxImage), typ: "invalid_request_error", param: name, code: "image_too_large"}
+	}
+	// A small compressed file can declare a huge picture; a server decoding
+	// several at once caps them lower than the command line does.
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil && int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return chat.Image{}, &apiError{status: 413, msg: fmt.Sprintf("%s: a %d×%d image is more than the %d megapixels allowed", name, cfg.Width, cfg.Height, maxImagePixels/1_000_000), typ: "invalid_request_error", param: name, code: "image_too_large"}
 	}
 	codes, err := s.m.EncodeImageBytes(name, data)
 	if err != nil {

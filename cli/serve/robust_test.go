@@ -2,9 +2,12 @@ package serve
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,6 +24,13 @@ func TestMalformed(t *testing.T) {
 	for i := range many {
 		many[i] = map[string]any{"role": "user", "content": "hi"}
 	}
+	// A PNG header declaring 20000×20000 pixels, and nothing else.
+	var bomb bytes.Buffer
+	bomb.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"))
+	binary.Write(&bomb, binary.BigEndian, [2]uint32{20000, 20000})
+	bomb.Write([]byte{8, 2, 0, 0, 0})
+	binary.Write(&bomb, binary.BigEndian, crc32.ChecksumIEEE(bomb.Bytes()[12:]))
+	huge := "data:image/png;base64," + base64.StdEncoding.EncodeToString(bomb.Bytes())
 	notImage := "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("this is not a picture at all"))
 	cases := []struct {
 		name, path, body string
@@ -43,6 +53,7 @@ func TestMalformed(t *testing.T) {
 		{"bad base64", "/v1/chat/completions", mustJSON(t, map[string]any{"messages": []any{user("hi", "data:image/png;base64,@@@@")}}), 400, "base64"},
 		{"not an image", "/v1/chat/completions", mustJSON(t, map[string]any{"messages": []any{user("hi", notImage)}}), 400, "not a PNG or JPEG"},
 		{"remote URL", "/v1/chat/completions", mustJSON(t, map[string]any{"messages": []any{user("hi", "https://example.com/a.png")}}), 400, "offline"},
+		{"huge picture", "/v1/chat/completions", mustJSON(t, map[string]any{"messages": []any{user("hi", huge)}}), 413, "megapixels"},
 		{"gif", "/v1/chat/completions", mustJSON(t, map[string]any{"messages": []any{user("hi", "data:image/gif;base64,R0lG")}}), 400, "PNG or JPEG"},
 		{"10,000 messages", "/v1/chat/completions", mustJSON(t, map[string]any{"messages": many}), 400, "at most"},
 		{"huge body", "/v1/chat/completions", `{"messages":[{"role":"user","content":"` + strings.Repeat("a", 2<<20) + `"}]}`, 413, "larger than"},
