@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatumm/chatumm/model/chat"
 )
 
 // TestMalformed: each bad request gets its 4xx in the API's error shape,
@@ -185,5 +187,26 @@ func TestStopCutter(t *testing.T) {
 	}
 	if out != "abc " || !hit {
 		t.Errorf("got %q, hit %v", out, hit)
+	}
+}
+
+// TestEvictOldest: with --evict oldest a history longer than the context
+// loses its oldest turns instead of failing; without it, it is a 400.
+func TestEvictOldest(t *testing.T) {
+	var history []any
+	for i := 0; i < 40; i++ {
+		history = append(history, user("what color is the circle? "+strings.Repeat("it is a red circle. ", 3)),
+			map[string]any{"role": "assistant", "content": "red."})
+	}
+	history = append(history, user("what color is the circle?"))
+	body := mustJSON(t, map[string]any{"messages": history})
+	_, strict := newTestServer(t, Config{})
+	if resp, data := post(t, strict.URL+"/v1/chat/completions", body); resp.StatusCode != 400 || !strings.Contains(string(data), "context_length_exceeded") {
+		t.Errorf("without eviction: %d %.200s", resp.StatusCode, data)
+	}
+	_, lenient := newTestServer(t, Config{Evict: chat.EvictOldest})
+	r := chatOK(t, lenient.URL, map[string]any{"messages": history})
+	if r.Usage.PromptTokens > testModel(t).Cfg.MaxPos {
+		t.Errorf("prompt of %d tokens exceeds the context", r.Usage.PromptTokens)
 	}
 }
