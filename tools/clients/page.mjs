@@ -45,11 +45,26 @@ assert.match(r.at(-1).text, /red/);
 assert.equal(await page.$$eval(".msg.user img", (els) => els.length), 1);
 await page.screenshot({ path: "out/page-3-attached.png" });
 
+// Drag and drop, and paste, attach pictures too.
+await page.click("#new");
+const b64 = url.split(",")[1];
+await page.evaluate((b64) => {
+  const file = () => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "p.png", { type: "image/png" });
+  const drop = new DataTransfer(); drop.items.add(file());
+  document.dispatchEvent(new DragEvent("drop", { dataTransfer: drop, bubbles: true, cancelable: true }));
+  const paste = new DataTransfer(); paste.items.add(file());
+  document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: paste, bubbles: true }));
+}, b64);
+await page.waitForFunction(() => document.querySelectorAll("#attached img").length === 2);
+await page.screenshot({ path: "out/page-3b-dropped-pasted.png" });
+await send("what color is the circle?");
+assert.equal(await page.$$eval(".msg.user img", (els) => els.length), 2);
+
 // The conversation survives a reload.
 await page.reload();
 await page.waitForSelector(".msg.assistant");
 assert.equal((await replies()).length, 1);
-assert.equal(await page.$$eval(".msg.user img", (els) => els.length), 1);
+assert.equal(await page.$$eval(".msg.user img", (els) => els.length), 2);
 
 // Stop a reply: the tiny model answers in milliseconds, so Stop is
 // pressed in the same task as Send (the stream is then cut before its
