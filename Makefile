@@ -9,7 +9,7 @@ STATICCHECK_VERSION ?= v0.8.2
 BUILD ?= build
 
 .PHONY: build build-nocgo test test-quality test-race test-paths test-arm64 vet fmt-check tidy-check \
-	staticcheck tools fuzz fuzz-ci bench bench-kernels eval ci-all ci
+	staticcheck tools fuzz fuzz-ci clients bench bench-kernels eval ci-all ci
 
 build:
 	CGO_ENABLED=0 $(GO) build -o chatumm ./cli/chatumm
@@ -70,13 +70,30 @@ staticcheck:
 tools:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+# Every parser of user-supplied input has a fuzz target: `make fuzz` runs
+# each for FUZZTIME (minutes locally), `make fuzz-ci` briefly.
+FUZZ_TARGETS = \
+	FuzzSafetensorsHeader:./weights FuzzGGUF:./weights \
+	FuzzParseConfig:./model FuzzParseConfig:./model/vqgan FuzzParseSession:./model/session \
+	FuzzTokenizerJSON:./model/tokenizer FuzzRoundTrip:./model/tokenizer FuzzSample:./model/sample \
+	FuzzReadImage:./model/imageio FuzzParseScript:./cli FuzzParseCodeText:./cli \
+	FuzzLineReader:./cli FuzzPrintable:./cli
+FUZZTIME ?= 2m
+
+# -fuzzminimizetime bounds the minimisation of large seeds (tokenizer files).
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzSafetensorsHeader -fuzztime 2m ./weights
-	$(GO) test -run XXX -fuzz FuzzGGUF -fuzztime 2m ./weights
+	for t in $(FUZZ_TARGETS); do \
+		$(GO) test -run XXX -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $${t#*:} || exit 1; \
+	done
 
 fuzz-ci:
-	$(GO) test -run XXX -fuzz FuzzSafetensorsHeader -fuzztime 20s ./weights
-	$(GO) test -run XXX -fuzz FuzzGGUF -fuzztime 20s ./weights
+	$(MAKE) fuzz FUZZTIME=8s
+
+# The real clients against a fresh build: the openai and ollama npm
+# packages, the web page in headless chromium, a loopback load test
+# (needs node/npm and Debian's chromium; never part of `go test`).
+clients:
+	bash tools/clients/run.sh
 
 bench:
 	$(GO) test -run XXX -bench . -benchtime 1s ./asm ./ops
