@@ -115,6 +115,10 @@ func readLines(in io.Reader) <-chan inputLine {
 				return
 			}
 			lines <- inputLine{s, err}
+			if errors.Is(err, errNoLineBreak) {
+				close(lines)
+				return
+			}
 		}
 	}()
 	return lines

@@ -15,6 +15,14 @@ import (
 // a line costs whatever is piped in.
 const maxMessageBytes = 1 << 20
 
+// maxSkipBytes is how far a too-long line is skipped looking for its end.
+// Past it the input is not lines of text (chat < /dev/zero): reading on
+// would never end, so the input ends instead.
+const maxSkipBytes = 64 * maxMessageBytes
+
+// errNoLineBreak ends an input that has no line break in maxSkipBytes.
+var errNoLineBreak = fmt.Errorf("the input has no line break in %s: it is not lines of text, so reading stops", fileio.FormatBytes(maxSkipBytes))
+
 // lineTooLongError reports a line longer than the reader's limit; the line
 // was read to its end and dropped, so the next read starts after it.
 type lineTooLongError struct {
@@ -56,6 +64,9 @@ func (lr *lineReader) next() (string, error) {
 			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			if size > maxSkipBytes {
+				return "", errNoLineBreak
+			}
 			continue
 		}
 		if err != nil && size == 0 {

@@ -67,3 +67,17 @@ func TestLineReaderHugeLine(t *testing.T) {
 		t.Errorf("at the end: %v, want io.EOF", err)
 	}
 }
+
+// zeros is an endless input without a line break, like /dev/zero.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestLineReaderEndsInputWithoutLineBreaks: chat < /dev/zero ends with one
+// error after a bounded skip instead of reading forever.
+func TestLineReaderEndsInputWithoutLineBreaks(t *testing.T) {
+	lr := newLineReader(zeros{}, maxMessageBytes)
+	if _, err := lr.next(); !errors.Is(err, errNoLineBreak) {
+		t.Fatalf("endless input without line breaks: %v, want errNoLineBreak", err)
+	}
+}
