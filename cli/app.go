@@ -77,7 +77,7 @@ func NewApp() *cli.App {
 	return &cli.App{
 		Name:                 "chatumm",
 		Usage:                "chat with unified multimodal models (text and images) on the CPU",
-		HideHelpCommand:      true,
+		Version:              version(),
 		EnableBashCompletion: false,
 		Before: func(*cli.Context) error {
 			if err := asm.SelectionError(); err != nil {
@@ -101,4 +101,22 @@ func NewApp() *cli.App {
 			serveCommand(),
 		},
 	}
+}
+
+// version is the module version the binary was built from (`go install
+// …@v1.2.3`), or "devel" plus the VCS revision for a build from a checkout.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "devel " + s.Value[:12]
+		}
+	}
+	return "devel"
 }

@@ -192,6 +192,11 @@ func openModelPool(c *cli.Context, pool *runtime.Pool) (*model.Model, error) {
 		}
 		return nil, err
 	}
+	if m.Cfg != nil && m.Cfg.Dim > 0 && opts.Context > m.Cfg.MaxPos {
+		max := m.Cfg.MaxPos
+		m.Close()
+		return nil, fmt.Errorf("--ctx %d: this model's context is at most %d tokens (max_position_embeddings)", opts.Context, max)
+	}
 	loadedModels = append(loadedModels, m)
 	if m.Cfg != nil {
 		loadedContext.max = m.Cfg.MaxPos

@@ -103,6 +103,9 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 		return err
 	}
 	gen.StartImage, gen.Images = true, false
+	if err := checkImageExt(c.String("output")); err != nil {
+		return err
+	}
 	if err := fileio.CheckWritable(c.String("output")); err != nil {
 		return err // before the model runs for minutes
 	}
@@ -139,7 +142,7 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 	if err != nil {
 		return err
 	}
-	if err := fileio.WriteAtomic(c.String("output"), png, 0o644); err != nil {
+	if err := writeImage(c.String("output"), png); err != nil {
 		return err
 	}
 	fmt.Fprintln(os.Stdout, printable(c.String("output")))

@@ -66,7 +66,7 @@ func vqCommand() *cli.Command {
 					} else if err != nil {
 						return fmt.Errorf("%s: %w", c.String("codes"), err)
 					}
-					return fileio.WriteAtomic(c.String("output"), png, 0o644)
+					return writeImage(c.String("output"), png)
 				},
 			},
 		},
