@@ -15,20 +15,76 @@ import (
 	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
-// splitAttachments pulls "@PATH" words out of a message.
+// splitAttachments pulls "@PATH" attachments out of a message, the way
+// people type them: @img.png, @"my photo.png" or @'my photo.png',
+// @my\ photo.png, @~/pics/a.png, and @a.png? or @a.png. at the end of a
+// sentence (trailing punctuation is dropped unless the file's name really
+// has it). An @ inside a word (user@example.com) is text.
 func splitAttachments(line string) (string, []string) {
-	var words, paths []string
-	for _, w := range strings.Fields(line) {
-		if len(w) > 1 && w[0] == '@' {
-			paths = append(paths, w[1:])
+	var text strings.Builder
+	var paths []string
+	for i := 0; i < len(line); {
+		atWordStart := i == 0 || line[i-1] == ' ' || line[i-1] == '\t'
+		if line[i] != '@' || !atWordStart || i+1 >= len(line) || line[i+1] == ' ' {
+			text.WriteByte(line[i])
+			i++
 			continue
 		}
-		words = append(words, w)
+		path, n := attachmentPath(line[i+1:])
+		if path == "" {
+			text.WriteByte(line[i])
+			i++
+			continue
+		}
+		paths = append(paths, path)
+		i += 1 + n
 	}
 	if len(paths) == 0 {
 		return line, nil
 	}
-	return strings.Join(words, " "), paths
+	return strings.Join(strings.Fields(text.String()), " "), paths
+}
+
+// attachmentPath reads one path after an @: quoted, or up to unescaped
+// white space. It returns the path and the bytes it took.
+func attachmentPath(s string) (string, int) {
+	var path string
+	n := 0
+	if q := s[0]; q == '"' || q == '\'' {
+		end := strings.IndexByte(s[1:], q)
+		if end < 0 {
+			return "", 0
+		}
+		path, n = s[1:1+end], end+2
+	} else {
+		var b strings.Builder
+		for n < len(s) && s[n] != ' ' && s[n] != '\t' {
+			if s[n] == '\\' && n+1 < len(s) && s[n+1] == ' ' {
+				n++
+			}
+			b.WriteByte(s[n])
+			n++
+		}
+		path = b.String()
+		// "look at @a.png." — the full stop ends the sentence, unless a
+		// file of that exact name exists.
+		if trimmed := strings.TrimRight(path, "?.,!;:)"); trimmed != path && trimmed != "" {
+			if _, err := os.Stat(expandHome(path)); err != nil {
+				path = trimmed
+			}
+		}
+	}
+	return expandHome(path), n
+}
+
+// expandHome turns a leading ~/ into the home directory, as a shell would.
+func expandHome(path string) string {
+	if path == "~" || strings.HasPrefix(path, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, path[1:])
+		}
+	}
+	return path
 }
 
 // checkImageFile checks that path can be read as an image: a regular
