@@ -427,9 +427,6 @@ func TestBadCommandLine(t *testing.T) {
 		{"unknown flag", nil, func(t *testing.T, dir string) ([]string, []string) {
 			return []string{"logits", "--frobnicate", "3"}, []string{"frobnicate"}
 		}},
-		{"inspect without a path", nil, func(t *testing.T, dir string) ([]string, []string) {
-			return []string{"inspect"}, []string{"inspect", "path"}
-		}},
 		{"inspect a missing path", nil, func(t *testing.T, dir string) ([]string, []string) {
 			p := filepath.Join(dir, "nothing-here")
 			return []string{"inspect", p}, []string{p}

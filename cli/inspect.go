@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/embedded"
 	"github.com/chatumm/chatumm/weights"
 	"github.com/klauspost/cpuid/v2"
 	"github.com/urfave/cli/v2"
@@ -33,7 +35,16 @@ func inspectCommand() *cli.Command {
 				if c.Bool("cpu") {
 					return nil
 				}
-				return fmt.Errorf("inspect needs a checkpoint path (or --cpu)")
+				// No path: the model every command uses without --model.
+				m, err := embedded.Load(model.Options{})
+				if err != nil {
+					return err
+				}
+				defer m.Close()
+				fmt.Fprintf(out, "the embedded model (%s)\n", embedded.Name)
+				printTensors(out, m.Weights)
+				describeModel(out, m)
+				return nil
 			}
 			mode, err := weights.ParseLoadMode(c.String("load"))
 			if err != nil {
@@ -44,28 +55,33 @@ func inspectCommand() *cli.Command {
 				return err
 			}
 			defer set.Close()
-			tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "TENSOR\tDTYPE\tSHAPE\tBYTES\tNOTE")
-			var total int64
-			for _, name := range set.Names() {
-				t, _ := set.Tensor(name)
-				note := ""
-				if t.Copied {
-					note = "misaligned in file: copied once"
-				}
-				n := int64(len(t.Bytes()))
-				total += n
-				fmt.Fprintf(tw, "%s\t%v\t%s\t%d\t%s\n", printable(name), t.DType, shapeStr(t.Shape), n, note)
-			}
-			tw.Flush()
-			fmt.Fprintf(out, "%d tensors, %s in %d file(s), format %s, load mode %v\n", len(set.Names()), human(total), len(set.Files()), set.Format(), set.Mode())
-			fmt.Fprintf(out, "memory: %s mapped/allocated, %s resident\n", human(set.MappedBytes()), human(set.ResidentBytes()))
+			printTensors(out, set)
 			if st, err := os.Stat(filepath.Join(path, "config.json")); err == nil && !st.IsDir() {
 				inspectModel(c, path)
 			}
 			return nil
 		},
 	}
+}
+
+// printTensors lists a weight set's tensors and its memory.
+func printTensors(out io.Writer, set *weights.Set) {
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENSOR\tDTYPE\tSHAPE\tBYTES\tNOTE")
+	var total int64
+	for _, name := range set.Names() {
+		t, _ := set.Tensor(name)
+		note := ""
+		if t.Copied {
+			note = "misaligned in file: copied once"
+		}
+		n := int64(len(t.Bytes()))
+		total += n
+		fmt.Fprintf(tw, "%s\t%v\t%s\t%d\t%s\n", printable(name), t.DType, shapeStr(t.Shape), n, note)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "%d tensors, %s in %d file(s), format %s, load mode %v\n", len(set.Names()), human(total), len(set.Files()), set.Format(), set.Mode())
+	fmt.Fprintf(out, "memory: %s mapped/allocated, %s resident\n", human(set.MappedBytes()), human(set.ResidentBytes()))
 }
 
 // inspectModel checks the tensors against config.json and lists the extras.
@@ -77,8 +93,14 @@ func inspectModel(c *cli.Context, path string) {
 		return
 	}
 	defer m.Close()
+	describeModel(out, m)
+}
+
+// describeModel prints a loaded model's shape, family and VQ-GAN.
+func describeModel(out io.Writer, m *model.Model) {
 	cfg := m.Cfg
 	if m.T != nil {
+		fmt.Fprintf(out, "family: %s (guidance %s)\n", m.Family().Name(), m.Family().Guidance())
 		fmt.Fprintf(out, "model: %s, %d layers, dim %d, %d heads (%d kv), ffn %d, vocab %d, qk-norm %v, MoT %v, swin_norm %v\n",
 			printable(cfg.ModelType), cfg.Layers, cfg.Dim, cfg.Heads, cfg.KVHeads, cfg.FFN, cfg.VocabSize, cfg.QKNorm, cfg.MoT, cfg.SwinNorm)
 		if len(m.T.Unused) > 0 {

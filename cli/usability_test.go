@@ -55,3 +55,12 @@ func TestContextAboveTheModelsMaximum(t *testing.T) {
 	args := []string{"generate", "draw a red circle", "-o", filepath.Join(t.TempDir(), "o.png"), "--ctx", "99999"}
 	wantError(t, invoke(t, invocation{args: args}), args, "--ctx 99999", "at most")
 }
+
+// TestInspectEmbedded: `chatumm inspect` with no path describes the model
+// that runs without --model.
+func TestInspectEmbedded(t *testing.T) {
+	r := invoke(t, invocation{args: []string{"inspect"}})
+	if r.code != 0 || !strings.Contains(r.stdout, "embedded") || !strings.Contains(r.stdout, "family: chameleon") || !strings.Contains(r.stdout, "vq-gan:") {
+		t.Fatalf("inspect: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
