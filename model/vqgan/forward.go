@@ -177,7 +177,7 @@ func (m *Model) Decode(codes []int) ([]float32, error) {
 // images) to pixels [3, rows·f, cols·f] with f the upsampling factor.
 func (m *Model) DecodeGrid(codes []int, rows, cols int) ([]float32, error) {
 	if m.dec == nil {
-		return nil, fmt.Errorf("this checkpoint's VQ-GAN has no decoder (use --vq with a checkpoint that has one)")
+		return nil, fmt.Errorf("this checkpoint's VQ-GAN has no decoder")
 	}
 	if rows <= 0 || cols <= 0 || rows > len(codes) || cols > len(codes) || rows*cols != len(codes) {
 		return nil, fmt.Errorf("%d codes do not form a %d×%d grid", len(codes), rows, cols)
