@@ -171,7 +171,10 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 	if err := c.feed(f.End); err != nil {
 		return fail(err)
 	}
-	im := Image{Codes: codes, Passes: total + f.BlockLen(rows, cols) - 2 - rows*cols}
+	im := Image{Codes: codes, Passes: total} // one pass per body token
+	if f.RowEnd >= 0 {
+		im.Passes += rows
+	}
 	if rows != m.ImageGrid() || cols != m.ImageGrid() {
 		im.Rows, im.Cols = rows, cols
 	}

@@ -26,11 +26,9 @@ func (m *Transformer) PrefillBatch(states []*State, ids [][]int, logits [][]floa
 		if len(logits[i]) < len(ids[i])*V {
 			return fmt.Errorf("PrefillBatch: logits %d hold %d floats, need %d", i, len(logits[i]), len(ids[i])*V)
 		}
-		for j := 0; j < i; j++ {
-			if states[j] == s {
-				return fmt.Errorf("PrefillBatch: state %d given twice", i)
-			}
-		}
+	}
+	if err := distinct("PrefillBatch", states); err != nil {
+		return err
 	}
 	for i, s := range states {
 		s.KV.Reserve(s.Len + len(ids[i]))

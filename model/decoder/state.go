@@ -138,21 +138,19 @@ func (m *Transformer) StepBatch(states []*State, ids []int, logits [][]float32) 
 	if err := m.checkIDs(ids); err != nil {
 		return err
 	}
-	for i, s := range states {
+	for _, s := range states {
 		if s.Len+1 > s.Capacity() {
 			return &ContextFullError{Have: s.Len, New: 1, Capacity: s.Capacity()}
 		}
-		for j := 0; j < i; j++ {
-			if states[j] == s {
-				return fmt.Errorf("StepBatch: state %d given twice", i)
-			}
-		}
 	}
-	// The batch's scratch is its first state's: the others only
-	// contribute their KV caches.
+	if err := distinct("StepBatch", states); err != nil {
+		return err
+	}
 	for _, s := range states {
 		s.KV.Reserve(s.Len + 1)
 	}
+	// The batch's scratch is its first state's: the others only
+	// contribute their KV caches.
 	b := &states[0].buf
 	b.reset()
 	for i, s := range states {
@@ -166,6 +164,19 @@ func (m *Transformer) StepBatch(states []*State, ids []int, logits [][]float32) 
 	for _, s := range states {
 		s.Len++
 		s.KV.SetLen(s.Len)
+	}
+	return nil
+}
+
+// distinct refuses a batch that lists a state twice: both rows would
+// write the same cache position.
+func distinct(op string, states []*State) error {
+	for i, s := range states {
+		for j := 0; j < i; j++ {
+			if states[j] == s {
+				return fmt.Errorf("%s: state %d given twice", op, i)
+			}
+		}
 	}
 	return nil
 }
