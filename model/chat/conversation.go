@@ -11,6 +11,7 @@
 package chat
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -219,16 +220,25 @@ func (c *Conversation) imageBlock(im Image) ([]int, error) {
 // AddUser appends a user turn and prefills it (only the new tokens: the KV
 // cache holds the history). On error the conversation is unchanged.
 func (c *Conversation) AddUser(text string, images []Image) error {
+	return c.AddUserContext(context.Background(), text, images, nil)
+}
+
+// AddUserContext is AddUser for a prompt that may be long: the prefill
+// runs in chunks, cancelling ctx between two of them stops it (the
+// message is then not sent: the conversation is unchanged and the error
+// is ctx's), and progress, if not nil, hears how many of the new tokens
+// are done after each chunk.
+func (c *Conversation) AddUserContext(ctx context.Context, text string, images []Image, progress func(done, total int)) error {
 	ids, err := c.UserTokens(text, images)
 	if err != nil {
 		return err
 	}
-	return c.addTurn(Turn{Role: User, Text: text, Images: images}, ids, 0)
+	return c.addTurn(ctx, Turn{Role: User, Text: text, Images: images}, ids, 0, progress)
 }
 
 // addTurn appends ids as a new turn and brings the cache up to date,
 // keeping reserve free positions for the reply.
-func (c *Conversation) addTurn(t Turn, ids []int, reserve int) error {
+func (c *Conversation) addTurn(ctx context.Context, t Turn, ids []int, reserve int, progress func(done, total int)) error {
 	if err := c.makeRoom(len(ids) + reserve); err != nil {
 		return err
 	}
@@ -236,19 +246,35 @@ func (c *Conversation) addTurn(t Turn, ids []int, reserve int) error {
 	c.tokens = append(c.tokens, ids...)
 	t.End = len(c.tokens)
 	c.turns = append(c.turns, t)
-	if err := c.sync(); err != nil {
-		// Roll back: the cache never saw the new tokens.
+	if err := c.syncContext(ctx, progress); err != nil {
+		// Roll back: forget the new tokens, also those of the chunks
+		// that were prefilled before the error or the cancel.
 		c.tokens = c.tokens[:t.Start]
 		c.turns = c.turns[:len(c.turns)-1]
+		if c.cached > t.Start {
+			c.cached, c.logitsValid = t.Start, false
+		}
 		c.state.Truncate(c.cached)
 		return err
 	}
 	return nil
 }
 
+// prefillChunk is how many tokens a cancellable prefill runs between two
+// looks at its context; a prefill no longer than two chunks runs in one
+// pass. 256 tokens are well under a second on a 1B model, so a Ctrl-C is
+// answered promptly, while the GEMM still gets rows enough to be efficient.
+// (A variable: tests use small chunks on small models.)
+var prefillChunk = 256
+
 // sync prefills the history tokens not yet in the cache. Afterwards
 // c.logits holds the logits that follow the last history token.
-func (c *Conversation) sync() error {
+func (c *Conversation) sync() error { return c.syncContext(context.Background(), nil) }
+
+// syncContext is sync in chunks of prefillChunk tokens, stopping between
+// two when ctx is cancelled (the chunks done stay cached) and telling
+// progress after each one.
+func (c *Conversation) syncContext(ctx context.Context, progress func(done, total int)) error {
 	if c.cached > c.state.Len {
 		c.cached = c.state.Len
 	}
@@ -260,12 +286,27 @@ func (c *Conversation) sync() error {
 		c.cached--
 		c.state.Truncate(c.cached)
 	}
-	c.prefilled += len(c.tokens) - c.cached
-	if err := c.M.T.Prefill(c.state, c.tokens[c.cached:], c.logits, false); err != nil {
-		c.logitsValid = false
-		return err
+	total, done := len(c.tokens)-c.cached, 0
+	for c.cached < len(c.tokens) {
+		n := len(c.tokens) - c.cached
+		if n > 2*prefillChunk {
+			n = prefillChunk
+		}
+		if err := ctx.Err(); err != nil {
+			c.logitsValid = false
+			return err
+		}
+		c.prefilled += n
+		if err := c.M.T.Prefill(c.state, c.tokens[c.cached:c.cached+n], c.logits, false); err != nil {
+			c.logitsValid = false
+			return err
+		}
+		c.cached += n
+		done += n
+		if progress != nil {
+			progress(done, total)
+		}
 	}
-	c.cached = len(c.tokens)
 	c.logitsValid = true
 	return nil
 }
@@ -375,5 +416,5 @@ func (c *Conversation) AddModelTurn(parts []Part) error {
 	if eot := c.M.Proto.EndOfTurn; eot >= 0 {
 		ids = append(ids, eot)
 	}
-	return c.addTurn(t, ids, 0)
+	return c.addTurn(context.Background(), t, ids, 0, nil)
 }
