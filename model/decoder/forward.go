@@ -18,6 +18,12 @@ type scratch struct {
 	pos     []int    // [n] the position of each row in its sequence
 	ids     []int    // [n] the token of each row
 	exp     []int    // [n] the expert of each row (0 text, 1 image in MoT)
+	// vecs[r], when not nil, is row r's input vector [D] in place of its
+	// token's embedding (Janus: image features, drawn codes' embeddings).
+	vecs [][]float32
+	// hidden: dst receives each wanted row's final-normed hidden state [D]
+	// instead of its logits (a family with its own output heads).
+	hidden bool
 	expRows [2][]int // rows of each expert
 
 	h    []float32 // [n, D] residual stream
@@ -42,6 +48,7 @@ type scratch struct {
 
 func (b *scratch) reset() {
 	b.states, b.pos, b.ids, b.exp = b.states[:0], b.pos[:0], b.ids[:0], b.exp[:0]
+	b.vecs, b.hidden = b.vecs[:0], false
 	b.expRows[0], b.expRows[1] = b.expRows[0][:0], b.expRows[1][:0]
 }
 
@@ -51,6 +58,7 @@ func (b *scratch) add(s *State, pos, id, expert int) {
 	b.pos = append(b.pos, pos)
 	b.ids = append(b.ids, id)
 	b.exp = append(b.exp, expert)
+	b.vecs = append(b.vecs, nil)
 }
 
 func grow(buf []float32, n int) []float32 {
@@ -174,6 +182,10 @@ func (m *Transformer) forward(b *scratch, out []int, dst [][]float32) {
 	qd := c.Heads * c.HeadDim
 
 	for r, id := range b.ids {
+		if v := b.vecs[r]; v != nil {
+			copy(b.h[r*D:(r+1)*D], v)
+			continue
+		}
 		m.Embed.RowInto(b.h[r*D:(r+1)*D], id)
 	}
 	for li := range m.Layers {
@@ -220,6 +232,12 @@ func (m *Transformer) forward(b *scratch, out []int, dst [][]float32) {
 	// Final norm of the requested rows, then the shared lm_head.
 	for k, r := range out {
 		ops.RMSNorm(b.xn[k*D:(k+1)*D], b.h[r*D:(r+1)*D], m.Norm[b.exp[r]], c.RMSEps)
+	}
+	if b.hidden {
+		for k := range out {
+			copy(dst[k], b.xn[k*D:(k+1)*D])
+		}
+		return
 	}
 	if len(out) > 4 {
 		// Many positions (the logits tool): one GEMM over all of them.
