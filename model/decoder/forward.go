@@ -18,13 +18,13 @@ type scratch struct {
 	pos     []int    // [n] the position of each row in its sequence
 	ids     []int    // [n] the token of each row
 	exp     []int    // [n] the expert of each row (0 text, 1 image in MoT)
+	expRows [2][]int // rows of each expert
 	// vecs[r], when not nil, is row r's input vector [D] in place of its
 	// token's embedding (Janus: image features, drawn codes' embeddings).
 	vecs [][]float32
 	// hidden: dst receives each wanted row's final-normed hidden state [D]
 	// instead of its logits (a family with its own output heads).
 	hidden bool
-	expRows [2][]int // rows of each expert
 
 	h    []float32 // [n, D] residual stream
 	xn   []float32 // [n, D] normalised input of a block
