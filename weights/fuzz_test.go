@@ -29,6 +29,8 @@ func FuzzGGUF(f *testing.F) {
 	f.Add(tiny.bytes())
 	all := ggufFile{kvs: allValueKVs, tensors: []ggufTensor{ggufF32("a", 3, 2), ggufF16("b", 5)}}
 	f.Add(all.bytes())
+	quant := ggufFile{tensors: []ggufTensor{ggufF32("n", 4), ggufQuant("q8", 8, 64, 2), ggufQuant("q4k", 12, 256, 1), ggufQuant("q6k", 14, 256, 2)}}
+	f.Add(quant.bytes())
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		openAndTouch(t, dir, "fuzz.gguf", data)
@@ -65,7 +67,7 @@ func openAndTouch(t *testing.T, dir, name string, data []byte) {
 		}
 		for _, n := range s.Names() {
 			tt, _ := s.Tensor(n)
-			if len(tt.Bytes()) != tt.NumElements()*tt.DType.Size() {
+			if len(tt.Bytes()) != tt.NumElements()/tt.DType.BlockElems()*tt.DType.BlockBytes() {
 				t.Fatalf("%s: %d bytes for shape %v of %v", n, len(tt.Bytes()), tt.Shape, tt.DType)
 			}
 			var sum uint64
@@ -74,8 +76,12 @@ func openAndTouch(t *testing.T, dir, name string, data []byte) {
 				for _, v := range tt.F32() {
 					sum += uint64(v)
 				}
-			default:
+			case F16, BF16:
 				for _, v := range tt.U16() {
+					sum += uint64(v)
+				}
+			default: // quantized blocks
+				for _, v := range tt.Bytes() {
 					sum += uint64(v)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
 )
 
 // GGUF layout (ggml docs/gguf.md), all little-endian:
@@ -257,7 +258,7 @@ func parseGGUF(r io.ReaderAt, path string, size int64) (*parsedFile, error) {
 		}
 		dt, ok := ggmlDType(typ)
 		if !ok {
-			return nil, g.errorf("tensor %q: unsupported tensor type %s (loadable: F32, F16, BF16)", name, ggmlTypeName(typ))
+			return nil, g.errorf("tensor %q: unsupported tensor type %s (loadable: %s)", name, ggmlTypeName(typ), loadableGGMLTypes)
 		}
 		offset, err := g.u64(fmt.Sprintf("offset of tensor %q", name))
 		if err != nil {
@@ -280,7 +281,10 @@ func parseGGUF(r io.ReaderAt, path string, size int64) (*parsedFile, error) {
 		if in.offset%uint64(alignment) != 0 {
 			return nil, g.errorf("tensor %q: offset %d is not a multiple of the alignment %d", t.Name, in.offset, alignment)
 		}
-		nbytes, ok := byteSize(in.dims, int64(t.DType.Size()), maxTensorBytes)
+		nbytes, ok, err := ggufByteSize(t, in.dims)
+		if err != nil {
+			return nil, g.errorf("%v", err)
+		}
 		if !ok {
 			return nil, g.errorf("tensor %q: shape %v (ggml order) is too large", t.Name, in.dims)
 		}
@@ -300,4 +304,26 @@ func parseGGUF(r io.ReaderAt, path string, size int64) (*parsedFile, error) {
 		return nil, err
 	}
 	return pf, nil
+}
+
+// ggufByteSize is the byte size of a tensor of t's type with ggml dims
+// (ne[0] innermost). A block-quantized tensor's rows (ne[0]) must be whole
+// blocks; ok is false for a shape too large to address.
+func ggufByteSize(t *Tensor, dims []int64) (n int64, ok bool, err error) {
+	be := int64(t.DType.BlockElems())
+	if be == 1 {
+		n, ok = byteSize(dims, int64(t.DType.Size()), maxTensorBytes)
+		return n, ok, nil
+	}
+	if len(dims) == 0 || dims[0]%be != 0 {
+		inner := int64(1) // a scalar is one row of one element
+		if len(dims) > 0 {
+			inner = dims[0]
+		}
+		return 0, false, fmt.Errorf("tensor %q: %v rows of %d elements are not whole %d-element blocks", t.Name, t.DType, inner, be)
+	}
+	blocks := slices.Clone(dims)
+	blocks[0] /= be
+	n, ok = byteSize(blocks, int64(t.DType.BlockBytes()), maxTensorBytes)
+	return n, ok, nil
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // ggmlTypeNames names ggml's tensor types by their GGUF number (gaps are
-// types removed from ggml). Only F32, F16 and BF16 are loadable; the names
+// types removed from ggml). ggmlDTypes says which are loadable; the names
 // are for error messages.
 var ggmlTypeNames = []string{
 	0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1",
@@ -24,6 +24,15 @@ const (
 	ggmlBF16 = 30
 )
 
+// ggmlDTypes maps the loadable ggml tensor type numbers to DTypes.
+var ggmlDTypes = map[uint32]DType{
+	ggmlF32: F32, ggmlF16: F16, ggmlBF16: BF16,
+	2: Q4_0, 3: Q4_1, 6: Q5_0, 7: Q5_1, 8: Q8_0, 12: Q4_K, 13: Q5_K, 14: Q6_K,
+}
+
+// loadableGGMLTypes lists them for the unsupported-type error.
+const loadableGGMLTypes = "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K"
+
 // ggmlTypeName returns the ggml name of a tensor type number.
 func ggmlTypeName(t uint32) string {
 	if int64(t) < int64(len(ggmlTypeNames)) && ggmlTypeNames[t] != "" {
@@ -34,15 +43,18 @@ func ggmlTypeName(t uint32) string {
 
 // ggmlDType maps a ggml tensor type to a loadable DType.
 func ggmlDType(t uint32) (DType, bool) {
-	switch t {
-	case ggmlF32:
-		return F32, true
-	case ggmlF16:
-		return F16, true
-	case ggmlBF16:
-		return BF16, true
+	d, ok := ggmlDTypes[t]
+	return d, ok
+}
+
+// GGMLType is the GGUF tensor type number of d (for a GGUF writer).
+func (d DType) GGMLType() uint32 {
+	for t, dt := range ggmlDTypes {
+		if dt == d {
+			return t
+		}
 	}
-	return 0, false
+	panic(fmt.Sprintf("weights: %v has no ggml type", d))
 }
 
 // GGUF metadata value types.

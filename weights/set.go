@@ -182,7 +182,7 @@ func (s *Set) load(f *os.File, fi os.FileInfo, pf *parsedFile) (kept bool, err e
 		start := pf.dataStart + t.offset
 		t.data = mem[start : start+t.nbytes : start+t.nbytes]
 		t.mapped, t.fileAt, t.src = true, start, src
-		if addrOf(t.data)%int64(t.DType.Size()) != 0 {
+		if addrOf(t.data)%t.DType.alignment() != 0 {
 			// A typed view must be aligned; copy this one tensor once.
 			t.data = alignedCopy(t.data)
 			t.Copied, t.mapped = true, false
@@ -206,7 +206,7 @@ func (s *Set) loadRead(f *os.File, pf *parsedFile) error {
 		total += alignUp(t.nbytes, tensorAlign)
 	}
 	for _, t := range ts {
-		t.Copied = (pf.dataStart+t.offset)%int64(t.DType.Size()) != 0
+		t.Copied = (pf.dataStart+t.offset)%t.DType.alignment() != 0
 	}
 	if total == 0 {
 		return nil

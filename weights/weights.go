@@ -31,8 +31,11 @@
 //     file-backed pages read slowly (this project's CI VM is one) this is the
 //     faster mode for inference.
 //
-// Dtypes: F32, F16 and BF16 are loadable; each tensor keeps the dtype stored
-// in the file (Chameleon checkpoints mix bf16 and f32). Any other dtype, in
+// Dtypes: F32, F16 and BF16 are loadable from both formats; each tensor
+// keeps the dtype stored in the file (Chameleon checkpoints mix bf16 and
+// f32). GGUF files may also hold ggml's block-quantized Q4_0, Q4_1, Q5_0,
+// Q5_1, Q8_0, Q4_K, Q5_K and Q6_K tensors, kept as raw blocks (Bytes): their
+// innermost dimension must be a whole number of blocks. Any other dtype, in
 // either format, fails Open with "unsupported tensor type".
 //
 // Alignment: a typed view's data pointer is always aligned to the element
@@ -58,36 +61,90 @@ import (
 	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
-// DType is the element type of a loadable tensor. The numbering matches
-// ops.DType, so ops.DType(t.DType) converts.
+// DType is the element type of a loadable tensor. The numbering of F32, F16
+// and BF16 matches ops.DType, so ops.DType(t.DType) converts those three.
+// The block-quantized types (GGUF only) come after them in asm.QType's
+// order (Q4_0 is QType 1, ...), so asm.QType(d-Q4_0+1) converts; their
+// blocks are exactly ggml's (block_q4_0, ..., block_q6_K).
 type DType uint8
 
 const (
 	F32 DType = iota
 	F16
 	BF16
+	Q4_0
+	Q4_1
+	Q5_0
+	Q5_1
+	Q8_0
+	Q4_K
+	Q5_K
+	Q6_K
+	numDTypes
 )
 
+// dtypeInfo is each DType's name and block: BlockElems elements stored in
+// BlockBytes bytes (1 element per block for the plain types). The block
+// sizes are ggml's (ggml-common.h), kept here as a table so that weights
+// needs no kernel package.
+var dtypeInfo = [numDTypes]struct {
+	name              string
+	blockElems, bytes int
+}{
+	F32: {"F32", 1, 4}, F16: {"F16", 1, 2}, BF16: {"BF16", 1, 2},
+	Q4_0: {"Q4_0", 32, 18}, Q4_1: {"Q4_1", 32, 20}, Q5_0: {"Q5_0", 32, 22}, Q5_1: {"Q5_1", 32, 24},
+	Q8_0: {"Q8_0", 32, 34}, Q4_K: {"Q4_K", 256, 144}, Q5_K: {"Q5_K", 256, 176}, Q6_K: {"Q6_K", 256, 210},
+}
+
 func (d DType) String() string {
-	switch d {
-	case F32:
-		return "F32"
-	case F16:
-		return "F16"
-	case BF16:
-		return "BF16"
+	if d < numDTypes {
+		return dtypeInfo[d].name
 	}
 	return fmt.Sprintf("DType(%d)", uint8(d))
 }
 
-// Size is the byte size of one element.
+// Size is the byte size of one element of F32, F16 or BF16, and 0 for a
+// block-quantized type, whose elements have no byte size of their own (see
+// BlockBytes).
 func (d DType) Size() int {
-	if d == F32 {
-		return 4
+	if d.Quantized() || d >= numDTypes {
+		return 0
 	}
-	return 2
+	return dtypeInfo[d].bytes
 }
 
+// Quantized reports a block-quantized type (Q4_0 ... Q6_K).
+func (d DType) Quantized() bool { return d >= Q4_0 && d < numDTypes }
+
+// BlockElems is how many elements one block holds: 32 for Q4_0 ... Q8_0,
+// 256 for the K types, 1 for F32, F16 and BF16.
+func (d DType) BlockElems() int {
+	if d >= numDTypes {
+		return 1
+	}
+	return dtypeInfo[d].blockElems
+}
+
+// BlockBytes is the byte size of one block (of one element for F32, F16
+// and BF16): ggml's 18, 20, 22, 24, 34, 144, 176, 210 for Q4_0 ... Q6_K.
+func (d DType) BlockBytes() int {
+	if d >= numDTypes {
+		return 0
+	}
+	return dtypeInfo[d].bytes
+}
+
+// alignment is the boundary a tensor's bytes need in memory: the element
+// size, or for a quantized type that of its f16 scales.
+func (d DType) alignment() int64 {
+	if d.Quantized() {
+		return 2
+	}
+	return int64(d.Size())
+}
+
+// valid reports a type the safetensors writer can store (not the
+// GGUF-only quantized types).
 func (d DType) valid() bool { return d <= BF16 }
 
 // Tensor is one named weight. Its bytes live in the Set's memory and stay
