@@ -95,6 +95,15 @@ type Kernels struct {
 	WinogradInput16  func(src []float32, rowStride int, dst []float32, vStride int)
 	WinogradOutput16 func(m []float32, mStride int, top, bot []float32, bias float32)
 
+	// Block-quantized kernels, indexed by weight type (quant.go has the
+	// formats; the QNone entries panic): QuantizeAct writes x in the
+	// activation format type q pairs with; RowsQ computes y[r] =
+	// dot(w[r*rowBytes:], x) over nb blocks per row from those activations;
+	// Dequantize widens len(dst) values.
+	QuantizeAct [NumQTypes]func(dst []byte, x []float32)
+	RowsQ       [NumQTypes]func(w []byte, rowBytes, nb int, xq []byte, y []float32)
+	Dequantize  [NumQTypes]func(dst []float32, src []byte)
+
 	// FMAPeak runs iters iterations of independent multiply-add chains on
 	// the path's widest vectors, with no memory traffic, and returns the
 	// float32 flops performed (peak.go).
@@ -189,10 +198,11 @@ func Lookup(name string) *Kernels {
 	return nil
 }
 
-// fillFromGeneric gives every kernel an arch path left nil the generic twin,
-// so the table is always complete. The micro-kernel and its tile shape go
-// together, and GemmMicroSet without assembly clears the tile and runs the
-// path's own micro-kernel.
+// fillFromGeneric gives every kernel an arch path left nil (a field, or an
+// entry of a per-type array) the generic twin, so the table is always
+// complete. The micro-kernel and its tile shape go together, and
+// GemmMicroSet without assembly clears the tile and runs the path's own
+// micro-kernel.
 func fillFromGeneric(k *Kernels) {
 	g := Generic()
 	if k.GemmMicro == nil {
@@ -203,8 +213,16 @@ func fillFromGeneric(k *Kernels) {
 	}
 	kv, gv := reflect.ValueOf(k).Elem(), reflect.ValueOf(g).Elem()
 	for i := 0; i < kv.NumField(); i++ {
-		if f := kv.Field(i); f.Kind() == reflect.Func && f.IsNil() {
+		f := kv.Field(i)
+		if f.Kind() == reflect.Func && f.IsNil() {
 			f.Set(gv.Field(i))
+		}
+		if f.Kind() == reflect.Array && f.Type().Elem().Kind() == reflect.Func {
+			for j := 0; j < f.Len(); j++ {
+				if f.Index(j).IsNil() {
+					f.Index(j).Set(gv.Field(i).Index(j))
+				}
+			}
 		}
 	}
 }

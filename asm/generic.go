@@ -61,6 +61,9 @@ var generic = &Kernels{
 	WinogradInput16:  winogradInput16Generic,
 	WinogradOutput16: winogradOutput16Generic,
 	FMAPeak:          peakLoop(fmaPeakGeneric, genericPeakFlops),
+	QuantizeAct:      quantizeActGeneric,
+	RowsQ:            rowsQGeneric,
+	Dequantize:       dequantizeGeneric,
 }
 
 // Generic returns the pure-Go implementation.
