@@ -1,0 +1,465 @@
+package asm
+
+// Tests of the block-quantized kernels. The weight layouts are decoded here a
+// second time, straight from ggml-common.h's structs (testDecode), so the
+// twins are checked against the format, and every SIMD path is checked
+// against the twins.
+//
+// Tolerances: within a block every path sums exact integers, so paths differ
+// only in how the float32 block terms are rounded and added. Each block term
+// is one or two products of three roundings; adding nb terms in any order
+// (across lanes or serially) costs at most nb roundings of the running sum.
+// With mag = sum over values of |scale part·x| + |offset part·x| (the
+// magnitude of everything that is added), any two paths agree within
+// 2·(nb+8)·eps32·mag, and a twin is within (nb+8)·eps32·mag of the exact sum
+// of its rounded inputs. The AVX2 kernels measured max |avx2-generic|/mag
+// ≈ 1.5e-8 over these tests (bound at nb = 1: 1.9e-6).
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+)
+
+var quantTypes = []QType{Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K}
+
+// randScaleF16 is a random f16 scale of either sign, 2^-10..2^-3 in size.
+func randScaleF16(r *rand.Rand) uint16 {
+	v := float32(math.Exp2(-10 + 7*r.Float64()))
+	if r.Intn(2) == 0 {
+		v = -v
+	}
+	return ToF16(v)
+}
+
+// randQBlocks returns nb random blocks of type q starting off bytes into a
+// fresh slice: random quant bits, random finite f16 scales.
+func randQBlocks(r *rand.Rand, q QType, nb, off int) []byte {
+	buf := make([]byte, off+nb*q.BlockBytes())
+	b := buf[off:]
+	for i := range b {
+		b[i] = byte(r.Intn(256))
+	}
+	for k := 0; k < nb; k++ {
+		blk := b[k*q.BlockBytes():]
+		var f16s []int // offsets of f16 fields
+		switch q {
+		case Q4_0, Q5_0, Q8_0:
+			f16s = []int{0}
+		case Q4_1, Q5_1, Q4_K, Q5_K:
+			f16s = []int{0, 2}
+		case Q6_K:
+			f16s = []int{208}
+		}
+		for _, o := range f16s {
+			binary.LittleEndian.PutUint16(blk[o:], randScaleF16(r))
+		}
+	}
+	return b
+}
+
+// randAct returns n activations: uniform in ±s with a few large outliers,
+// and, when there are at least two blocks of 32, a second block of zeros
+// (amax = 0).
+func randAct(r *rand.Rand, n, off int) []float32 {
+	x := randF32(r, n, off, 1)
+	for i := range x {
+		if r.Intn(50) == 0 {
+			x[i] *= 20
+		}
+	}
+	if n >= 64 {
+		clear(x[32:64])
+	}
+	return x
+}
+
+// testDecode returns, for each value of one block, its scale part (d·q) and
+// its offset part (m, or -dmin·min), decoded field by field.
+func testDecode(q QType, blk []byte) (mul, add []float64) {
+	n := q.BlockElems()
+	mul, add = make([]float64, n), make([]float64, n)
+	h := func(o int) float64 { return float64(F16(uint16(blk[o]) | uint16(blk[o+1])<<8)) }
+	bit := func(b []byte, i int) int { return int(b[i/8]>>(i%8)) & 1 }
+	nib := func(b []byte, i int) int { // 32-value formats: value i's nibble
+		if i < 16 {
+			return int(b[i] & 15)
+		}
+		return int(b[i-16] >> 4)
+	}
+	switch q {
+	case Q4_0, Q4_1, Q5_0, Q5_1:
+		qsOff := map[QType]int{Q4_0: 2, Q4_1: 4, Q5_0: 6, Q5_1: 8}[q]
+		for i := 0; i < 32; i++ {
+			v := nib(blk[qsOff:], i)
+			if q == Q5_0 || q == Q5_1 {
+				v += 16 * bit(blk[qsOff-4:], i)
+			}
+			switch q {
+			case Q4_0:
+				v -= 8
+			case Q5_0:
+				v -= 16
+			default:
+				add[i] = h(2)
+			}
+			mul[i] = h(0) * float64(v)
+		}
+	case Q8_0:
+		for i := 0; i < 32; i++ {
+			mul[i] = h(0) * float64(int8(blk[2+i]))
+		}
+	case Q4_K, Q5_K:
+		// 8 sub-blocks of 32 values; 6-bit scale and min of sub-block j:
+		// j < 4: low 6 bits of bytes j and j+4; j >= 4: low (scale) or high
+		// (min) nibble of byte j+4, with the top two bits of byte j-4
+		// (scale) or byte j (min) above it.
+		s := blk[4:16]
+		qs := blk[16:]
+		if q == Q5_K {
+			qs = blk[48:]
+		}
+		for i := 0; i < 256; i++ {
+			j := i / 32
+			var sc, m int
+			if j < 4 {
+				sc, m = int(s[j]&63), int(s[j+4]&63)
+			} else {
+				sc = int(s[j+4]&15) + 16*int(s[j-4]>>6)
+				m = int(s[j+4]>>4) + 16*int(s[j]>>6)
+			}
+			chunk, l := i/64, i%32
+			v := int(qs[32*chunk+l] & 15)
+			if i%64 >= 32 {
+				v = int(qs[32*chunk+l] >> 4)
+			}
+			if q == Q5_K {
+				v += 16 * int(blk[16+l]>>j&1)
+			}
+			mul[i] = h(0) * float64(sc) * float64(v)
+			add[i] = -h(2) * float64(m)
+		}
+	case Q6_K:
+		for i := 0; i < 256; i++ {
+			half, k, l := i/128, i%128/32, i%32
+			lo := blk[64*half+32*(k%2)+l]
+			if k >= 2 {
+				lo >>= 4
+			}
+			hi := blk[128+32*half+l] >> (2 * k) & 3
+			v := int(lo&15) + 16*int(hi) - 32
+			mul[i] = h(208) * float64(int8(blk[192+i/16])) * float64(v)
+		}
+	}
+	return mul, add
+}
+
+// actDecode widens QuantizeAct's output for type q: the values d·q and, per
+// 32-value block of the q8_1 format, the stored s.
+func actDecode(q QType, xq []byte, n int) (x []float64, s []float64) {
+	switch qtypeInfo[q].act {
+	case actQ8_K:
+		for b := 0; b < n/256; b++ {
+			blk := xq[b*292:]
+			d := float64(math.Float32frombits(binary.LittleEndian.Uint32(blk)))
+			for j := 0; j < 256; j++ {
+				x = append(x, d*float64(int8(blk[4+j])))
+			}
+		}
+	default:
+		bs, qo := 34, 2
+		if qtypeInfo[q].act == actQ8_1 {
+			bs, qo = 36, 4
+		}
+		for b := 0; b < n/32; b++ {
+			blk := xq[b*bs:]
+			d := float64(F16(binary.LittleEndian.Uint16(blk)))
+			for j := 0; j < 32; j++ {
+				x = append(x, d*float64(int8(blk[qo+j])))
+			}
+			if qo == 4 {
+				s = append(s, float64(F16(binary.LittleEndian.Uint16(blk[2:]))))
+			}
+		}
+	}
+	return x, s
+}
+
+// refDot is the exact dot of one row of decoded weights with the decoded
+// activations (the q8_1 offset term uses the stored s, as the format
+// defines), and mag (see the tolerance note above).
+func refDot(q QType, w []byte, nb int, xd, s []float64) (ref, mag float64) {
+	be := q.BlockElems()
+	for b := 0; b < nb; b++ {
+		mul, add := testDecode(q, w[b*q.BlockBytes():])
+		for i := range mul {
+			ref += mul[i] * xd[b*be+i]
+			mag += math.Abs(mul[i] * xd[b*be+i])
+		}
+		if s != nil {
+			ref += add[0] * s[b]
+			mag += math.Abs(add[0] * s[b])
+			continue
+		}
+		for i := range add {
+			ref += add[i] * xd[b*be+i]
+			mag += math.Abs(add[i] * xd[b*be+i])
+		}
+	}
+	return ref, mag
+}
+
+var quantBlockCounts = []int{0, 1, 2, 3, 7}
+
+func TestDequantizeRowMatchesLayout(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for _, k := range Available() {
+		for _, q := range quantTypes {
+			for _, nb := range quantBlockCounts {
+				off := nb % 4
+				w := randQBlocks(r, q, nb, off)
+				got := make([]float32, nb*q.BlockElems())
+				k.Dequantize[q](got, w)
+				for b := 0; b < nb; b++ {
+					mul, add := testDecode(q, w[b*q.BlockBytes():])
+					for i := range mul {
+						want := mul[i] + add[i]
+						if g := float64(got[b*q.BlockElems()+i]); math.Abs(g-want) > 2*eps32*(math.Abs(mul[i])+math.Abs(add[i])) {
+							t.Fatalf("%s %v nb=%d: value %d = %g, layout says %g", k.Name, q, nb, b*q.BlockElems()+i, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestQuantizeActRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	g := Generic()
+	for _, q := range []QType{Q8_0, Q4_1, Q6_K} { // the three activation formats
+		for _, nb := range quantBlockCounts {
+			n := nb * q.BlockElems()
+			x := randAct(r, n, nb%4)
+			want := make([]byte, ActBytes(q, n))
+			g.QuantizeAct[q](want, x)
+			xd, s := actDecode(q, want, n)
+			be := 32
+			if q == Q6_K {
+				be = 256
+			}
+			for b := 0; b < n/be; b++ {
+				var amax float64
+				for _, v := range x[b*be : (b+1)*be] {
+					amax = max(amax, math.Abs(float64(v)))
+				}
+				d := amax / 127
+				// Rounding to the nearest step costs d/2; q8_0/q8_1 store d
+				// as f16, which moves each value by up to 127·|f16(d)-d|.
+				// (1+1e-4) covers the float32 roundings of the multiplier
+				// and the product.
+				bound := d/2*(1+1e-4) + 127*math.Abs(float64(F16(ToF16(float32(d))))-d)
+				if q == Q6_K {
+					bound = d / 2 * (1 + 1e-4)
+				}
+				var sum float64
+				for j := b * be; j < (b+1)*be; j++ {
+					if e := math.Abs(xd[j] - float64(x[j])); e > bound {
+						t.Fatalf("%v nb=%d value %d: %g quantized to %g (error %g > %g)", q, nb, j, x[j], xd[j], e, bound)
+					}
+					sum += xd[j]
+				}
+				if s != nil && math.Abs(s[b]-sum) > 1e-3*math.Abs(sum)+1e-7 {
+					t.Fatalf("%v nb=%d block %d: s = %g, d·sum(qs) = %g", q, nb, b, s[b], sum)
+				}
+			}
+			checkActInts(t, q, want, n)
+			for _, k := range simdImplsOrNone() {
+				got := make([]byte, len(want))
+				k.QuantizeAct[q](got, x)
+				if string(got) != string(want) {
+					t.Fatalf("%s %v nb=%d: quantized activations differ from generic", k.Name, q, nb)
+				}
+			}
+		}
+	}
+}
+
+// checkActInts checks that no quantized activation is -128 (the SIMD dot
+// products rely on it) and that q8_K's bsums are the sums of its groups.
+func checkActInts(t *testing.T, q QType, xq []byte, n int) {
+	t.Helper()
+	bs, qo, be := 34, 2, 32
+	switch qtypeInfo[q].act {
+	case actQ8_1:
+		bs, qo = 36, 4
+	case actQ8_K:
+		bs, qo, be = 292, 4, 256
+	}
+	for b := 0; b < n/be; b++ {
+		blk := xq[b*bs:]
+		for j := 0; j < be; j++ {
+			if int8(blk[qo+j]) == -128 {
+				t.Fatalf("%v block %d value %d is -128", q, b, j)
+			}
+		}
+		if be == 256 {
+			for g := 0; g < 16; g++ {
+				var sum int
+				for j := 0; j < 16; j++ {
+					sum += int(int8(blk[4+16*g+j]))
+				}
+				if got := int(int16(binary.LittleEndian.Uint16(blk[260+2*g:]))); got != sum {
+					t.Fatalf("%v block %d bsums[%d] = %d, sum of group = %d", q, b, g, got, sum)
+				}
+			}
+		}
+	}
+}
+
+// simdImplsOrNone lists the non-generic paths (possibly none).
+func simdImplsOrNone() []*Kernels {
+	var ks []*Kernels
+	for _, k := range Available() {
+		if k.Name != "generic" {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+func TestRowsQ(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	g := Generic()
+	worst := map[string]float64{}
+	for _, q := range quantTypes {
+		for _, nb := range quantBlockCounts {
+			for _, rows := range []int{0, 1, 3, 5} {
+				n := nb * q.BlockElems()
+				pad := (rows % 2) * q.BlockBytes() // odd row counts get a padded row stride
+				rowBytes := nb*q.BlockBytes() + pad
+				woff, xoff := rows%4, (rows+1)%4
+				w := randQBlocks(r, q, rows*(nb+pad/max(1, q.BlockBytes())), woff)
+				x := randAct(r, n, 0)
+				xqBuf := make([]byte, xoff+ActBytes(q, n))
+				xq := xqBuf[xoff:]
+				g.QuantizeAct[q](xq, x)
+				xd, s := actDecode(q, xq, n)
+				want := make([]float32, rows)
+				g.RowsQ[q](w, rowBytes, nb, xq, want)
+				tol := make([]float64, rows)
+				for row := range want {
+					ref, mag := refDot(q, w[row*rowBytes:], nb, xd, s)
+					tol[row] = 2 * float64(nb+8) * eps32 * mag
+					if math.Abs(float64(want[row])-ref) > tol[row]/2 {
+						t.Fatalf("generic %v nb=%d row %d: %g, exact %g (mag %g)", q, nb, row, want[row], ref, mag)
+					}
+				}
+				for _, k := range simdImplsOrNone() {
+					got := make([]float32, rows)
+					for i := range got {
+						got[i] = float32(math.NaN()) // every row must be written
+					}
+					k.RowsQ[q](w, rowBytes, nb, xq, got)
+					for row := range got {
+						d := math.Abs(float64(got[row] - want[row]))
+						if !(d <= tol[row]) {
+							t.Fatalf("%s %v nb=%d rows=%d row %d: %g, generic %g (tolerance %g)", k.Name, q, nb, rows, row, got[row], want[row], tol[row])
+						}
+						if tol[row] > 0 {
+							key := fmt.Sprintf("%s %v", k.Name, q)
+							worst[key] = max(worst[key], d/(tol[row]/(2*float64(nb+8)*eps32)))
+						}
+					}
+				}
+			}
+		}
+	}
+	for key, v := range worst {
+		t.Logf("%s: max |simd-generic|/mag = %.2g", key, v)
+	}
+}
+
+// TestDotQ8_0Exact recomputes the generic Q8_0 dot in the order the twin
+// promises (int32 per block, then float32(sumi)·(d_w·d_x) added block by
+// block) and requires the same bits.
+func TestDotQ8_0Exact(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	const nb = 7
+	w := randQBlocks(r, Q8_0, nb, 1)
+	x := randAct(r, nb*32, 0)
+	xq := make([]byte, ActBytes(Q8_0, nb*32))
+	Generic().QuantizeAct[Q8_0](xq, x)
+	var want float32
+	for b := 0; b < nb; b++ {
+		wb, xb := w[b*34:], xq[b*34:]
+		var sumi int32
+		for j := 0; j < 32; j++ {
+			sumi += int32(int8(wb[2+j])) * int32(int8(xb[2+j]))
+		}
+		dw := F16(binary.LittleEndian.Uint16(wb))
+		dx := F16(binary.LittleEndian.Uint16(xb))
+		prod := dw * dx
+		want += float32(float32(sumi) * prod)
+	}
+	got := make([]float32, 1)
+	Generic().RowsQ[Q8_0](w, nb*34, nb, xq, got)
+	if got[0] != want {
+		t.Fatalf("generic Q8_0 dot = %g, block-by-block recomputation = %g", got[0], want)
+	}
+}
+
+func TestQuantWrappersRejectBadLengths(t *testing.T) {
+	mustPanic := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s: no panic", what)
+			}
+		}()
+		f()
+	}
+	x := make([]float32, 64)
+	xq := make([]byte, ActBytes(Q4_0, 64))
+	w := make([]byte, 2*2*18)
+	y := make([]float32, 2)
+	mustPanic("QNone", func() { QuantizeAct(QNone, xq, x) })
+	mustPanic("partial block", func() { QuantizeAct(Q4_0, xq, x[:40]) })
+	mustPanic("short dst", func() { QuantizeAct(Q4_0, xq[:67], x) })
+	mustPanic("short weights", func() { RowsQ(Q4_0, w[:71], 36, xq, 64, y) })
+	mustPanic("short stride", func() { RowsQ(Q4_0, w, 35, xq, 64, y) })
+	mustPanic("short activations", func() { RowsQ(Q4_0, w, 36, xq[:60], 64, y) })
+	mustPanic("short src", func() { DequantizeRow(Q4_K, make([]float32, 256), make([]byte, 143)) })
+	mustPanic("K partial block", func() { ActBytes(Q6_K, 32) })
+	QuantizeAct(Q4_0, xq, x)
+	RowsQ(Q4_0, w, 36, xq, 64, y) // exact sizes are fine
+}
+
+func TestQTypeNames(t *testing.T) {
+	want := map[QType][3]any{
+		Q4_0: {"Q4_0", 32, 18}, Q4_1: {"Q4_1", 32, 20}, Q5_0: {"Q5_0", 32, 22}, Q5_1: {"Q5_1", 32, 24},
+		Q8_0: {"Q8_0", 32, 34}, Q4_K: {"Q4_K", 256, 144}, Q5_K: {"Q5_K", 256, 176}, Q6_K: {"Q6_K", 256, 210},
+	}
+	for q, w := range want {
+		if q.String() != w[0] || q.BlockElems() != w[1] || q.BlockBytes() != w[2] {
+			t.Errorf("%d: %v %d %d, want %v", q, q, q.BlockElems(), q.BlockBytes(), w)
+		}
+		for _, name := range []string{w[0].(string), strings.ToLower(w[0].(string))} {
+			if got, ok := QTypeByName(name); !ok || got != q {
+				t.Errorf("QTypeByName(%q) = %v, %v", name, got, ok)
+			}
+		}
+	}
+	if got, ok := QTypeByName("q4_k"); !ok || got != Q4_K {
+		t.Errorf("QTypeByName(q4_k) = %v, %v", got, ok)
+	}
+	if _, ok := QTypeByName("q3_k"); ok {
+		t.Error("QTypeByName(q3_k) succeeded")
+	}
+	if QNone.String() != "none" || QNone.BlockElems() != 0 {
+		t.Errorf("QNone: %v %d", QNone, QNone.BlockElems())
+	}
+}
