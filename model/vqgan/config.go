@@ -1,7 +1,8 @@
-// Package vqgan is the image tokenizer of Chameleon-family models: the
-// taming-transformers VQ-GAN that turns an image into a grid of codebook
-// indices (encoder, quant_conv, nearest codebook entry) and codes back into
-// pixels (post_quant_conv, decoder), on the ops convolutions.
+// Package vqgan is the image tokenizer of Chameleon-family and Janus
+// models: the taming-transformers VQ-GAN, or LlamaGen's VQ-16 (Arch), that
+// turns an image into a grid of codebook indices (encoder, quant_conv,
+// nearest codebook entry) and codes back into pixels (post_quant_conv,
+// decoder), on the ops convolutions.
 package vqgan
 
 import (
@@ -31,6 +32,7 @@ const (
 // Config is the VQ-GAN's shape, accepted in the Hugging Face and in the
 // original taming-transformers spelling.
 type Config struct {
+	Arch           Arch // the layout: taming's (zero value) or LlamaGen's VQ-16
 	EmbedDim       int
 	NumEmbeddings  int
 	LatentChannels int
@@ -49,7 +51,9 @@ type Config struct {
 func (v *Config) GridSize() int { return v.Resolution >> (len(v.ChannelMult) - 1) }
 
 // ParseConfig reads vq_config; it accepts both spellings of vq_config; a key missing in both
-// takes Chameleon's 7B default.
+// takes Chameleon's 7B default. A Janus vq_config (model_type "janus_vqgan",
+// or a num_patches key) is LlamaGen's VQ-16 instead, with Janus-Pro's
+// defaults.
 func ParseConfig(data []byte) (*Config, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
@@ -59,6 +63,10 @@ func ParseConfig(data []byte) (*Config, error) {
 		EmbedDim: 256, NumEmbeddings: 8192, LatentChannels: 256, Resolution: 512,
 		InChannels: 3, OutChannels: 3, BaseChannels: 128, ChannelMult: []int{1, 1, 2, 2, 4},
 		NumResBlocks: 2, NormGroups: 32,
+	}
+	llamaGen := isLlamaGenConfig(m) // Janus's VQ-16: other defaults and keys
+	if llamaGen {
+		v = llamaGenDefaults()
 	}
 	getInt := func(dst *int, names ...string) error {
 		for _, n := range names {
@@ -106,6 +114,11 @@ func ParseConfig(data []byte) (*Config, error) {
 			if err := json.Unmarshal(raw, &v.DoubleLatent); err != nil {
 				return nil, fmt.Errorf("%s: %v", n, err)
 			}
+		}
+	}
+	if llamaGen {
+		if err := v.finishLlamaGen(m); err != nil {
+			return nil, err
 		}
 	}
 	pos := func(name string, x, max int) error {

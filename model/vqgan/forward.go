@@ -143,7 +143,8 @@ func (m *Model) runDecoder(z tensor) tensor {
 
 // Encode maps a preprocessed image [3, R, R] in [-1, 1] to its codes in
 // raster order. gaps[i] is the distance gap between the nearest and the
-// second-nearest codebook entry (a near-tie when tiny).
+// second-nearest codebook entry (a near-tie when tiny; for LlamaGen, between
+// the normalised latent and normalised entries).
 func (m *Model) Encode(pixels []float32) (codes []int, gaps []float32, err error) {
 	if m.enc == nil {
 		return nil, nil, fmt.Errorf("this checkpoint's VQ-GAN has no encoder")
@@ -158,13 +159,16 @@ func (m *Model) Encode(pixels []float32) (codes []int, gaps []float32, err error
 	zt := transpose(z.data, D, n) // [n, D]
 	codes, gaps = make([]int, n), make([]float32, n)
 	for i := 0; i < n; i++ {
+		if m.Cfg.Arch == ArchLlamaGen { // its codebook was normalised at load
+			l2Normalize(zt[i*D : (i+1)*D])
+		}
 		codes[i], gaps[i] = m.nearest(zt[i*D : (i+1)*D])
 	}
 	return codes, gaps, nil
 }
 
 // Decode maps codes (raster order, GridSize² of them) to pixels [3, R, R],
-// unclamped.
+// about [-1, 1] and unclamped.
 func (m *Model) Decode(codes []int) ([]float32, error) {
 	g := m.Cfg.GridSize()
 	if len(codes) != g*g {

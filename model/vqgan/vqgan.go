@@ -150,8 +150,12 @@ func contains(xs []int, x int) bool {
 
 // Load reads the VQ-GAN from set. The tensors may sit under
 // "model.vqmodel." (Chameleon checkpoints) or at the top level (a VQ-GAN
-// saved alone); the decoder is optional.
+// saved alone); the decoder is optional. A LlamaGen config (cfg.Arch) is
+// read by loadLlamaGen.
 func Load(set *weights.Set, cfg *Config, pool *runtime.Pool) (*Model, error) {
+	if cfg.Arch == ArchLlamaGen {
+		return loadLlamaGen(set, cfg, pool)
+	}
 	prefix := ""
 	for _, p := range []string{"model.vqmodel.", "vqmodel.", ""} {
 		if _, ok := set.Tensor(p + "quantize.embedding.weight"); ok {
