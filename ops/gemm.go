@@ -70,16 +70,36 @@ func Gemm(p *runtime.Pool, w *Mat, x []float32, m int, y []float32) {
 	}
 	j := gemmJobs.get()
 	j.setup(m, w.Rows, w.Cols, y, w.Rows, nil)
+	if w.Quantized() {
+		j.kc = gemmKCBlocks(w.Cols, w.Q.BlockElems())
+	}
 	j.a = Mat{DType: F32, Rows: m, Cols: w.Cols, F32: x}
 	j.b, j.im = *w, nil
 	j.run(p)
 	gemmJobs.put(j)
 }
 
+// gemmKCBlocks is gemmKC for a block-quantized B: k blocks of whole
+// quantization blocks (be values), as long as fits in gemmKCMax (one block
+// where a block alone is longer), split as evenly as gemmKC splits.
+func gemmKCBlocks(K, be int) int {
+	nb := K / be
+	per := max(1, gemmKCMax/be)
+	chunks := max(1, (nb+per-1)/per)
+	return (nb + chunks - 1) / chunks * be
+}
+
 // checkMat panics when a matrix's storage is shorter than Rows×Cols.
 func checkMat(op string, w *Mat) {
 	n := w.Rows * w.Cols
 	ok := w.Rows >= 0 && w.Cols >= 0
+	if w.Quantized() {
+		if !ok || w.ColMajor || w.Cols%w.Q.BlockElems() != 0 || len(w.Raw) < w.Rows*w.RowBytes() {
+			panic(fmt.Sprintf("%s: %v weight %d×%d: rows not whole blocks or too little data (%d bytes)",
+				op, w.Q, w.Rows, w.Cols, len(w.Raw)))
+		}
+		return
+	}
 	switch w.DType {
 	case F32:
 		ok = ok && len(w.F32) >= n
@@ -154,9 +174,12 @@ func (j *gemmJob) Run(lo, hi int) {
 			bpack := s.b[:kc*nr]
 			for j0 := lo; j0 < hi; j0 += nr {
 				cols := min(nr, hi-j0)
-				if j.im != nil {
+				switch {
+				case j.im != nil:
 					j.im.pack(bpack, j0, cols, k0, kc, nr)
-				} else {
+				case j.b.Quantized():
+					s.deq = gemmPackQuant(bpack, s.deq, &j.b, j0, cols, k0, kc, nr)
+				default:
 					gemmPackRows(bpack, &j.b, j0, cols, k0, kc, nr)
 				}
 				for st := 0; st < strips; st++ {
@@ -233,10 +256,35 @@ func gemmPackColMajor(dst []float32, m *Mat, r0, rows, k0, kc, width int) {
 	}
 }
 
+// gemmPackQuant is gemmPackRows for a block-quantized m (k0 and kc whole
+// blocks, gemmKCBlocks): each row's k block is dequantized exactly, as
+// ggml's dequantize_row_* does, into deq and packed like f32 rows. Prefill
+// and many-row GEMMs thus run the f32 micro-kernel on the stored weights'
+// exact values; the weights are widened once per call (per 512 rows of X).
+// deq is the worker's scratch, returned grown to width×kc if it was
+// shorter.
+func gemmPackQuant(dst, deq []float32, m *Mat, r0, rows, k0, kc, width int) []float32 {
+	if len(deq) < width*kc {
+		deq = make([]float32, width*kc)
+	}
+	be, bb, rb := m.Q.BlockElems(), m.Q.BlockBytes(), m.RowBytes()
+	for pi := 0; pi*width < rows; pi++ {
+		panel := dst[pi*width*kc : (pi+1)*width*kc]
+		n := min(width, rows-pi*width)
+		for r := 0; r < n; r++ {
+			off := (r0+pi*width+r)*rb + k0/be*bb
+			asm.DequantizeRow(m.Q, deq[r*kc:(r+1)*kc], m.Raw[off:off+kc/be*bb])
+		}
+		asm.GemmPackF32(panel, deq, kc, n, kc, width)
+	}
+	return deq
+}
+
 // gemmScratch is one worker's packing space, recycled through
 // gemmScratches; sized for the largest tile shape seen so far.
 type gemmScratch struct {
 	a, b, tile []float32
+	deq        []float32 // dequantized weight rows (gemmPackQuant)
 }
 
 func (s *gemmScratch) fit(mr, nr, kc int) {

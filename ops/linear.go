@@ -43,6 +43,11 @@ type matvecTask struct {
 
 	oneW       [maxMatVecMats]*Mat // backing for the slices of simple calls
 	oneX, oneY [maxMatVecMats][]float32
+
+	// xq[i*len(xs)+j] is xs[j] quantized for quantized ws[i] (nil for
+	// the others), carved out of qbuf (quant.go).
+	xq   [][]byte
+	qbuf []byte
 }
 
 var matvecTasks = sync.Pool{New: func() any { return new(matvecTask) }}
@@ -148,7 +153,11 @@ func (t *matvecTask) chunk(c int) {
 	for b := r0; b < r1; b += rowGrain {
 		e := min(b+rowGrain, r1)
 		for j, x := range t.xs {
-			rows(w, x, t.ys[i*nx+j], b, e)
+			if w.Quantized() {
+				rowsQ(w, t.xq[i*nx+j], t.ys[i*nx+j], b, e)
+			} else {
+				rows(w, x, t.ys[i*nx+j], b, e)
+			}
 		}
 	}
 }
@@ -161,9 +170,11 @@ func (t *matvecTask) run(p *runtime.Pool) {
 		total += (w.Rows + claimRows - 1) / claimRows
 	}
 	t.firstChunk[len(t.ws)] = total
+	t.quantizeInputs()
 	t.ranges = dealRanges(t.ranges, total, p)
 	p.RunGrain(len(t.ranges), 1, t)
 	t.ws, t.xs, t.ys = nil, nil, nil
+	clear(t.xq)
 	t.oneW, t.oneX, t.oneY = [maxMatVecMats]*Mat{}, [maxMatVecMats][]float32{}, [maxMatVecMats][]float32{}
 	matvecTasks.Put(t)
 }

@@ -2,6 +2,8 @@
 // kernels and spread over the runtime worker pool: matrix-vector products and
 // GEMM over f16, bf16 and f32 weights, normalisations, RoPE, softmax,
 // activations, attention over a KV cache, and the convolutions of the VQ-GAN.
+// Weights may also be ggml block-quantized (Mat.Q): matvecs then run integer
+// dot products against activations quantized once per call (quant.go).
 //
 // Nothing here knows about tokens, turns or images. Parallel work is always
 // split over output rows, so results are bit-identical for any thread count.
@@ -40,20 +42,45 @@ func (d DType) Size() int {
 
 // Mat is a row-major weight matrix in PyTorch Linear layout: Rows output
 // features by Cols input features, so y = W·x has len(y) == Rows. Exactly one
-// of F32 (for DType F32) or U16 (raw f16 or bf16 bits) is set; both usually
-// alias a memory-mapped file.
+// of F32 (for DType F32), U16 (raw f16 or bf16 bits) or Raw (for Q != QNone)
+// is set; each usually aliases a memory-mapped file.
 type Mat struct {
 	DType      DType
 	Rows, Cols int
 	F32        []float32
 	U16        []uint16
+	// Q, when not asm.QNone, says the matrix is block-quantized: Raw holds
+	// Rows rows of Cols/Q.BlockElems() ggml blocks each, row after row
+	// (DType is then unused). Such a matrix is never ColMajor.
+	Q   asm.QType
+	Raw []byte
 	// ColMajor says the data holds Wᵀ instead: Cols rows of Rows elements
 	// (ToColMajor, for matrices whose rows are too wide for the matvec).
 	ColMajor bool
 }
 
+// Quantized reports a block-quantized matrix.
+func (m *Mat) Quantized() bool { return m.Q != asm.QNone }
+
+// RowBytes is the byte size of one stored row of a quantized matrix.
+func (m *Mat) RowBytes() int { return m.Cols / m.Q.BlockElems() * m.Q.BlockBytes() }
+
+// TypeString names the storage type: "Q4_K", ..., or the DType's name.
+func (m *Mat) TypeString() string {
+	if m.Quantized() {
+		return m.Q.String()
+	}
+	return m.DType.String()
+}
+
 // RowInto widens row r into dst (len(dst) == Cols): the embedding lookup.
+// A quantized row is dequantized exactly as ggml does.
 func (m *Mat) RowInto(dst []float32, r int) {
+	if m.Quantized() {
+		rb := m.RowBytes()
+		asm.DequantizeRow(m.Q, dst[:m.Cols], m.Raw[r*rb:(r+1)*rb])
+		return
+	}
 	if m.ColMajor {
 		for c := range dst[:m.Cols] {
 			dst[c] = m.elemAt(c*m.Rows + r)

@@ -1,0 +1,80 @@
+package ops
+
+import "github.com/chatumm/chatumm/asm"
+
+// Quantized matvec: ggml's scheme. Each input vector is quantized once per
+// call, before the rows are split over the pool, into the 8-bit block
+// format the weight type's integer dot product reads (asm.QuantizeAct);
+// every row is then one asm.RowsQ over the same bytes whichever thread
+// computes it, so results are identical for any thread count. The buffers
+// live in the pooled matvecTask and grow to the largest call seen, so a
+// decode step allocates nothing.
+
+// actFormat groups the weight types whose dot products read the same
+// quantized activations (ggml's vec_dot_type, asm contract A.1): q8_0 for
+// Q4_0, Q5_0 and Q8_0; q8_1 for Q4_1 and Q5_1; q8_K for the K types. A
+// fused call over, say, Q4_K q/k and a Q6_K v quantizes its input once.
+func actFormat(q asm.QType) int {
+	switch q {
+	case asm.Q4_1, asm.Q5_1:
+		return 1
+	case asm.Q4_K, asm.Q5_K, asm.Q6_K:
+		return 2
+	}
+	return 0
+}
+
+// quantizeInputs fills t.xq for the quantized matrices of t.ws.
+func (t *matvecTask) quantizeInputs() {
+	nx := len(t.xs)
+	// First the byte count: one copy of the inputs per activation format.
+	var seen [3]bool
+	need := 0
+	for _, w := range t.ws {
+		if w.Quantized() && !seen[actFormat(w.Q)] {
+			seen[actFormat(w.Q)] = true
+			need += nx * asm.ActBytes(w.Q, w.Cols)
+		}
+	}
+	if need == 0 {
+		return
+	}
+	if cap(t.qbuf) < need {
+		t.qbuf = make([]byte, need)
+	}
+	if n := len(t.ws) * nx; cap(t.xq) < n {
+		t.xq = make([][]byte, n)
+	} else {
+		t.xq = t.xq[:n]
+	}
+	var first [3]int // the first matrix of each format, plus one
+	at := 0
+	for i, w := range t.ws {
+		if !w.Quantized() {
+			continue
+		}
+		f := actFormat(w.Q)
+		if k := first[f] - 1; k >= 0 {
+			copy(t.xq[i*nx:(i+1)*nx], t.xq[k*nx:(k+1)*nx])
+			continue
+		}
+		first[f] = i + 1
+		size := asm.ActBytes(w.Q, w.Cols)
+		for j, x := range t.xs {
+			xq := t.qbuf[at : at+size : at+size]
+			asm.QuantizeAct(w.Q, xq, x)
+			t.xq[i*nx+j] = xq
+			at += size
+		}
+	}
+}
+
+// rowsQ computes y[r] for r in [lo, hi) of a quantized w against one
+// quantized input.
+func rowsQ(w *Mat, xq []byte, y []float32, lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	rb := w.RowBytes()
+	asm.RowsQ(w.Q, w.Raw[lo*rb:hi*rb], rb, xq, w.Cols, y[lo:hi])
+}
