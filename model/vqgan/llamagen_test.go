@@ -243,3 +243,28 @@ func TestLlamaGenMissingParts(t *testing.T) {
 		t.Errorf("a config that disagrees with the tensors: %v", err)
 	}
 }
+
+// FuzzLlamaGenConfig: FuzzParseConfig's promise from Janus-shaped seeds:
+// a vq_config parses to one within every cap, or is an error.
+func FuzzLlamaGenConfig(f *testing.F) {
+	for _, s := range []string{
+		`{"model_type": "janus_vqgan"}`, tinyLlamaGenConfig, `{"num_patches": 128}`,
+		`{"num_patches": 24, "channel_multiplier": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}`,
+		`{"num_patches": 1, "resolution": 16}`, `{"model_type": "janus_vqgan", "num_patches": null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		if v.Resolution < 1 || v.Resolution > MaxResolution || len(v.ChannelMult) == 0 || v.GridSize() < 1 ||
+			v.GridSize()<<(len(v.ChannelMult)-1) != v.Resolution {
+			t.Fatalf("accepted %+v", *v)
+		}
+		if err := v.checkWork(v.GridSize(), v.GridSize()); err != nil {
+			t.Fatalf("accepted a config over the work caps: %v", err)
+		}
+	})
+}
