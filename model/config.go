@@ -35,6 +35,8 @@ type Config struct {
 	// and belongs to its config.
 	TextFirst bool
 	VQ        *vqgan.Config
+	// Janus is the rest of a Janus config (nil for other families).
+	Janus *JanusConfig
 }
 
 type rawConfig struct {
@@ -106,6 +108,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %v", err)
 	}
+	if r.ModelType == "janus" || r.ModelType == "multi_modality" {
+		return parseJanusConfig(data) // a Llama decoder inside (text_config)
+	}
 	c := &Config{ModelType: r.ModelType}
 	switch r.ModelType {
 	case "chameleon":
@@ -116,7 +121,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	case "":
 		return nil, fmt.Errorf("model_type missing")
 	default:
-		return nil, fmt.Errorf("unknown model_type %q (supported: chameleon, llama)", r.ModelType)
+		return nil, fmt.Errorf("unknown model_type %q (supported: chameleon, llama, janus)", r.ModelType)
 	}
 	if len(r.VQ) > 0 && string(r.VQ) != "null" {
 		vq, err := vqgan.ParseConfig(r.VQ)

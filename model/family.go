@@ -27,7 +27,7 @@ type Family interface {
 }
 
 // families in the order they are tried: the more specific first.
-var families = []Family{lumina{}, chameleon{}, llama{}}
+var families = []Family{janus{}, lumina{}, chameleon{}, llama{}}
 
 // detectFamily picks the family of a config.json (llama, the plainest,
 // when nothing more specific matches).
@@ -46,6 +46,17 @@ type Protocol struct {
 	BOS, EOS, Pad int
 	EndOfTurn     int // closes every turn
 	Image         ImageFormat
+	// Template, when not nil, wraps every turn in the family's chat
+	// template text (Janus); otherwise a turn is its bare tokens.
+	Template *Template
+}
+
+// Template is a chat template that writes roles as text around each turn:
+// a user turn is User + content + UserEnd + Assistant (the reply follows),
+// a finished reply ends with the end-of-turn token. System, when not
+// empty, opens a dialogue whose first turn is answered in text.
+type Template struct {
+	System, User, UserEnd, Assistant string
 }
 
 // ImageFormat is how an image's codes sit in the token stream:
@@ -58,8 +69,16 @@ type Protocol struct {
 type ImageFormat struct {
 	Begin, End int // -1: the model has no images
 	RowEnd     int // closes every row of codes; -1: none
-	sizeOfID   map[int]int
-	idOfSize   map[int]int
+	// Features: an image is read as continuous features that fill the
+	// Placeholder run of its block (Begin, placeholders, End), not as
+	// codes (Janus reads through SigLIP, draws VQ codes).
+	Features    bool
+	Placeholder int
+	// OnRequest: the model never starts an image itself; a turn draws
+	// only when asked to (Janus).
+	OnRequest bool
+	sizeOfID  map[int]int
+	idOfSize  map[int]int
 }
 
 // maxSizeUnits bounds size tokens: n units of 32 px, so 128 is a

@@ -29,6 +29,7 @@ type GuidanceScales struct {
 var GuidanceSchemes = map[string]GuidanceScheme{
 	"anole":  anoleGuidance{},
 	"lumina": luminaGuidance{},
+	"janus":  janusGuidance{},
 }
 
 // GuidanceByName returns the scheme called name; "none" and "" mean no

@@ -42,6 +42,7 @@ type Model struct {
 	CodeOfID    []int32
 	IDOfCode    []int
 	VQ          *vqgan.Model // nil without VQ weights
+	Janus       *Janus       // a Janus checkpoint's own parts (nil for other families)
 	vqSet       *weights.Set // weights of --vq
 	ownsPool    bool
 	borrowed    bool // a WithPool view: Close releases nothing
@@ -144,7 +145,7 @@ func (m *Model) build(cfg *Config, tok *tokenizer.Tokenizer, set *weights.Set, t
 			}
 		}
 		var err error
-		m.T, err = decoder.Load(set, &cfg.Config, isImage, m.Pool, nil)
+		m.T, err = decoder.Load(set, &cfg.Config, isImage, m.Pool, janusAlias(cfg, set))
 		if err != nil {
 			m.Close()
 			return nil, err
@@ -153,6 +154,12 @@ func (m *Model) build(cfg *Config, tok *tokenizer.Tokenizer, set *weights.Set, t
 	if err := m.loadVQ(); err != nil {
 		m.Close()
 		return nil, err
+	}
+	if cfg.Janus != nil {
+		if err := m.loadJanus(); err != nil {
+			m.Close()
+			return nil, err
+		}
 	}
 	if m.T == nil && m.VQ == nil {
 		m.Close()

@@ -1,0 +1,111 @@
+package model
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/model/randmodel"
+	"github.com/chatumm/chatumm/runtime"
+)
+
+// janusTiny writes a tiny random Janus checkpoint (edited by change) and
+// loads it.
+func janusTiny(t *testing.T, change func(*randmodel.JanusSpec)) *Model {
+	t.Helper()
+	s := randmodel.JanusShapes["janus-tiny"]
+	if change != nil {
+		change(&s)
+	}
+	dir := t.TempDir()
+	if err := randmodel.WriteJanus(dir, s, 7); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(dir, Options{Pool: runtime.NewPool(2), F32KV: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestJanusLoads: the Hugging Face layout loads as the janus family with
+// its protocol, codes as ids above the vocabulary, and text logits through
+// Model.Prefill equal the decoder's own.
+func TestJanusLoads(t *testing.T) {
+	m := janusTiny(t, nil)
+	if m.Family().Name() != "janus" || m.Janus == nil || m.Janus.missingGen != "" {
+		t.Fatalf("family %s, janus %v", m.Family().Name(), m.Janus)
+	}
+	V := m.Cfg.VocabSize
+	if m.LogitsSize() != V+64 || m.IDOfCode[5] != V+5 || m.CodeOfID[V+5] != 5 || !m.IsImageToken(V+63) || m.IsImageToken(V-1) {
+		t.Fatalf("code ids: logits %d, id of 5 %d", m.LogitsSize(), m.IDOfCode[5])
+	}
+	p := m.Proto
+	if p.BOS != 256 || p.EOS != 257 || p.Pad != 258 || p.Image.Begin != 262 || p.Image.End != 263 || p.Image.Placeholder != 264 || !p.Image.Features || !p.Image.OnRequest || p.Template == nil {
+		t.Fatalf("protocol %+v", p)
+	}
+	ids := []int{256, 260, 40, 41, 42, 261}
+	want := make([]float32, len(ids)*V)
+	if err := m.T.Prefill(m.T.NewState(16, true), ids, want, true); err != nil {
+		t.Fatal(err)
+	}
+	W := m.LogitsSize()
+	got := make([]float32, len(ids)*W)
+	if err := m.Prefill(m.NewState(), ids, nil, got, true); err != nil {
+		t.Fatal(err)
+	}
+	for r := range ids {
+		for k := 0; k < V; k++ {
+			if d := math.Abs(float64(got[r*W+k] - want[r*V+k])); d > 1e-5 {
+				t.Fatalf("row %d logit %d: %g, want %g", r, k, got[r*W+k], want[r*V+k])
+			}
+		}
+		if !math.IsInf(float64(got[r*W+V]), -1) {
+			t.Fatalf("row %d: the code part of text logits is %g, want -Inf", r, got[r*W+V])
+		}
+	}
+}
+
+// TestJanusCodeHead: after <begin_of_image> the logits are the code head's
+// (text part -Inf), and a drawn code fed back changes them.
+func TestJanusCodeHead(t *testing.T) {
+	m := janusTiny(t, nil)
+	V, W := m.Cfg.VocabSize, m.LogitsSize()
+	s := m.NewState()
+	logits := make([]float32, W)
+	if err := m.Prefill(s, []int{256, 260, 40, 262}, nil, logits, false); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsInf(float64(logits[0]), -1) || math.IsInf(float64(logits[V]), 0) {
+		t.Fatalf("after <begin_of_image>: text %g, code %g", logits[0], logits[V])
+	}
+	first := append([]float32(nil), logits[V:]...)
+	next := [][]float32{make([]float32, W)}
+	if err := m.StepBatch([]*decoder.State{s}, []int{V + 3}, next); err != nil {
+		t.Fatal(err)
+	}
+	same := true
+	for k := range first {
+		same = same && first[k] == next[0][V+k]
+	}
+	if same || math.IsInf(float64(next[0][V]), 0) {
+		t.Fatal("a drawn code fed back left the code logits unchanged")
+	}
+}
+
+// TestJanusMissingGeneration: without the generation parts the model still
+// loads and answers in text; drawing says exactly what is missing.
+func TestJanusMissingGeneration(t *testing.T) {
+	m := janusTiny(t, func(s *randmodel.JanusSpec) { s.NoGeneration = true })
+	logits := make([]float32, m.LogitsSize())
+	if err := m.Prefill(m.NewState(), []int{256, 40}, nil, logits, false); err != nil {
+		t.Fatal(err)
+	}
+	err := m.Prefill(m.NewState(), []int{256, 40, 262}, nil, logits, false)
+	if !errors.Is(err, ErrNoGenerationHead) {
+		t.Fatalf("drawing without a head: %v", err)
+	}
+	t.Log(err)
+}
