@@ -16,14 +16,18 @@ const hasAssembly = true
 // Advanced SIMD (NEON) is mandatory in ARMv8-A, so "neon" is always offered
 // unless cpuid positively reports a CPU without it. When cpuid could not read
 // the features at all (it then reports neither FP nor ASIMD) we trust the
-// architecture. The kernels use only ARMv8.0 instructions: half precision is
-// converted with FCVTL/FCVTN, never computed with (no asimdhp needed).
+// architecture. The kernels use only ARMv8.0 instructions (half precision is
+// converted with FCVTL/FCVTN, never computed with: no asimdhp needed), except
+// the quantized dot products, which use SDOT where cpuid reports dotprod and
+// ARMv8.0 widening multiplies elsewhere (quant_arm64.go).
 func archKernels() []*Kernels {
 	knowsFeatures := cpuid.CPU.Supports(cpuid.FP) || cpuid.CPU.Supports(cpuid.ASIMD)
 	if knowsFeatures && !cpuid.CPU.Supports(cpuid.ASIMD) {
 		return nil
 	}
-	return []*Kernels{neon().kernels()}
+	k := neon().kernels()
+	setQuantNEON(k, cpuid.CPU.Supports(cpuid.ASIMDDP))
+	return []*Kernels{k}
 }
 
 // The NEON GEMM micro-kernel is 8×8: sixteen .4S accumulators (row i in
