@@ -1,5 +1,6 @@
 // Package quant encodes float32 weight rows as ggml's block-quantized
-// formats (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), following ggml's reference
+// formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K: every asm.QType),
+// following ggml's reference
 // quantizers (quantize_row_*_ref, no importance matrix) step by step, in
 // float32 and in the same order, so that a tensor quantized here has the
 // bytes llama-quantize gives it. Decoding is asm.DequantizeRow's job.
@@ -12,17 +13,35 @@ import (
 	"github.com/chatumm/chatumm/asm"
 )
 
-// Types are the block types this package encodes, in the order a user
-// picks them (`chatumm quantize --type`).
+// Types are the block types a user picks (`chatumm quantize --type`).
+// Q4_1, Q5_0 and Q5_1 are encoded too: they are the 32-element types that
+// stand in for a K type on rows that are not whole 256-element
+// super-blocks, as llama-quantize falls back (see Fallback).
 var Types = []asm.QType{asm.Q8_0, asm.Q4_0, asm.Q4_K, asm.Q5_K, asm.Q6_K}
 
 // Supported reports whether Quantize encodes q.
-func Supported(q asm.QType) bool {
-	switch q {
-	case asm.Q8_0, asm.Q4_0, asm.Q4_K, asm.Q5_K, asm.Q6_K:
-		return true
+func Supported(q asm.QType) bool { return q > asm.QNone && q < asm.NumQTypes }
+
+// Fallback is the type llama-quantize uses in place of q for rows of n
+// elements that are not whole blocks of q (Q4_K→Q5_0, Q5_K→Q5_1,
+// Q6_K→Q8_0), or QNone when no block type fits (the tensor then stays as
+// it is). It returns q itself when q fits.
+func Fallback(q asm.QType, n int) asm.QType {
+	if n%q.BlockElems() == 0 {
+		return q
 	}
-	return false
+	switch q {
+	case asm.Q4_K:
+		q = asm.Q5_0
+	case asm.Q5_K:
+		q = asm.Q5_1
+	case asm.Q6_K:
+		q = asm.Q8_0
+	}
+	if n%q.BlockElems() != 0 {
+		return asm.QNone
+	}
+	return q
 }
 
 // RowBytes is the encoded size of n elements of type q (n a multiple of
@@ -49,6 +68,12 @@ func Quantize(q asm.QType, dst []byte, x []float32) {
 			blockQ8_0(out, blk)
 		case asm.Q4_0:
 			blockQ4_0(out, blk)
+		case asm.Q4_1:
+			blockQ4_1(out, blk)
+		case asm.Q5_0:
+			blockQ5_0(out, blk)
+		case asm.Q5_1:
+			blockQ5_1(out, blk)
 		case asm.Q4_K:
 			blockQ4_K(out, blk)
 		case asm.Q5_K:

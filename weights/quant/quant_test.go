@@ -42,13 +42,14 @@ func roundTrip(q asm.QType, x []float32) []float32 {
 }
 
 // The relative rms error of each type on gaussian weights, against bounds
-// set from measured values (Q8_0 0.0076, Q6_K 0.0242, Q5_K 0.0424, Q4_K
-// 0.0819, Q4_0 0.1226 on this data) with about 15 % headroom: a regression in
+// set from measured values (Q8_0 0.0076, Q6_K 0.0242, Q5_K 0.0424, Q5_1
+// 0.0435, Q5_0 0.0617, Q4_K 0.0819, Q4_1 0.0899, Q4_0 0.1226 on this data) with about 15 % headroom: a regression in
 // an encoder (a wrong scale, a lost bit) moves these by far more.
 func TestRoundTripError(t *testing.T) {
 	x := gaussianRows(8, 1024, 1)
-	bounds := map[asm.QType]float64{asm.Q8_0: 0.0087, asm.Q6_K: 0.028, asm.Q5_K: 0.049, asm.Q4_K: 0.094, asm.Q4_0: 0.141}
-	for _, q := range Types {
+	bounds := map[asm.QType]float64{asm.Q8_0: 0.0087, asm.Q6_K: 0.028, asm.Q5_K: 0.049, asm.Q4_K: 0.094, asm.Q4_0: 0.141,
+		asm.Q4_1: 0.104, asm.Q5_0: 0.071, asm.Q5_1: 0.050}
+	for q := asm.Q4_0; q < asm.NumQTypes; q++ {
 		e := relRMS(roundTrip(q, x), x)
 		t.Logf("%v: relative rms error %.4f", q, e)
 		if e > bounds[q] {
@@ -89,13 +90,16 @@ func TestSpecialBlocks(t *testing.T) {
 		},
 		"ramp": func(i int) float32 { return float32(i%256-128) / 64 },
 	}
-	levels := map[asm.QType]float32{asm.Q8_0: 127, asm.Q4_0: 8, asm.Q4_K: 15, asm.Q5_K: 31, asm.Q6_K: 31}
+	// Levels across the block's magnitude: half of the levels of a
+	// symmetric type, all of them for a min/scale type.
+	levels := map[asm.QType]float32{asm.Q8_0: 127, asm.Q4_0: 8, asm.Q4_1: 7.5, asm.Q5_0: 16, asm.Q5_1: 15.5,
+		asm.Q4_K: 15, asm.Q5_K: 31, asm.Q6_K: 31}
 	for name, f := range cases {
 		x := make([]float32, n)
 		for i := range x {
 			x[i] = f(i)
 		}
-		for _, q := range Types {
+		for q := asm.Q4_0; q < asm.NumQTypes; q++ {
 			dec := roundTrip(q, x)
 			be := q.BlockElems()
 			for b := 0; b < n; b += be {
@@ -135,6 +139,21 @@ func TestLegacyExtremesExact(t *testing.T) {
 	}
 }
 
+func TestFallback(t *testing.T) {
+	for _, c := range []struct {
+		q    asm.QType
+		n    int
+		want asm.QType
+	}{
+		{asm.Q4_K, 512, asm.Q4_K}, {asm.Q4_K, 192, asm.Q5_0}, {asm.Q5_K, 96, asm.Q5_1}, {asm.Q6_K, 160, asm.Q8_0},
+		{asm.Q8_0, 64, asm.Q8_0}, {asm.Q8_0, 48, asm.QNone}, {asm.Q4_K, 100, asm.QNone}, {asm.Q4_0, 8, asm.QNone},
+	} {
+		if got := Fallback(c.q, c.n); got != c.want {
+			t.Errorf("Fallback(%v, %d) = %v, want %v", c.q, c.n, got, c.want)
+		}
+	}
+}
+
 func TestNearestIntRoundsHalfToEven(t *testing.T) {
 	for _, c := range []struct {
 		f    float32
@@ -150,7 +169,7 @@ func TestQuantizePanicsOnMisuse(t *testing.T) {
 	for name, f := range map[string]func(){
 		"partial block": func() { Quantize(asm.Q8_0, make([]byte, 34), make([]float32, 31)) },
 		"short dst":     func() { Quantize(asm.Q4_K, make([]byte, 100), make([]float32, 256)) },
-		"no encoder":    func() { Quantize(asm.Q4_1, make([]byte, 20), make([]float32, 32)) },
+		"no encoder":    func() { Quantize(asm.QNone, make([]byte, 20), make([]float32, 32)) },
 	} {
 		func() {
 			defer func() {
