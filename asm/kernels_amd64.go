@@ -17,9 +17,9 @@ func archKernels() []*Kernels {
 	if !cpu.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		return nil
 	}
-	list := []*Kernels{avx2().kernels()}
+	list := []*Kernels{withQuantAVX2(avx2().kernels())}
 	if cpu.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL) {
-		list = append(list, avx512().kernels())
+		list = append(list, withQuantAVX2(avx512().kernels()))
 	}
 	return list
 }

@@ -1,0 +1,62 @@
+//go:build !purego
+
+package asm
+
+// withQuantAVX2 fills the block-quantized entries of an amd64 table with
+// the AVX2 kernels (quant_amd64.s); the avx512 path uses them too (this
+// code has no AVX-512 VNNI kernels yet). Entries left nil get the generic
+// twins from fillFromGeneric.
+func withQuantAVX2(k *Kernels) *Kernels {
+	k.RowsQ[Q4_0] = rowsQAsm(Q4_0, dotQ4_0AVX2)
+	k.RowsQ[Q4_1] = rowsQAsm(Q4_1, dotQ4_1AVX2)
+	k.RowsQ[Q5_0] = rowsQAsm(Q5_0, dotQ5_0AVX2)
+	k.RowsQ[Q5_1] = rowsQAsm(Q5_1, dotQ5_1AVX2)
+	k.RowsQ[Q8_0] = rowsQAsm(Q8_0, dotQ8_0AVX2)
+	k.RowsQ[Q4_K] = rowsQAsm(Q4_K, dotQ4_KAVX2)
+	k.RowsQ[Q5_K] = rowsQAsm(Q5_K, dotQ5_KAVX2)
+	k.RowsQ[Q6_K] = rowsQAsm(Q6_K, dotQ6_KAVX2)
+	return k
+}
+
+// rowsQAsm runs a one-row assembly dot product over the rows of w. The
+// table's callers have checked the slices (quant.go), and nb >= 1 keeps
+// every pointer inside them.
+func rowsQAsm(q QType, dot func(w, x *byte, nb int) float32) func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
+	return func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
+		if len(y) == 0 {
+			return
+		}
+		if nb == 0 {
+			clear(y)
+			return
+		}
+		_ = w[(len(y)-1)*rowBytes+nb*q.BlockBytes()-1]
+		for r := range y {
+			y[r] = dot(&w[r*rowBytes], &xq[0], nb)
+		}
+	}
+}
+
+//go:noescape
+func dotQ4_0AVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ4_1AVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ5_0AVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ5_1AVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ8_0AVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ4_KAVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ5_KAVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ6_KAVX2(w, x *byte, nb int) float32

@@ -1,0 +1,441 @@
+//go:build !purego
+
+#include "textflag.h"
+#include "hsum_amd64.h"
+
+// Block-quantized dot products and activation quantizers for AVX2+FMA+F16C
+// (quant.go has the block layouts). Each dot function computes one weight
+// row against one quantized activation vector, nb >= 0 blocks.
+//
+// Within a block the integer products are summed exactly: VPMADDUBSW
+// multiplies unsigned weight bytes by signed activation bytes and adds
+// pairs to int16 (no saturation: weights are at most 63 and activations
+// never -128, or, for the signed formats, the sign of the weight is moved
+// onto the activation with VPSIGNB first, as ggml's mul_sum_i8_pairs does),
+// VPMADDWD by ones (or by the sub-block scale) widens to int32. The int32
+// lanes are converted to float and multiplied by d_w·d_x with one FMA per
+// block into float32 accumulators, two of them so consecutive blocks do not
+// wait on each other's FMA.
+//
+// Registers: SI = weight block, DI = activation block, CX = blocks left,
+// Y0/Y1 = accumulators, Y15 = int16 ones, Y14 = 0x0F bytes, the rest scratch
+// or per-function constants.
+
+DATA qkOnes16<>+0(SB)/4, $0x00010001
+GLOBL qkOnes16<>(SB), RODATA|NOPTR, $4
+DATA qkLow4<>+0(SB)/4, $0x0f0f0f0f
+GLOBL qkLow4<>(SB), RODATA|NOPTR, $4
+DATA qkEights<>+0(SB)/4, $0x08080808
+GLOBL qkEights<>(SB), RODATA|NOPTR, $4
+DATA qkHigh4<>+0(SB)/4, $0xf0f0f0f0
+GLOBL qkHigh4<>(SB), RODATA|NOPTR, $4
+DATA qkBit4<>+0(SB)/4, $0x10101010
+GLOBL qkBit4<>(SB), RODATA|NOPTR, $4
+DATA qkBits56<>+0(SB)/4, $0x30303030
+GLOBL qkBits56<>(SB), RODATA|NOPTR, $4
+
+// qkBitShuf and qkBitMask spread the 32 bits of a dword over 32 bytes
+// (ggml's bytes_from_bits_32): byte i takes byte i/8 of the dword, ORs in
+// every bit but bit i%8, and compares with 0xFF.
+DATA qkBitShuf<>+0(SB)/8, $0x0000000000000000
+DATA qkBitShuf<>+8(SB)/8, $0x0101010101010101
+DATA qkBitShuf<>+16(SB)/8, $0x0202020202020202
+DATA qkBitShuf<>+24(SB)/8, $0x0303030303030303
+GLOBL qkBitShuf<>(SB), RODATA|NOPTR, $32
+DATA qkBitMask<>+0(SB)/8, $0x7fbfdfeff7fbfdfe
+GLOBL qkBitMask<>(SB), RODATA|NOPTR, $8
+
+// qkPairShuf turns a broadcast dword holding int16 scales (s0, s1) into s0
+// in every word of the low 128-bit lane and s1 in every word of the high.
+DATA qkPairShuf<>+0(SB)/8, $0x0100010001000100
+DATA qkPairShuf<>+8(SB)/8, $0x0100010001000100
+DATA qkPairShuf<>+16(SB)/8, $0x0302030203020302
+DATA qkPairShuf<>+24(SB)/8, $0x0302030203020302
+GLOBL qkPairShuf<>(SB), RODATA|NOPTR, $32
+
+#define QK_PROLOGUE \
+	MOVQ         w+0(FP), SI \
+	MOVQ         x+8(FP), DI \
+	MOVQ         nb+16(FP), CX \
+	VPXOR        Y0, Y0, Y0 \
+	VPXOR        Y1, Y1, Y1 \
+	VPBROADCASTD qkOnes16<>(SB), Y15 \
+	VPBROADCASTD qkLow4<>(SB), Y14
+
+// QK_LOOP runs BLOCK(wo, xo, ACC) over CX blocks, two per iteration;
+// wb and xb are the weight and activation block sizes.
+#define QK_LOOP(BLOCK, wb, xb) \
+	CMPQ CX, $2 \
+	JLT  tail \
+pair: \
+	BLOCK(0, 0, Y0) \
+	BLOCK(wb, xb, Y1) \
+	ADDQ $(2*wb), SI \
+	ADDQ $(2*xb), DI \
+	SUBQ $2, CX \
+	CMPQ CX, $2 \
+	JGE  pair \
+tail: \
+	TESTQ CX, CX \
+	JZ    done \
+	BLOCK(0, 0, Y0) \
+done:
+
+#define QK_EPILOGUE \
+	VADDPS  Y1, Y0, Y0 \
+	HSUM_Y0 \
+	VMOVSS  X0, ret+24(FP) \
+	VZEROUPPER \
+	RET
+
+// QK_SCALE32 leaves d_w·d_x broadcast in Y2 for the 32-value formats (the
+// f16 scales lead both blocks; VCVTPH2PS reads 8 bytes, inside the block).
+#define QK_SCALE32(wo, xo) \
+	VCVTPH2PS    wo(SI), X2 \
+	VCVTPH2PS    xo(DI), X3 \
+	VMULSS       X3, X2, X2 \
+	VBROADCASTSS X2, Y2
+
+// QK_NIBBLES loads the 16 bytes at addr into Y4 as 32 values 0..15: the low
+// nibbles in the low lane (values 0..15), the high nibbles in the high lane.
+#define QK_NIBBLES(addr) \
+	VMOVDQU     addr, X4 \
+	VPSRLW      $4, X4, X5 \
+	VINSERTI128 $1, X5, Y4, Y4 \
+	VPAND       Y14, Y4, Y4
+
+// QK_SIGNED_DOT: ACC += Y2 · float(sum of int8 Y4 · int8 at xaddr).
+#define QK_SIGNED_DOT(xaddr, ACC) \
+	VMOVDQU     xaddr, Y5 \
+	VPSIGNB     Y4, Y4, Y6 \
+	VPSIGNB     Y4, Y5, Y5 \
+	VPMADDUBSW  Y5, Y6, Y6 \
+	VPMADDWD    Y15, Y6, Y6 \
+	VCVTDQ2PS   Y6, Y6 \
+	VFMADD231PS Y6, Y2, ACC
+
+// QK_UNSIGNED_DOT: ACC += SCALE · float(sum of uint8 Y4 · int8 at xaddr).
+#define QK_UNSIGNED_DOT(xaddr, SCALE, ACC) \
+	VPMADDUBSW  xaddr, Y4, Y6 \
+	VPMADDWD    Y15, Y6, Y6 \
+	VCVTDQ2PS   Y6, Y6 \
+	VFMADD231PS Y6, SCALE, ACC
+
+#define Q8_0_BLOCK(wo, xo, ACC) \
+	QK_SCALE32(wo, xo) \
+	VMOVDQU wo+2(SI), Y4 \
+	QK_SIGNED_DOT(xo+2(DI), ACC)
+
+// func dotQ8_0AVX2(w, x *byte, nb int) float32
+TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
+	QK_PROLOGUE
+	QK_LOOP(Q8_0_BLOCK, 34, 34)
+	QK_EPILOGUE
+
+// Q4_0: nibble - 8 (Y13 = 8s), then the signed product.
+#define Q4_0_BLOCK(wo, xo, ACC) \
+	QK_SCALE32(wo, xo) \
+	QK_NIBBLES(wo+2(SI)) \
+	VPSUBB Y13, Y4, Y4 \
+	QK_SIGNED_DOT(xo+2(DI), ACC)
+
+// func dotQ4_0AVX2(w, x *byte, nb int) float32
+TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
+	QK_PROLOGUE
+	VPBROADCASTD qkEights<>(SB), Y13
+	QK_LOOP(Q4_0_BLOCK, 18, 34)
+	QK_EPILOGUE
+
+// Q4_1 against q8_1: d_w·d_x·sum(nibble·x) + m·s; the m·s terms are summed
+// in X12 lane 0.
+#define Q4_1_BLOCK(wo, xo, ACC) \
+	VCVTPH2PS    wo(SI), X2 \
+	VCVTPH2PS    xo(DI), X3 \
+	VMULPS       X3, X2, X2 \
+	VMOVSHDUP    X2, X3 \
+	VADDSS       X3, X12, X12 \
+	VBROADCASTSS X2, Y2 \
+	QK_NIBBLES(wo+4(SI)) \
+	QK_UNSIGNED_DOT(xo+4(DI), Y2, ACC)
+
+// func dotQ4_1AVX2(w, x *byte, nb int) float32
+TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-28
+	QK_PROLOGUE
+	VXORPS X12, X12, X12
+	QK_LOOP(Q4_1_BLOCK, 20, 36)
+	VADDPS  Y1, Y0, Y0
+	HSUM_Y0
+	VADDSS  X12, X0, X0
+	VMOVSS  X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// QK_FIFTH_BITS leaves in Y8 0xFF in byte i where bit i of the dword at
+// addr is set, else 0 (Y11 = qkBitShuf, Y10 = qkBitMask, Y9 = all ones).
+#define QK_FIFTH_BITS(addr) \
+	VPBROADCASTD addr, Y8 \
+	VPSHUFB      Y11, Y8, Y8 \
+	VPOR         Y10, Y8, Y8 \
+	VPCMPEQB     Y9, Y8, Y8
+
+#define QK_Q5_CONSTS \
+	VMOVDQU      qkBitShuf<>(SB), Y11 \
+	VPBROADCASTQ qkBitMask<>(SB), Y10 \
+	VPCMPEQB     Y9, Y9, Y9
+
+// Q5_0: (nibble | bit<<4) - 16 is nibble | 0xF0 where the bit is clear and
+// the nibble where it is set (as int8); Y12 = 0xF0 bytes.
+#define Q5_0_BLOCK(wo, xo, ACC) \
+	QK_SCALE32(wo, xo) \
+	QK_FIFTH_BITS(wo+2(SI)) \
+	VPANDN Y12, Y8, Y8 \
+	QK_NIBBLES(wo+6(SI)) \
+	VPOR   Y8, Y4, Y4 \
+	QK_SIGNED_DOT(xo+2(DI), ACC)
+
+// func dotQ5_0AVX2(w, x *byte, nb int) float32
+TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
+	QK_PROLOGUE
+	QK_Q5_CONSTS
+	VPBROADCASTD qkHigh4<>(SB), Y12
+	QK_LOOP(Q5_0_BLOCK, 22, 34)
+	QK_EPILOGUE
+
+// Q5_1: nibble | (bit ? 0x10 : 0), unsigned; Y12 = 0x10 bytes; m·s in X13.
+#define Q5_1_BLOCK(wo, xo, ACC) \
+	VCVTPH2PS    wo(SI), X2 \
+	VCVTPH2PS    xo(DI), X3 \
+	VMULPS       X3, X2, X2 \
+	VMOVSHDUP    X2, X3 \
+	VADDSS       X3, X13, X13 \
+	VBROADCASTSS X2, Y2 \
+	QK_FIFTH_BITS(wo+4(SI)) \
+	VPAND        Y12, Y8, Y8 \
+	QK_NIBBLES(wo+8(SI)) \
+	VPOR         Y8, Y4, Y4 \
+	QK_UNSIGNED_DOT(xo+4(DI), Y2, ACC)
+
+// func dotQ5_1AVX2(w, x *byte, nb int) float32
+TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
+	QK_PROLOGUE
+	QK_Q5_CONSTS
+	VPBROADCASTD qkBit4<>(SB), Y12
+	VXORPS       X13, X13, X13
+	QK_LOOP(Q5_1_BLOCK, 24, 36)
+	VADDPS  Y1, Y0, Y0
+	HSUM_Y0
+	VADDSS  X13, X0, X0
+	VMOVSS  X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// K-type super-blocks run one per iteration: the int32 sums of a block's
+// sub-blocks collect in Y10/Y11 and meet the float scales once per block.
+
+// QK_K4_SCALES unpacks the 12 scale bytes at SI+4 (ggml's get_scale_min_k4,
+// done four sub-blocks at a time on dwords) and stores the eight 6-bit
+// scales as int16 at sc-32(SP) and the eight mins as int16 at sc-16(SP).
+#define QK_K4_SCALES \
+	MOVL       4(SI), R8 \
+	MOVL       8(SI), R9 \
+	MOVL       12(SI), R10 \
+	MOVL       R10, R11 \
+	SHRL       $4, R11 \
+	ANDL       $0x0f0f0f0f, R11 \
+	MOVL       R9, R12 \
+	SHRL       $6, R12 \
+	ANDL       $0x03030303, R12 \
+	SHLL       $4, R12 \
+	ORL        R12, R11 \
+	ANDL       $0x0f0f0f0f, R10 \
+	MOVL       R8, R12 \
+	SHRL       $6, R12 \
+	ANDL       $0x03030303, R12 \
+	SHLL       $4, R12 \
+	ORL        R12, R10 \
+	ANDL       $0x3f3f3f3f, R8 \
+	ANDL       $0x3f3f3f3f, R9 \
+	VMOVD      R8, X6 \
+	VPINSRD    $1, R10, X6, X6 \
+	VPINSRD    $2, R9, X6, X6 \
+	VPINSRD    $3, R11, X6, X6 \
+	VPMOVZXBW  X6, Y6 \
+	VMOVDQU    Y6, sc-32(SP)
+
+#define NOHIGH
+
+// QK_K4_CHUNK: 64 values from the 32 bytes Y4 (nibbles; Y5 = Y4 >> 4 done
+// here) with scales sc-32+4c(SP), sc-30+4c(SP); HIGH adds Q5_K's fifth
+// bits (NOHIGH for Q4_K).
+#define QK_K4_CHUNK(c, HIGH) \
+	VPSRLW       $4, Y4, Y5 \
+	VPAND        Y14, Y4, Y4 \
+	VPAND        Y14, Y5, Y5 \
+	HIGH \
+	VPMADDUBSW   (4+64*c)(DI), Y4, Y4 \
+	VPMADDUBSW   (36+64*c)(DI), Y5, Y5 \
+	VPBROADCASTW sc-(32-4*c)(SP), Y6 \
+	VPBROADCASTW sc-(30-4*c)(SP), Y7 \
+	VPMADDWD     Y6, Y4, Y4 \
+	VPMADDWD     Y7, Y5, Y5 \
+	VPADDD       Y4, Y10, Y10 \
+	VPADDD       Y5, Y11, Y11
+
+// QK_K4_FINISH: Y0 += d·dx·sums, Y1 -= dmin·dx·(mins · pair sums of bsums).
+#define QK_K4_FINISH \
+	VPADDD       Y11, Y10, Y10 \
+	VCVTDQ2PS    Y10, Y10 \
+	VCVTPH2PS    (SI), X2 \
+	VBROADCASTSS (DI), X3 \
+	VMULPS       X3, X2, X2 \
+	VMOVSHDUP    X2, X3 \
+	VBROADCASTSS X2, Y2 \
+	VBROADCASTSS X3, Y3 \
+	VFMADD231PS  Y10, Y2, Y0 \
+	VMOVDQU      260(DI), Y8 \
+	VEXTRACTI128 $1, Y8, X9 \
+	VPHADDW      X9, X8, X8 \
+	VMOVDQU      sc-16(SP), X9 \
+	VPMADDWD     X9, X8, X8 \
+	VCVTDQ2PS    X8, X8 \
+	VFNMADD231PS Y8, Y3, Y1
+
+// func dotQ4_KAVX2(w, x *byte, nb int) float32
+TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $32-28
+	QK_PROLOGUE
+	TESTQ CX, CX
+	JZ    done
+
+block:
+	QK_K4_SCALES
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VMOVDQU 16(SI), Y4
+	QK_K4_CHUNK(0, NOHIGH)
+	VMOVDQU 48(SI), Y4
+	QK_K4_CHUNK(1, NOHIGH)
+	VMOVDQU 80(SI), Y4
+	QK_K4_CHUNK(2, NOHIGH)
+	VMOVDQU 112(SI), Y4
+	QK_K4_CHUNK(3, NOHIGH)
+	QK_K4_FINISH
+	ADDQ    $144, SI
+	ADDQ    $292, DI
+	DECQ    CX
+	JNZ     block
+
+done:
+	QK_EPILOGUE
+
+// Q5_K: the fifth bits of chunk c are bits 2c and 2c+1 of qh[l]; Y13 holds
+// qh shifted right by 2c (word shifts: the bits that cross from the
+// neighbouring byte land above bit 1 and are masked off).
+#define Q5K_HIGH \
+	VPSLLW $4, Y13, Y8 \
+	VPSLLW $3, Y13, Y9 \
+	VPAND  Y12, Y8, Y8 \
+	VPAND  Y12, Y9, Y9 \
+	VPOR   Y8, Y4, Y4 \
+	VPOR   Y9, Y5, Y5 \
+	VPSRLW $2, Y13, Y13
+
+// func dotQ5_KAVX2(w, x *byte, nb int) float32
+TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $32-28
+	QK_PROLOGUE
+	VPBROADCASTD qkBit4<>(SB), Y12
+	TESTQ        CX, CX
+	JZ           done
+
+block:
+	QK_K4_SCALES
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VMOVDQU 16(SI), Y13
+	VMOVDQU 48(SI), Y4
+	QK_K4_CHUNK(0, Q5K_HIGH)
+	VMOVDQU 80(SI), Y4
+	QK_K4_CHUNK(1, Q5K_HIGH)
+	VMOVDQU 112(SI), Y4
+	QK_K4_CHUNK(2, Q5K_HIGH)
+	VMOVDQU 144(SI), Y4
+	QK_K4_CHUNK(3, Q5K_HIGH)
+	QK_K4_FINISH
+	ADDQ    $176, SI
+	ADDQ    $292, DI
+	DECQ    CX
+	JNZ     block
+
+done:
+	QK_EPILOGUE
+
+// Q6_K_GROUP: 32 values (Y4, unsigned 0..63) times 32 activations at
+// xo(DI), the low 16 with scale k and the high 16 with scale k+1 (int16 at
+// sc-32+2k(SP)).
+#define Q6_K_GROUP(xo, k) \
+	VPMADDUBSW   xo(DI), Y4, Y4 \
+	VPBROADCASTD sc-(32-2*(k))(SP), Y6 \
+	VPSHUFB      Y12, Y6, Y6 \
+	VPMADDWD     Y6, Y4, Y4 \
+	VPADDD       Y4, Y10, Y10
+
+// Q6_K_HALF: 128 values from ql at SI+64h and qh at SI+128+32h. Value
+// 32k+l is a nibble of ql[l+32(k&1)] (low for k < 2) with bits 2k, 2k+1 of
+// qh[l] at bits 4, 5: (qh<<4, qh<<2, qh, qh>>2) & 0x30 (Y13).
+#define Q6_K_HALF(h) \
+	VMOVDQU (64*h)(SI), Y7 \
+	VMOVDQU (64*h+32)(SI), Y8 \
+	VMOVDQU (128+32*h)(SI), Y9 \
+	VPAND   Y14, Y7, Y4 \
+	VPSLLW  $4, Y9, Y5 \
+	VPAND   Y13, Y5, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP(4+128*h, 8*h) \
+	VPAND   Y14, Y8, Y4 \
+	VPSLLW  $2, Y9, Y5 \
+	VPAND   Y13, Y5, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP(36+128*h, 8*h+2) \
+	VPSRLW  $4, Y7, Y4 \
+	VPAND   Y14, Y4, Y4 \
+	VPAND   Y13, Y9, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP(68+128*h, 8*h+4) \
+	VPSRLW  $4, Y8, Y4 \
+	VPAND   Y14, Y4, Y4 \
+	VPSRLW  $2, Y9, Y5 \
+	VPAND   Y13, Y5, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP(100+128*h, 8*h+6)
+
+// func dotQ6_KAVX2(w, x *byte, nb int) float32
+// The -32 offset is applied once per block: 32·sum(scale_g·bsum_g).
+TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-28
+	QK_PROLOGUE
+	VMOVDQU      qkPairShuf<>(SB), Y12
+	VPBROADCASTD qkBits56<>(SB), Y13
+	TESTQ        CX, CX
+	JZ           done
+
+block:
+	VPMOVSXBW    192(SI), Y6
+	VMOVDQU      Y6, sc-32(SP)
+	VPMADDWD     260(DI), Y6, Y11
+	VPSLLD       $5, Y11, Y11
+	VPXOR        Y10, Y10, Y10
+	Q6_K_HALF(0)
+	Q6_K_HALF(1)
+	VPSUBD       Y11, Y10, Y10
+	VCVTDQ2PS    Y10, Y10
+	MOVWLZX      208(SI), AX
+	VMOVD        AX, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (DI), X2, X2
+	VBROADCASTSS X2, Y2
+	VFMADD231PS  Y10, Y2, Y0
+	ADDQ         $210, SI
+	ADDQ         $292, DI
+	DECQ         CX
+	JNZ          block
+
+done:
+	QK_EPILOGUE
