@@ -51,6 +51,8 @@ type replState struct {
 	imageNum int
 	saveKV   bool
 	session  string
+	// interactive: a person at a terminal (prompt, banner, line editor).
+	interactive bool
 }
 
 func runChat(c *cli.Context) error {
@@ -94,41 +96,102 @@ func runChat(c *cli.Context) error {
 		}
 	}
 	r.imageNum = nextImageNumber(r.imageDir)
-	return r.loop(os.Stdin)
+	var src lineSource = &pipeSource{lr: newLineReader(os.Stdin, maxMessageBytes)}
+	if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+		r.interactive = true
+		src = newTermSource(os.Stdin, os.Stdout, historyPath())
+		r.banner(c.String("model"))
+	}
+	return r.loop(src)
 }
 
-// inputLine is one line of the REPL's input, or why it could not be taken.
+// banner tells a person at a terminal what they are talking to and how.
+func (r *replState) banner(path string) {
+	name := "the embedded tiny model"
+	if path != "" {
+		name = printable(path)
+	}
+	can := "text"
+	switch {
+	case r.m.CanReadImages() && r.m.CanDrawImages():
+		can = "text; reads and draws pictures"
+	case r.m.CanDrawImages():
+		can = "text; draws pictures"
+	case r.m.CanReadImages():
+		can = "text; reads pictures"
+	}
+	fmt.Fprintf(r.out, "chatumm %s: %s (%s, %s)\n", version(), name, r.m.Family().Name(), can)
+	fmt.Fprintln(r.out, `Type a message, attach a picture with @PATH, """ for several lines; /help for commands, Ctrl-D to leave.`)
+}
+
+// inputLine is one message of the REPL's input, or why it could not be taken.
 type inputLine struct {
 	text string
 	err  error
 }
 
-// readLines sends in's lines (bounded: see lineReader) until its end.
-func readLines(in io.Reader) <-chan inputLine {
+// readLines answers each prompt sent on prompts with the next message of
+// src (see readMessage), until the input ends.
+func readLines(src lineSource, prompts <-chan string) <-chan inputLine {
 	lines := make(chan inputLine)
 	go func() {
-		lr := newLineReader(in, maxMessageBytes)
-		for {
-			s, err := lr.next()
+		defer close(lines)
+		for prompt := range prompts {
+			s, err := readMessage(src, prompt)
 			if err == io.EOF {
-				close(lines)
 				return
+			}
+			if err == nil {
+				src.record(s)
 			}
 			lines <- inputLine{s, err}
-			if errors.Is(err, errNoLineBreak) {
-				close(lines)
-				return
-			}
 		}
 	}()
 	return lines
+}
+
+// multiLineMark opens and closes a message of several lines, as in ollama:
+// """ on a line of its own (or starting the first line, or ending the last).
+const multiLineMark = `"""`
+
+// readMessage reads one message: a line, or the lines between two
+// multiLineMark marks joined with line breaks.
+func readMessage(src lineSource, prompt string) (string, error) {
+	line, err := src.readLine(prompt)
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(line), multiLineMark) {
+		return line, err
+	}
+	first := strings.TrimPrefix(strings.TrimSpace(line), multiLineMark)
+	if text, ok := strings.CutSuffix(first, multiLineMark); ok {
+		return text, nil // """one line"""
+	}
+	parts := []string{first}
+	size := len(first)
+	for {
+		line, err := src.readLine("... ")
+		if err == io.EOF {
+			break // the input ended inside the message: send what there is
+		}
+		if err != nil {
+			return "", err
+		}
+		text, closed := strings.CutSuffix(strings.TrimRight(line, " \t"), multiLineMark)
+		parts = append(parts, text)
+		if size += len(text) + 1; size > maxMessageBytes {
+			return "", &lineTooLongError{size: int64(size), limit: maxMessageBytes}
+		}
+		if closed {
+			break
+		}
+	}
+	return strings.Trim(strings.Join(parts, "\n"), "\n"), nil
 }
 
 // loop reads messages and commands until the input ends, /quit, Ctrl-C at
 // the prompt, or SIGTERM/SIGHUP (anywhere: a reply in progress is stopped
 // first); each of these saves the session. Ctrl-C during a reply stops
 // the reply only.
-func (r *replState) loop(in io.Reader) error {
+func (r *replState) loop(src lineSource) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -152,17 +215,22 @@ func (r *replState) loop(in io.Reader) error {
 			mu.Unlock()
 		}
 	}()
-	lines := readLines(in)
-	interactive := isTerminal(os.Stdin)
+	defer src.restore()
+	prompts := make(chan string, 1)
+	defer close(prompts)
+	lines := readLines(src, prompts)
 	for {
-		if interactive {
-			fmt.Fprint(r.out, "> ")
+		prompt := ""
+		if r.interactive {
+			prompt = ">>> "
 		}
+		prompts <- prompt
 		var in inputLine
 		var ok bool
 		select {
 		case in, ok = <-lines:
 		case <-quit:
+			src.restore()
 			fmt.Fprintln(r.out)
 			return r.finish()
 		}
@@ -333,7 +401,22 @@ func (r *replState) say(ctx context.Context, line string) error {
 	r.pending = nil
 	images, err := encodeImages(r.m, paths)
 	if err == nil {
-		err = r.conv.AddUser(text, images)
+		var bar *progressBar
+		err = r.conv.AddUserContext(ctx, text, images, func(done, total int) {
+			// Only a prompt long enough to come in chunks gets a bar.
+			if bar == nil && done < total {
+				bar = newProgressBar(total)
+				bar.what = "reading the message"
+			}
+			if bar != nil {
+				bar.update(done)
+			}
+		})
+		bar.finish()
+	}
+	if err == context.Canceled {
+		fmt.Fprintln(stderr, "(stopped; the message was not sent)")
+		return nil
 	}
 	if err != nil {
 		if len(paths) > 0 {

@@ -188,6 +188,7 @@ func showInline(w io.Writer, png []byte) {
 // progressBar draws "image  37% [=====     ] 380/1024  12s left" on stderr
 // when stderr is a terminal; otherwise it stays silent.
 type progressBar struct {
+	what  string // what is under way: "image" unless set
 	total int
 	start time.Time
 	tty   bool
@@ -195,7 +196,7 @@ type progressBar struct {
 }
 
 func newProgressBar(total int) *progressBar {
-	return &progressBar{total: total, start: time.Now(), tty: isTerminal(os.Stderr)}
+	return &progressBar{what: "image", total: total, start: time.Now(), tty: isTerminal(os.Stderr)}
 }
 
 func (p *progressBar) update(done int) {
@@ -214,7 +215,7 @@ func (p *progressBar) update(done int) {
 	if done > 0 {
 		left = elapsed * time.Duration(p.total-done) / time.Duration(done)
 	}
-	fmt.Fprintf(os.Stderr, "\rimage %3d%% [%s%s] %d/%d  %s left ", 100*done/p.total,
+	fmt.Fprintf(os.Stderr, "\r%s %3d%% [%s%s] %d/%d  %s left ", p.what, 100*done/p.total,
 		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done, p.total, left.Round(time.Second))
 }
 
