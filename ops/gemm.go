@@ -52,7 +52,10 @@ func gemmKC(K int) int {
 
 // Gemm computes Y = X·Wᵀ: y[i*w.Rows+o] = Σ_c x[i*w.Cols+c]·W[o][c] for
 // i < m, o < w.Rows; X is m×w.Cols and Y m×w.Rows, both row-major, and
-// they must not overlap. W may be F32, F16 or BF16: it is widened to float32
+// they must not overlap. A block-quantized W multiplies as ggml does: each
+// row of X is quantized once and every output is the integer dot product
+// the matvec computes (gemmQuant), so a prefill gives, row for row, the
+// logits of token-by-token decoding. W may be F32, F16 or BF16: it is widened to float32
 // panel by panel (once per call, or once per 512 rows of X for larger m) in
 // per-worker scratch reused across calls, so nothing allocates in steady
 // state. Work is split over output columns (weight rows), so each weight is
@@ -66,6 +69,10 @@ func Gemm(p *runtime.Pool, w *Mat, x []float32, m int, y []float32) {
 			m, w.Rows, w.Cols, m*w.Cols, m*w.Rows, len(x), len(y)))
 	}
 	if m == 0 || w.Rows == 0 {
+		return
+	}
+	if w.Quantized() && !quantGemmWidens {
+		gemmQuant(p, w, x, m, y)
 		return
 	}
 	j := gemmJobs.get()

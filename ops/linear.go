@@ -48,6 +48,8 @@ type matvecTask struct {
 	// the others), carved out of qbuf (quant.go).
 	xq   [][]byte
 	qbuf []byte
+	// gx, gy: the row views of a quantized Gemm (gemmQuant).
+	gx, gy [][]float32
 }
 
 var matvecTasks = sync.Pool{New: func() any { return new(matvecTask) }}
@@ -175,6 +177,8 @@ func (t *matvecTask) run(p *runtime.Pool) {
 	p.RunGrain(len(t.ranges), 1, t)
 	t.ws, t.xs, t.ys = nil, nil, nil
 	clear(t.xq)
+	clear(t.gx)
+	clear(t.gy)
 	t.oneW, t.oneX, t.oneY = [maxMatVecMats]*Mat{}, [maxMatVecMats][]float32{}, [maxMatVecMats][]float32{}
 	matvecTasks.Put(t)
 }

@@ -1,6 +1,9 @@
 package ops
 
-import "github.com/chatumm/chatumm/asm"
+import (
+	"github.com/chatumm/chatumm/asm"
+	"github.com/chatumm/chatumm/runtime"
+)
 
 // Quantized matvec: ggml's scheme. Each input vector is quantized once per
 // call, before the rows are split over the pool, into the 8-bit block
@@ -77,4 +80,26 @@ func rowsQ(w *Mat, xq []byte, y []float32, lo, hi int) {
 	}
 	rb := w.RowBytes()
 	asm.RowsQ(w.Q, w.Raw[lo*rb:hi*rb], rb, xq, w.Cols, y[lo:hi])
+}
+
+// quantGemmWidens makes Gemm of a quantized W widen it into f32 panels
+// (gemmPackQuant) instead of running the integer dot products: exact
+// weights times unquantized activations, but not llama.cpp's numerics.
+// Off; kept for comparing the two in tests and benchmarks.
+var quantGemmWidens = false
+
+// gemmQuant is Gemm for a quantized w: the m rows of x as the vectors of
+// one multi-vector matvec (each weight grain is read once for all of them).
+// The row views live in the pooled task, so it allocates nothing in steady
+// state.
+func gemmQuant(p *runtime.Pool, w *Mat, x []float32, m int, y []float32) {
+	t := matvecTasks.Get().(*matvecTask)
+	t.gx, t.gy = t.gx[:0], t.gy[:0]
+	for i := 0; i < m; i++ {
+		t.gx = append(t.gx, x[i*w.Cols:(i+1)*w.Cols])
+		t.gy = append(t.gy, y[i*w.Rows:(i+1)*w.Rows])
+	}
+	t.oneW[0] = w
+	t.ws, t.xs, t.ys = t.oneW[:1], t.gx, t.gy
+	t.run(p)
 }

@@ -192,32 +192,44 @@ func TestQuantMatVecFusedMixed(t *testing.T) {
 	}
 }
 
-// TestQuantGemm: the GEMM of a quantized weight is the f32 GEMM of its
-// dequantized copy (the panels hold the same values), bit for bit: the
-// prefill sees the stored weights' exact values and unquantized
-// activations.
+// TestQuantGemm: the GEMM of a quantized weight gives, bit for bit, what
+// the matvec gives for each row of X (so a prefill's logits are those of
+// token-by-token decoding); with quantGemmWidens it is the f32 GEMM of the
+// dequantized copy (the panels hold the same values).
 func TestQuantGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(24, 3))
 	p := runtime.NewPool(2)
 	defer p.Close()
+	defer func() { quantGemmWidens = false }()
 	for _, q := range allQTypes {
 		for _, sh := range [][2]int{{37, 256}, {2*claimRows + 19, 1280}} {
 			rows, cols := sh[0], sh[1]
 			w := randQuantMat(rng, q, rows, cols)
-			deq := dequantized(w)
 			const m = 9
 			x := coreVec(rng, m*cols)
-			got, want := make([]float32, m*rows), make([]float32, m*rows)
+			got := make([]float32, m*rows)
+			quantGemmWidens = false
 			Gemm(p, w, x, m, got)
-			// The f32 reference with the same k blocks as the quantized
-			// GEMM, so the two sum in the same order.
-			refGemmKC(p, deq, gemmKCBlocks(cols, q.BlockElems()), x, m, want)
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("%v %d×%d: Gemm[%d] = %g, f32 GEMM of the dequantized weight %g", q, rows, cols, i, got[i], want[i])
+			y := make([]float32, rows)
+			for i := 0; i < m; i++ {
+				MatVec(p, w, x[i*cols:(i+1)*cols], y)
+				for r := range y {
+					if got[i*rows+r] != y[r] {
+						t.Fatalf("%v %d×%d: Gemm[%d][%d] = %g, MatVec %g", q, rows, cols, i, r, got[i*rows+r], y[r])
+					}
 				}
 			}
-
+			// The widening path, against the f32 driver with the same k
+			// blocks, so the two sum in the same order.
+			quantGemmWidens = true
+			Gemm(p, w, x, m, got)
+			want := make([]float32, m*rows)
+			refGemmKC(p, dequantized(w), gemmKCBlocks(cols, q.BlockElems()), x, m, want)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%v %d×%d widened: Gemm[%d] = %g, f32 GEMM of the dequantized weight %g", q, rows, cols, i, got[i], want[i])
+				}
+			}
 		}
 	}
 }
@@ -233,8 +245,8 @@ func refGemmKC(p *runtime.Pool, w *Mat, kc int, x []float32, m int, y []float32)
 	gemmJobs.put(j)
 }
 
-// TestQuantThreadsIdentical: MatVec, MatVecMulti and Gemm of quantized
-// weights give the same bits on 1, 2 and 3 threads.
+// TestQuantThreadsIdentical: MatVec, MatVecMulti and both Gemm paths of
+// quantized weights give the same bits on 1, 2 and 3 threads.
 func TestQuantThreadsIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(24, 4))
 	const rows, cols, m = 3*claimRows + 5, 512, 6
@@ -244,10 +256,13 @@ func TestQuantThreadsIdentical(t *testing.T) {
 		var first []float32
 		for _, threads := range []int{1, 2, 3} {
 			p := runtime.NewPool(threads)
-			out := make([]float32, rows+2*rows+m*rows)
+			out := make([]float32, 3*rows+2*m*rows)
 			MatVec(p, w, x[:cols], out[:rows])
 			MatVecMulti(p, w, [][]float32{x[cols : 2*cols], x[2*cols : 3*cols]}, [][]float32{out[rows : 2*rows], out[2*rows : 3*rows]})
-			Gemm(p, w, x, m, out[3*rows:])
+			Gemm(p, w, x, m, out[3*rows:3*rows+m*rows])
+			quantGemmWidens = true
+			Gemm(p, w, x, m, out[3*rows+m*rows:])
+			quantGemmWidens = false
 			p.Close()
 			if first == nil {
 				first = out
@@ -263,7 +278,7 @@ func TestQuantThreadsIdentical(t *testing.T) {
 }
 
 // TestQuantMatVecNoAllocs: in steady state a quantized matvec (one vector,
-// several, fused) allocates nothing: the quantized activations live in the
+// several, fused) or GEMM allocates nothing: the quantized activations live in the
 // pooled task.
 func TestQuantMatVecNoAllocs(t *testing.T) {
 	if raceEnabled {
@@ -276,10 +291,12 @@ func TestQuantMatVecNoAllocs(t *testing.T) {
 	ws := []*Mat{randQuantMat(rng, asm.Q4_K, 100, cols), randQuantMat(rng, asm.Q6_K, 30, cols)}
 	xs := [][]float32{coreVec(rng, cols), coreVec(rng, cols)}
 	ys := [][]float32{make([]float32, 100), make([]float32, 100), make([]float32, 30), make([]float32, 30)}
+	x8, y8 := coreVec(rng, 8*cols), make([]float32, 8*100)
 	allocs := testing.AllocsPerRun(50, func() {
 		MatVec(p, ws[0], xs[0], ys[0])
 		MatVecMulti(p, ws[1], xs, ys[2:])
 		MatVecFused(p, ws, xs, ys)
+		Gemm(p, ws[0], x8, 8, y8)
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per quantized matvec round, want 0", allocs)

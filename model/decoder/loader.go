@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/ops"
 	"github.com/chatumm/chatumm/weights"
 )
@@ -82,7 +83,8 @@ func toOpsDType(t *weights.Tensor) (ops.DType, bool) {
 	return 0, false
 }
 
-// mat loads a [rows, cols] matrix, zero-copy.
+// mat loads a [rows, cols] matrix, zero-copy: f32, f16, bf16 or ggml
+// block-quantized (a GGUF file's Q8_0, Q4_K, ...).
 func (l *tensorLoader) mat(name string, rows, cols int) *ops.Mat {
 	t := l.lookup(name)
 	if t == nil {
@@ -92,16 +94,23 @@ func (l *tensorLoader) mat(name string, rows, cols int) *ops.Mat {
 		l.fail("tensor %q has shape %s, want [%d, %d]", name, shapeString(t.Shape), rows, cols)
 		return nil
 	}
-	dt, ok := toOpsDType(t)
-	if !ok {
-		l.fail("tensor %q has unsupported dtype %v", name, t.DType)
-		return nil
-	}
-	m := &ops.Mat{DType: dt, Rows: rows, Cols: cols}
-	if dt == ops.F32 {
-		m.F32 = t.F32()
+	var m *ops.Mat
+	if t.DType.Quantized() {
+		// The weights package validated whole blocks per row and the byte
+		// size; the numbering of its quantized types follows asm.QType's.
+		m = &ops.Mat{Q: asm.QType(t.DType-weights.Q4_0) + asm.Q4_0, Rows: rows, Cols: cols, Raw: t.Bytes()}
 	} else {
-		m.U16 = t.U16()
+		dt, ok := toOpsDType(t)
+		if !ok {
+			l.fail("tensor %q has unsupported dtype %v", name, t.DType)
+			return nil
+		}
+		m = &ops.Mat{DType: dt, Rows: rows, Cols: cols}
+		if dt == ops.F32 {
+			m.F32 = t.F32()
+		} else {
+			m.U16 = t.U16()
+		}
 	}
 	if l.source != nil {
 		l.source[m] = t
