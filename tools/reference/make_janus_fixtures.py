@@ -283,6 +283,8 @@ def compute(m, tok, image_path):
     codes, cmarg, first = m.generate_image_codes(pids, c.guidance_scale)
     out["generation"] = (pids, codes, cmarg, first)
     out["decode"] = m.vq_decode(codes)
+    spread = [(7 * i + 3) % c.codes for i in range(c.num_image_tokens)]   # many distinct codes
+    out["decode_spread"] = (spread, m.vq_decode(spread))
     latent = m.vq_encode_latent(px)
     ecodes, gaps = m.vq_quantize(latent)
     out["encode"] = (latent, ecodes, gaps)
@@ -356,11 +358,15 @@ def write_expected(e, m, tok, out, seed):
     pix = out["decode"]
     save_f32(os.path.join(e, "vq_decode.f32"), pix.numpy())
     Image.fromarray(pixels_to_uint8(pix), "RGB").save(os.path.join(e, "vq_decode.png"))
+    spread, spix = out["decode_spread"]
+    save_f32(os.path.join(e, "vq_decode_spread.f32"), spix.numpy())
     latent, ecodes, gaps = out["encode"]
     save_f32(os.path.join(e, "vq_latent.f32"), latent.numpy())
     S, f = c.image_size, c.vq_scale
     expected = {
         "reference": "tools/reference/janus_ref.py, float64 from the stored weights",
+        "versions": {"torch": torch.__version__, "numpy": np.__version__,
+                     "pillow": Image.__version__},
         "seed": seed, "vocab_size": V, "tokenizer_size": tok.size,
         "special_ids": dict(tok.special),
         "image": "../image.png",
@@ -385,7 +391,9 @@ def write_expected(e, m, tok, out, seed):
                        "first_step_logits_shape": [2, c.codes]},
         "vq_decode": {"codes": codes, "grid": [c.grid, c.grid], "pixels_file": "vq_decode.f32",
                       "pixels_shape": [3, c.grid * f, c.grid * f], "png": "vq_decode.png",
-                      "min": float(pix.min()), "max": float(pix.max())},
+                      "min": float(pix.min()), "max": float(pix.max()),
+                      "second": {"codes": spread, "pixels_file": "vq_decode_spread.f32",
+                                 "min": float(spix.min()), "max": float(spix.max())}},
         "vq_encode": {"input_file": "pixel_values.f32", "latent_file": "vq_latent.f32",
                       "latent_shape": [c.embed_dim, c.grid, c.grid], "codes": ecodes,
                       "cosine_gaps": gaps},
