@@ -116,8 +116,11 @@ func (m *Model) ImageGrid() int {
 func (m *Model) ImageTokens() int { return m.ImageGrid() * m.ImageGrid() }
 
 // CanReadImages reports whether the model takes images as input: it has
-// image tokens and a VQ encoder.
+// image tokens and a VQ encoder (or, Janus, its vision tower).
 func (m *Model) CanReadImages() bool {
+	if m.Proto.Image.Features { // read through an understanding tower
+		return m.Janus != nil && m.Janus.Vision != nil
+	}
 	return m.Proto.Image.HasImages() && m.VQ != nil && m.VQ.HasEncoder()
 }
 

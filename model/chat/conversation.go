@@ -57,6 +57,11 @@ type Image struct {
 	Codes      []int
 	Rows, Cols int
 	Path       string
+	// Features, for a family that reads pictures through an understanding
+	// tower (Janus), are the picture's feature rows [n, Dim] that fill its
+	// block's placeholders; a drawn picture gets them when the dialogue
+	// goes on past it. Not saved in sessions.
+	Features []float32 `json:"-"`
 	// Passes is the number of forward passes that drew the image's body
 	// (codes and row ends) — fewer than its tokens with speculative
 	// decoding; 0 for an image that was not drawn here.
@@ -88,6 +93,7 @@ type Conversation struct {
 	masks     *masks
 	guide     *guidance
 	prefilled int // tokens run through the decoder so far (tests bound eviction's cost with it)
+	drawing   bool // the user turn being built asks for a picture (AddUserDrawing)
 }
 
 // New starts an empty conversation: the history is just <s>.
@@ -95,7 +101,7 @@ func New(m *model.Model) (*Conversation, error) {
 	if m.T == nil {
 		return nil, fmt.Errorf("%s: the checkpoint has no transformer", m.Path)
 	}
-	c := &Conversation{M: m, state: m.NewState(), logits: make([]float32, m.Cfg.VocabSize), replyTurn: -1}
+	c := &Conversation{M: m, state: m.NewState(), logits: make([]float32, m.LogitsSize()), replyTurn: -1}
 	c.masks = newMasks(m)
 	c.Reset()
 	return c, nil
@@ -148,6 +154,9 @@ func (c *Conversation) Restore(tokens []int, turns []Turn, fill func(*ops.KVCach
 // (or the text first, for a model whose config says so: Config.TextFirst),
 // then the end-of-turn token.
 func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
+	if c.M.Proto.Template != nil {
+		return c.templateUserTokens(text, images)
+	}
 	var imageIDs, textIDs []int
 	for _, im := range images {
 		block, err := c.imageBlock(im)
@@ -182,6 +191,9 @@ func (c *Conversation) UserTokens(text string, images []Image) ([]int, error) {
 func (c *Conversation) imageBlock(im Image) ([]int, error) {
 	m := c.M
 	f := &m.Proto.Image
+	if f.Features && len(im.Features) > 0 {
+		return c.featureBlock(im) // a picture read, not codes
+	}
 	if !m.CanDrawImages() {
 		return nil, fmt.Errorf("%s: %w", m.Path, ErrNoImages)
 	}
@@ -239,6 +251,9 @@ func (c *Conversation) AddUserContext(ctx context.Context, text string, images [
 // addTurn appends ids as a new turn and brings the cache up to date,
 // keeping reserve free positions for the reply.
 func (c *Conversation) addTurn(ctx context.Context, t Turn, ids []int, reserve int, progress func(done, total int)) error {
+	if err := c.reenterDrawn(); err != nil {
+		return err
+	}
 	if err := c.makeRoom(len(ids) + reserve); err != nil {
 		return err
 	}
@@ -297,7 +312,12 @@ func (c *Conversation) syncContext(ctx context.Context, progress func(done, tota
 			return err
 		}
 		c.prefilled += n
-		if err := c.M.T.Prefill(c.state, c.tokens[c.cached:c.cached+n], c.logits, false); err != nil {
+		vecs, err := c.inputVectors(c.cached, c.cached+n)
+		if err != nil {
+			c.logitsValid = false
+			return err
+		}
+		if err := c.M.Prefill(c.state, c.tokens[c.cached:c.cached+n], vecs, c.logits, false); err != nil {
 			c.logitsValid = false
 			return err
 		}
@@ -409,7 +429,7 @@ func (c *Conversation) AddModelTurn(parts []Part) error {
 		if c.M.Tok == nil {
 			return fmt.Errorf("%s: %w", c.M.Path, ErrNoTokenizer)
 		}
-		ids = append(ids, c.M.Tok.Encode(p.Text, false)...)
+		ids = append(ids, c.modelText(p.Text, len(ids) == 0)...)
 		t.addText(p.Text, afterImage)
 		afterImage = false
 	}

@@ -51,7 +51,7 @@ type masks struct {
 }
 
 func newMasks(m *model.Model) *masks {
-	n := m.Cfg.VocabSize
+	n := m.LogitsSize()
 	f := &m.Proto.Image
 	deny := make([]bool, n)
 	denyAll := make([]bool, n)
@@ -92,6 +92,9 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 	m := c.M
 	if o.MaxTokens <= 0 {
 		o.MaxTokens = 512
+	}
+	if m.Proto.Image.OnRequest {
+		o.Images = false // it draws when asked (StartImage), never of itself
 	}
 	if (o.Images || o.StartImage) && !m.CanDrawImages() {
 		if o.StartImage {

@@ -33,7 +33,7 @@ func (c *Conversation) startGuidance(scheme model.GuidanceScheme, start, n int) 
 		g = &guidance{scheme: scheme}
 		c.guide = g
 	}
-	V := c.M.Cfg.VocabSize
+	V := c.M.LogitsSize()
 	for i, ids := range ctxs {
 		need := len(ids) + n + 2
 		if i >= len(g.states) {
@@ -41,10 +41,10 @@ func (c *Conversation) startGuidance(scheme model.GuidanceScheme, start, n int) 
 			g.logits = append(g.logits, make([]float32, V))
 		}
 		if g.states[i] == nil || g.states[i].Capacity() < need {
-			g.states[i] = c.M.T.NewState(need, false)
+			g.states[i] = c.M.T.NewState(need, c.state.KV.IsF32()) // as precise as the conversation's
 		}
 		g.states[i].Truncate(0)
-		if err := c.M.T.Prefill(g.states[i], ids, g.logits[i], false); err != nil {
+		if err := c.M.Prefill(g.states[i], ids, nil, g.logits[i], false); err != nil {
 			return nil, fmt.Errorf("guidance: %v", err)
 		}
 	}
@@ -198,7 +198,7 @@ func (c *Conversation) stepGuided(g *guidance, tok int) error {
 		g.bIDs = append(g.bIDs, tok)
 		g.bLogits = append(g.bLogits, g.logits[i])
 	}
-	if err := c.M.T.StepBatch(g.bStates, g.bIDs, g.bLogits); err != nil {
+	if err := c.M.StepBatch(g.bStates, g.bIDs, g.bLogits); err != nil {
 		c.logitsValid = false
 		return err
 	}

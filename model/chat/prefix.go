@@ -30,7 +30,7 @@ func (c *Conversation) ModelTokens(parts []Part) ([]int, Turn, error) {
 		if c.M.Tok == nil {
 			return nil, Turn{}, fmt.Errorf("%s: %w", c.M.Path, ErrNoTokenizer)
 		}
-		ids = append(ids, c.M.Tok.Encode(p.Text, false)...)
+		ids = append(ids, c.modelText(p.Text, len(ids) == 0)...)
 		t.addText(p.Text, afterImage)
 		afterImage = false
 	}

@@ -41,7 +41,7 @@ type spec struct {
 }
 
 func (c *Conversation) newSpec(w int, g *guidance) *spec {
-	V := c.M.Cfg.VocabSize
+	V := c.M.LogitsSize()
 	s := &spec{w: w, vocab: V, states: []*decoder.State{c.state}, p: make([]float32, w*V), resid: make([]float32, V)}
 	if g != nil {
 		s.states = append(s.states, g.states...)
@@ -104,7 +104,7 @@ func (c *Conversation) drawSpeculative(ctx context.Context, smp *sample.Sampler,
 		for i := range s.states {
 			s.ids[i] = window
 		}
-		if err := m.T.PrefillBatch(s.states, s.ids, s.logits); err != nil {
+		if err := m.PrefillBatch(s.states, s.ids, s.logits); err != nil {
 			return nil, passes, err
 		}
 		passes++

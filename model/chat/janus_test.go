@@ -1,0 +1,143 @@
+package chat
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/model/randmodel"
+	"github.com/chatumm/chatumm/model/sample"
+	"github.com/chatumm/chatumm/runtime"
+)
+
+func loadJanusTiny(t *testing.T) *model.Model {
+	t.Helper()
+	dir := t.TempDir()
+	if err := randmodel.WriteJanus(dir, randmodel.JanusShapes["janus-tiny"], 3); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(dir, model.Options{Pool: runtime.NewPool(2), F32KV: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestJanusDrawSingleTurn: a drawing request is Janus's generation prompt
+// (template, no system prompt, <begin_of_image>), and the guided greedy
+// codes are those of Janus's two-row loop written out here: cond = the
+// prompt, uncond = BOS, pads, <begin_of_image>; mixed = u + 5·(c − u);
+// each code fed to both rows.
+func TestJanusDrawSingleTurn(t *testing.T) {
+	m := loadJanusTiny(t)
+	c, err := New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddUserDrawing("a red cat", nil); err != nil {
+		t.Fatal(err)
+	}
+	prompt := append([]int{m.Proto.BOS}, m.Tok.Encode("<|User|>: a red cat\n\n<|Assistant|>:", false)...)
+	if got := c.Tokens(); !equalInts(got, prompt) {
+		t.Fatalf("prompt %v, want %v", got, prompt)
+	}
+	g, _ := model.GuidanceByName("janus")
+	turn, err := c.Reply(context.Background(), sample.New(1), GenOptions{StartImage: true, Guidance: g, TextScale: 5}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(turn.Images) != 1 || len(turn.Images[0].Codes) != m.ImageTokens() {
+		t.Fatalf("reply images %+v", turn.Images)
+	}
+
+	// Janus's loop, by hand.
+	cond := append(append([]int(nil), prompt...), m.Proto.Image.Begin)
+	uncond := make([]int, len(cond))
+	for i := range uncond {
+		uncond[i] = m.Proto.Pad
+	}
+	uncond[0], uncond[len(cond)-1] = cond[0], cond[len(cond)-1]
+	V, W := m.Cfg.VocabSize, m.LogitsSize()
+	states := []*decoder.State{m.NewState(), m.NewState()}
+	logits := [][]float32{make([]float32, W), make([]float32, W)}
+	for i, ids := range [][]int{cond, uncond} {
+		if err := m.Prefill(states[i], ids, nil, logits[i], false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for step, got := range turn.Images[0].Codes {
+		best, bestV := -1, float32(0)
+		for k := 0; k < m.Cfg.Janus.Codes; k++ {
+			u := logits[1][V+k]
+			v := u + 5*(logits[0][V+k]-u)
+			if best < 0 || v > bestV {
+				best, bestV = k, v
+			}
+		}
+		if got != best {
+			t.Fatalf("step %d: code %d, Janus's loop draws %d", step, got, best)
+		}
+		if err := m.StepBatch(states, []int{V + best, V + best}, logits); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The history ends with the block and the end of the turn.
+	toks := c.Tokens()
+	if n := len(toks); toks[n-1] != m.Proto.EOS || toks[n-2] != m.Proto.Image.End {
+		t.Fatalf("history ends %v", toks[len(toks)-3:])
+	}
+}
+
+// TestJanusTextTurns: a text dialogue opens with the system prompt, never
+// starts a picture by itself, and goes on after a drawn one (the codes
+// stay in the history while no vision tower can read them).
+func TestJanusTextTurns(t *testing.T) {
+	m := loadJanusTiny(t)
+	c, _ := New(m)
+	if err := c.AddUser("hello", nil); err != nil {
+		t.Fatal(err)
+	}
+	tpl := m.Proto.Template
+	want := append([]int{m.Proto.BOS}, m.Tok.Encode(tpl.System+"\n\n<|User|>: hello\n\n<|Assistant|>:", false)...)
+	if !equalInts(c.Tokens(), want) {
+		t.Fatalf("first turn %v, want %v", c.Tokens(), want)
+	}
+	turn, err := c.Reply(context.Background(), sample.New(1), GenOptions{MaxTokens: 8, Images: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(turn.Images) != 0 {
+		t.Fatal("Janus started a picture by itself")
+	}
+	for _, id := range c.Tokens() {
+		if id == m.Proto.Image.Begin {
+			t.Fatal("<begin_of_image> in a text reply")
+		}
+	}
+	if err := c.AddUserDrawing("a dog", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Reply(context.Background(), sample.New(1), GenOptions{StartImage: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddUser("what is it?", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Reply(context.Background(), sample.New(1), GenOptions{MaxTokens: 4}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
