@@ -92,7 +92,7 @@ type Conversation struct {
 	replyTurn int
 	masks     *masks
 	guide     *guidance
-	prefilled int // tokens run through the decoder so far (tests bound eviction's cost with it)
+	prefilled int  // tokens run through the decoder so far (tests bound eviction's cost with it)
 	drawing   bool // the user turn being built asks for a picture (AddUserDrawing)
 }
 
