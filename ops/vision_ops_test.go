@@ -234,7 +234,9 @@ func TestVisionOpsBadShapesPanic(t *testing.T) {
 	wt := &Mat{DType: F32, Rows: 4, Cols: 12, F32: make([]float32, 48)}
 	mustPanic("PatchEmbed ragged", func() { PatchEmbed(nil, make([]float32, 3*5*4), 3, 5, 4, 2, wt, nil, make([]float32, 64)) })
 	mustPanic("PatchEmbed short out", func() { PatchEmbed(nil, make([]float32, 3*4*4), 3, 4, 4, 2, wt, nil, make([]float32, 3)) })
-	mustPanic("BidirAttention short", func() { BidirAttention(nil, make([]float32, 8), make([]float32, 8), make([]float32, 8), 2, 2, 4, 1, make([]float32, 8)) })
+	mustPanic("BidirAttention short", func() {
+		BidirAttention(nil, make([]float32, 8), make([]float32, 8), make([]float32, 8), 2, 2, 4, 1, make([]float32, 8))
+	})
 	mustPanic("LayerNormRows short", func() { LayerNormRows(nil, make([]float32, 8), make([]float32, 8), 3, make([]float32, 4), nil, 1e-6) })
 	mustPanic("BiasGELU short", func() { BiasGELU(nil, make([]float32, 8), 3, make([]float32, 4)) })
 }
