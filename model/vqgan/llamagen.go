@@ -87,6 +87,24 @@ func (v *Config) finishLlamaGen(m map[string]json.RawMessage) error {
 	return nil
 }
 
+// SetGrid sets a LlamaGen config's code grid side to g and its image side
+// to match, as transformers does from the vision tower (num_patches =
+// vision image_size / patch_size, whatever vq_config says).
+func (v *Config) SetGrid(g int) error {
+	if v.Arch != ArchLlamaGen {
+		return fmt.Errorf("the code grid of a taming VQ-GAN follows its resolution")
+	}
+	w := *v
+	if err := w.finishLlamaGen(map[string]json.RawMessage{"num_patches": json.RawMessage(fmt.Sprint(g))}); err != nil {
+		return err
+	}
+	if err := w.checkWork(g, g); err != nil {
+		return fmt.Errorf("num_patches %d: %v", g, err)
+	}
+	*v = w
+	return nil
+}
+
 // llamaGenNames spells one checkpoint layout's module names.
 type llamaGenNames struct {
 	down, up, block               string // encoder/decoder level lists, a level's block list
