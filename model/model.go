@@ -59,7 +59,7 @@ func Load(path string, opts Options) (*Model, error) {
 	}
 	m := newModel(path, opts)
 	if !st.IsDir() && strings.HasSuffix(strings.ToLower(path), ".gguf") {
-		out, err := loadGGUF(m, path, opts)
+		out, err := loadAnyGGUF(m, path, opts) // a chatumm GGUF or a llama.cpp one
 		if err != nil {
 			m.closePool()
 		}
