@@ -143,7 +143,7 @@ func TestQuantizeActNEON(t *testing.T) {
 	}
 	for name, edit := range cases {
 		for _, nb := range []int{1, 2, 3} {
-			for _, q := range []QType{Q8_0, Q6_K} {
+			for _, q := range []QType{Q8_0, Q4_1, Q6_K} { // q8_0, q8_1, q8_K
 				x := randAct(r, nb*256, nb%4)
 				for b := 0; b < nb; b += 2 { // the other blocks stay random
 					edit(x[b*256 : (b+1)*256])
