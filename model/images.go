@@ -75,7 +75,16 @@ func (m *Model) EncodeImageFile(path string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	codes, _, err := m.VQ.Encode(imageio.Preprocess(img, m.VQ.Cfg.Resolution))
+	pixels := imageio.Preprocess(img, m.VQ.Cfg.Resolution)
+	if m.Janus != nil {
+		// Janus's VQ-16 reads the picture as its processor makes it
+		// (resized, padded to a square), the vision tower's input.
+		if m.Janus.Vision == nil {
+			return nil, fmt.Errorf("%s: %w: %s (its preprocessing is the VQ encoder's input too)", m.Path, ErrNoVisionTower, m.Janus.missingVision)
+		}
+		pixels = m.Janus.Vision.Preprocess(img)
+	}
+	codes, _, err := m.VQ.Encode(pixels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}

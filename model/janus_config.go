@@ -24,6 +24,7 @@ type JanusConfig struct {
 	// Codes is the VQ codebook size, CodeDim its entries' width; Grid is
 	// the side of a drawn picture's code grid.
 	Codes, CodeDim, Grid int
+	visionGrid           int // vision image_size / patch_size
 	// Original: deepseek-ai's own layout (model_type "multi_modality"):
 	// its tensor names differ (janusOriginalAlias).
 	Original bool
@@ -108,6 +109,11 @@ func parseJanusConfig(data []byte) (*Config, error) {
 	if c.VQ.Arch != vqgan.ArchLlamaGen {
 		return nil, fmt.Errorf("vq_config: not a Janus VQ-16 config (want model_type janus_vqgan or num_patches)")
 	}
+	// transformers sets num_patches from the vision tower, whatever
+	// vq_config says: the picture drawn has the grid of the picture read.
+	if err := c.VQ.SetGrid(jc.visionGrid); err != nil {
+		return nil, fmt.Errorf("vq_config: %v", err)
+	}
 	jc.Codes, jc.CodeDim, jc.Grid = c.VQ.NumEmbeddings, c.VQ.EmbedDim, c.VQ.GridSize()
 	return c, nil
 }
@@ -139,7 +145,7 @@ func (jc *JanusConfig) readVision(raw json.RawMessage) error {
 		return fmt.Errorf("vision_config: image_size %d is not a positive multiple of patch_size %d", size, patch)
 	}
 	g := size / patch
-	jc.ImageTokens = g * g
+	jc.ImageTokens, jc.visionGrid = g*g, g
 	if v.ImageTokens != nil && *v.ImageTokens != g*g {
 		return fmt.Errorf("vision_config: num_image_tokens %d, but image_size %d / patch_size %d gives %d×%d = %d patches", *v.ImageTokens, size, patch, g, g, g*g)
 	}
