@@ -15,7 +15,26 @@ func withQuantAVX2(k *Kernels) *Kernels {
 	k.RowsQ[Q4_K] = rowsQAsm(Q4_K, dotQ4_KAVX2)
 	k.RowsQ[Q5_K] = rowsQAsm(Q5_K, dotQ5_KAVX2)
 	k.RowsQ[Q6_K] = rowsQAsm(Q6_K, dotQ6_KAVX2)
+	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
+		k.QuantizeAct[q] = quantizeActAsm(32, q8_0Bytes, quantQ8_0AVX2)
+	}
+	for _, q := range []QType{Q4_K, Q5_K, Q6_K} {
+		k.QuantizeAct[q] = quantizeActAsm(256, q8_KBytes, quantQ8_KAVX2)
+	}
 	return k
+}
+
+// quantizeActAsm runs an activation quantizer over whole blocks of elems
+// values, blockBytes bytes each (q8_1, with few callers, stays generic).
+func quantizeActAsm(elems, blockBytes int, quant func(dst *byte, x *float32, nb int)) func(dst []byte, x []float32) {
+	return func(dst []byte, x []float32) {
+		nb := len(x) / elems
+		if nb == 0 {
+			return
+		}
+		_ = dst[nb*blockBytes-1]
+		quant(&dst[0], &x[0], nb)
+	}
 }
 
 // rowsQAsm runs a one-row assembly dot product over the rows of w. The
@@ -60,3 +79,9 @@ func dotQ5_KAVX2(w, x *byte, nb int) float32
 
 //go:noescape
 func dotQ6_KAVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func quantQ8_0AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantQ8_KAVX2(dst *byte, x *float32, nb int)

@@ -288,6 +288,56 @@ func TestQuantizeActRoundTrip(t *testing.T) {
 	}
 }
 
+// TestQuantizeActEdges: ties round to even on every path, a block of zeros
+// quantizes to zeros, and q8_K takes the sign of the first value of the
+// largest magnitude.
+func TestQuantizeActEdges(t *testing.T) {
+	x := make([]float32, 3*256)
+	for i := range 256 { // block 0: multiplier 1, every value a tie
+		x[i] = float32(i%100-50) + 0.5
+	}
+	x[7], x[9] = -127, 127 // q8_K: max = -127, iscale = 1; q8_0 block 0: amax 127
+	x[256+5], x[256+6] = 3, -3 // block 1 (K): max = +3 first; the rest of block 1 and block 2 stay 0
+	for _, q := range []QType{Q8_0, Q4_1, Q6_K} {
+		want := make([]byte, ActBytes(q, len(x)))
+		Generic().QuantizeAct[q](want, x)
+		checkActInts(t, q, want, len(x))
+		xq := want[2:]
+		if q == Q4_1 {
+			xq = want[4:]
+		}
+		if q == Q6_K {
+			xq = want[4:]
+			if d := math.Float32frombits(binary.LittleEndian.Uint32(want)); d != 1 {
+				t.Errorf("q8_K block 0: d = %g, want 1 (max -127 comes first: iscale = -127/-127)", d)
+			}
+			three := float32(3)
+			if d, want := math.Float32frombits(binary.LittleEndian.Uint32(want[292:])), 1/(-127/three); d != want {
+				t.Errorf("q8_K block 1: d = %g, want %g (max +3 comes first)", d, want)
+			}
+			for i, v := range want[2*292 : 3*292] {
+				if v != 0 {
+					t.Fatalf("q8_K zero block: byte %d = %d", i, v)
+				}
+			}
+		}
+		// Block 0's multiplier is 1: -49.5 → -50, -48.5 → -48.
+		for i, v := range []float32{x[0], x[1], x[2]} {
+			wantQ := int8(math.RoundToEven(float64(v)))
+			if got := int8(xq[i]); got != wantQ {
+				t.Errorf("%v: %g quantized to %d, want %d (ties to even)", q, v, got, wantQ)
+			}
+		}
+		for _, k := range simdImplsOrNone() {
+			got := make([]byte, len(want))
+			k.QuantizeAct[q](got, x)
+			if string(got) != string(want) {
+				t.Errorf("%s %v: edge-case activations differ from generic", k.Name, q)
+			}
+		}
+	}
+}
+
 // checkActInts checks that no quantized activation is -128 (the SIMD dot
 // products rely on it) and that q8_K's bsums are the sums of its groups.
 func checkActInts(t *testing.T, q QType, xq []byte, n int) {
