@@ -20,11 +20,17 @@ func logitsCommand() *cli.Command {
 		Flags: append(modelFlags(),
 			&cli.StringFlag{Name: "ids", Usage: "comma-separated token ids (the whole sequence, nothing added)"},
 			&cli.StringFlag{Name: "text", Usage: "text to tokenize instead of --ids (with <s> when the tokenizer adds it)"},
+			&cli.StringFlag{Name: "image", Usage: "picture whose features fill the <image_placeholder> run of the ids (Janus)"},
 			&cli.StringFlag{Name: "out", Required: true, Usage: "output file"},
 		),
 		Action: func(c *cli.Context) error {
 			if err := fileio.CheckWritable(c.String("out")); err != nil {
 				return err
+			}
+			if p := c.String("image"); p != "" {
+				if err := checkImageFile(p); err != nil {
+					return err
+				}
 			}
 			m, err := openModel(c)
 			if err != nil {
@@ -58,10 +64,8 @@ func logitsCommand() *cli.Command {
 			if len(ids) > capacity {
 				return fmt.Errorf("%w: the prompt of %d tokens is longer than the context of %d", decoder.ErrContextFull, len(ids), capacity)
 			}
-			st := m.T.NewState(len(ids), c.Bool("kv-f32"))
-			V := m.Cfg.VocabSize
-			logits := make([]float32, len(ids)*V)
-			if err := m.T.Prefill(st, ids, logits, true); err != nil {
+			logits, err := promptLogits(m, ids, c.String("image"), c.Bool("kv-f32"))
+			if err != nil {
 				return err
 			}
 			buf := make([]byte, 4*len(logits))
