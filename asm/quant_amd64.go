@@ -18,6 +18,9 @@ func withQuantAVX2(k *Kernels) *Kernels {
 	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
 		k.QuantizeAct[q] = quantizeActAsm(32, q8_0Bytes, quantQ8_0AVX2)
 	}
+	for _, q := range []QType{Q4_1, Q5_1} {
+		k.QuantizeAct[q] = quantizeActAsm(32, q8_1Bytes, quantQ8_1AVX2)
+	}
 	for _, q := range []QType{Q4_K, Q5_K, Q6_K} {
 		k.QuantizeAct[q] = quantizeActAsm(256, q8_KBytes, quantQ8_KAVX2)
 	}
@@ -25,7 +28,7 @@ func withQuantAVX2(k *Kernels) *Kernels {
 }
 
 // quantizeActAsm runs an activation quantizer over whole blocks of elems
-// values, blockBytes bytes each (q8_1, with few callers, stays generic).
+// values, blockBytes bytes each.
 func quantizeActAsm(elems, blockBytes int, quant func(dst *byte, x *float32, nb int)) func(dst []byte, x []float32) {
 	return func(dst []byte, x []float32) {
 		nb := len(x) / elems
@@ -85,3 +88,6 @@ func quantQ8_0AVX2(dst *byte, x *float32, nb int)
 
 //go:noescape
 func quantQ8_KAVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func quantQ8_1AVX2(dst *byte, x *float32, nb int)

@@ -485,63 +485,88 @@ GLOBL qkPackPerm<>(SB), RODATA|NOPTR, $32
 	VPACKSSWB Y6, Y4, Y4 \
 	VPERMD    Y4, Y13, Y4
 
-// func quantQ8_0AVX2(dst *byte, x *float32, nb int)
-// Per 32 values: d = amax/127 stored as f16 (VCVTPS2PH $0: nearest even),
-// values x·(127/amax) rounded (0 when amax is 0).
-TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-24
-	MOVQ         dst+0(FP), DI
-	MOVQ         x+8(FP), SI
-	MOVQ         nb+16(FP), CX
-	VPBROADCASTD qkAbs<>(SB), Y15
-	VMOVSS       qk127f<>(SB), X14
-	VMOVDQU      qkPackPerm<>(SB), Y13
-	TESTQ        CX, CX
-	JZ           done
-
-block:
-	VMOVUPS      (SI), Y4
-	VMOVUPS      32(SI), Y5
-	VMOVUPS      64(SI), Y6
-	VMOVUPS      96(SI), Y7
-	VANDPS       Y15, Y4, Y0
-	VANDPS       Y15, Y5, Y1
-	VMAXPS       Y1, Y0, Y0
-	VANDPS       Y15, Y6, Y1
-	VMAXPS       Y1, Y0, Y0
-	VANDPS       Y15, Y7, Y1
-	VMAXPS       Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VMAXPS       X1, X0, X0
-	QK_HMAX_X(X0, X1)
-	VDIVSS       X14, X0, X1
-	VCVTPS2PH    $0, X1, X1
-	VMOVD        X1, AX
-	MOVW         AX, (DI)
-	VXORPS       X2, X2, X2
-	VUCOMISS     X2, X0
-	JEQ          scaled
-	VDIVSS       X0, X14, X2
-
-scaled:
-	VBROADCASTSS X2, Y2
-	VMULPS       Y2, Y4, Y4
-	VMULPS       Y2, Y5, Y5
-	VMULPS       Y2, Y6, Y6
-	VMULPS       Y2, Y7, Y7
-	VCVTPS2DQ    Y4, Y4
-	VCVTPS2DQ    Y5, Y5
-	VCVTPS2DQ    Y6, Y6
-	VCVTPS2DQ    Y7, Y7
-	QK_PACK32
-	VMOVDQU      Y4, 2(DI)
-	ADDQ         $128, SI
-	ADDQ         $34, DI
-	DECQ         CX
-	JNZ          block
-
-done:
-	VZEROUPPER
+// QK_QUANT32 quantizes nb blocks of 32 values: d = amax/127 stored as f16
+// (VCVTPS2PH $0: nearest even), values x·(127/amax) rounded (0 when amax is
+// 0) at qsoff in blocks of bstride bytes; SUM stores q8_1's s.
+#define QK_QUANT32(qsoff, bstride, SUM) \
+	MOVQ         dst+0(FP), DI \
+	MOVQ         x+8(FP), SI \
+	MOVQ         nb+16(FP), CX \
+	VPBROADCASTD qkAbs<>(SB), Y15 \
+	VMOVSS       qk127f<>(SB), X14 \
+	VMOVDQU      qkPackPerm<>(SB), Y13 \
+	TESTQ        CX, CX \
+	JZ           done \
+block: \
+	VMOVUPS      (SI), Y4 \
+	VMOVUPS      32(SI), Y5 \
+	VMOVUPS      64(SI), Y6 \
+	VMOVUPS      96(SI), Y7 \
+	VANDPS       Y15, Y4, Y0 \
+	VANDPS       Y15, Y5, Y1 \
+	VMAXPS       Y1, Y0, Y0 \
+	VANDPS       Y15, Y6, Y1 \
+	VMAXPS       Y1, Y0, Y0 \
+	VANDPS       Y15, Y7, Y1 \
+	VMAXPS       Y1, Y0, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VMAXPS       X1, X0, X0 \
+	QK_HMAX_X(X0, X1) \
+	VDIVSS       X14, X0, X3 \
+	VCVTPS2PH    $0, X3, X1 \
+	VMOVD        X1, AX \
+	MOVW         AX, (DI) \
+	VXORPS       X2, X2, X2 \
+	VUCOMISS     X2, X0 \
+	JEQ          scaled \
+	VDIVSS       X0, X14, X2 \
+scaled: \
+	VBROADCASTSS X2, Y2 \
+	VMULPS       Y2, Y4, Y4 \
+	VMULPS       Y2, Y5, Y5 \
+	VMULPS       Y2, Y6, Y6 \
+	VMULPS       Y2, Y7, Y7 \
+	VCVTPS2DQ    Y4, Y4 \
+	VCVTPS2DQ    Y5, Y5 \
+	VCVTPS2DQ    Y6, Y6 \
+	VCVTPS2DQ    Y7, Y7 \
+	SUM \
+	QK_PACK32 \
+	VMOVDQU      Y4, qsoff(DI) \
+	ADDQ         $128, SI \
+	ADDQ         $bstride, DI \
+	DECQ         CX \
+	JNZ          block \
+done: \
+	VZEROUPPER \
 	RET
+
+#define NOSUM
+
+// QK_SUM_S stores s = d·sum(q) (d in X3, the unrounded f32) as f16 at 2(DI).
+#define QK_SUM_S \
+	VPADDD       Y5, Y4, Y8 \
+	VPADDD       Y7, Y6, Y9 \
+	VPADDD       Y9, Y8, Y8 \
+	VEXTRACTI128 $1, Y8, X9 \
+	VPADDD       X9, X8, X8 \
+	VPSHUFD      $0x4e, X8, X9 \
+	VPADDD       X9, X8, X8 \
+	VPSHUFD      $0xb1, X8, X9 \
+	VPADDD       X9, X8, X8 \
+	VCVTDQ2PS    X8, X8 \
+	VMULSS       X3, X8, X8 \
+	VCVTPS2PH    $0, X8, X8 \
+	VMOVD        X8, AX \
+	MOVW         AX, 2(DI)
+
+// func quantQ8_0AVX2(dst *byte, x *float32, nb int)
+TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-24
+	QK_QUANT32(2, 34, NOSUM)
+
+// func quantQ8_1AVX2(dst *byte, x *float32, nb int)
+TEXT ·quantQ8_1AVX2(SB), NOSPLIT, $0-24
+	QK_QUANT32(4, 36, QK_SUM_S)
 
 // func quantQ8_KAVX2(dst *byte, x *float32, nb int)
 // Per 256 values (ggml's quantize_row_q8_K_ref): max = the first value of

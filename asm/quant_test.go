@@ -296,7 +296,7 @@ func TestQuantizeActEdges(t *testing.T) {
 	for i := range 256 { // block 0: multiplier 1, every value a tie
 		x[i] = float32(i%100-50) + 0.5
 	}
-	x[7], x[9] = -127, 127 // q8_K: max = -127, iscale = 1; q8_0 block 0: amax 127
+	x[7], x[9] = -127, 127     // q8_K: max = -127, iscale = 1; q8_0 block 0: amax 127
 	x[256+5], x[256+6] = 3, -3 // block 1 (K): max = +3 first; the rest of block 1 and block 2 stay 0
 	for _, q := range []QType{Q8_0, Q4_1, Q6_K} {
 		want := make([]byte, ActBytes(q, len(x)))
