@@ -428,6 +428,67 @@ def check_dir(d, report):
         same("vq encode codes", ecodes, ex["vq_encode"]["codes"])
 
 
+# transformers' convert_janus_weights_to_hf.py MAPPINGS (applied in order; None drops the key)
+HF_MAPPINGS = [
+    (r"(?<!gen_)vision_model\.vision_tower\.blocks\.(\d+)\.attn", r"model.vision_model.encoder.layers.\1.self_attn"),
+    (r"(?<!gen_)vision_model.vision_tower.blocks", "model.vision_model.encoder.layers"),
+    (r"(?<!gen_)vision_model.vision_tower.pos_embed", "model.vision_model.embeddings.position_embedding.weight"),
+    (r"(?<!gen_)vision_model.vision_tower.patch_embed.proj", "model.vision_model.embeddings.patch_embedding"),
+    (r"(?<!gen_)vision_model.vision_tower.norm", "model.vision_model.post_layernorm"),
+    (r"(?P<pre>\b(vision_model|model\.vision_model)\b.*\.)proj(?=\.|\s|$)", r"\g<pre>projection_layer"),
+    (r"(?P<pre>\b(vision_model|model\.vision_model)\b.*\.)norm(?=\.|\s|$)", r"\g<pre>layer_norm"),
+    (r"(?P<pre>\b(vision_model|model\.vision_model)\b.*\.)norm1(?=\.|\s|$)", r"\g<pre>layer_norm1"),
+    (r"(?P<pre>\b(vision_model|model\.vision_model)\b.*\.)norm2(?=\.|\s|$)", r"\g<pre>layer_norm2"),
+    (r"\bvision_model\.vision_tower\.attn_pool\.[^\s$]*", None),
+    (r"gen_vision_model", "model.vqmodel"),
+    (r"(?P<pre>\b(gen_vision_model|model\.vqmodel)\b.*\.)decoder\.conv_blocks(?=\.|\s|$)", r"\g<pre>decoder.up"),
+    (r"(?P<pre>\b(gen_vision_model|model\.vqmodel)\b.*\.)encoder\.conv_blocks(?=\.|\s|$)", r"\g<pre>encoder.down"),
+    (r"(?P<pre>\b(gen_vision_model|model\.vqmodel)\b.*\.)res(?=\.|\s|$)", r"\g<pre>block"),
+    (r"(?P<pre>\b(gen_vision_model|model\.vqmodel)\b.*\.)mid\.0(?=\.|\s|$)", r"\g<pre>mid.block_1"),
+    (r"(?P<pre>\b(gen_vision_model|model\.vqmodel)\b.*\.)mid\.1(?=\.|\s|$)", r"\g<pre>mid.attn_1"),
+    (r"(?P<pre>\b(gen_vision_model|model\.vqmodel)\b.*\.)mid\.2(?=\.|\s|$)", r"\g<pre>mid.block_2"),
+    (r"(gen_aligner)\.layers\.0", r"model.generation_aligner.fc1"),
+    (r"(gen_aligner)\.layers\.2", r"model.generation_aligner.hidden_layers.0"),
+    (r"(?<!gen_)(aligner)\.layers\.0", r"model.aligner.fc1"),
+    (r"(?<!gen_)(aligner)\.layers\.2", r"model.aligner.hidden_layers.0"),
+    ("gen_head.output_mlp_projector", "model.generation_head.proj_out"),
+    (r"(\s|^)gen_embed", r"\1model.generation_embeddings"),
+    (r"(\s|^)gen_head", r"\1model.generation_head"),
+    (r"\b(gen_vision_model|model\.vqmodel)\.quantize\.codebook_used", None),
+    (r"(\s|^)language_model\.model", r"\1model.language_model"),
+    (r"\b(model\.language_model|(?<!model\.)language_model)\.lm_head\.weight", "lm_head.weight"),
+]
+
+
+def check_original_names(d, report):
+    """original-names/model.safetensors through HF's conversion must equal model.safetensors."""
+    o = os.path.join(d, "original-names", "model.safetensors")
+    if not os.path.exists(o):
+        return
+    from safetensors_io import read_safetensors
+    orig, hf = read_safetensors(o), read_safetensors(os.path.join(d, "model.safetensors"))
+    conv = {}
+    for key, (t, _) in orig.items():
+        new = key
+        for pat, rep in HF_MAPPINGS:
+            new = re.sub(pat, "" if rep is None else rep, new)
+        if not new:
+            continue
+        if "qkv" in new:
+            for part, piece in zip(("q_proj", "k_proj", "v_proj"), torch.split(t, t.shape[0] // 3)):
+                conv[new.replace("qkv", part)] = piece
+        else:
+            conv[new] = t
+    pk = "model.vision_model.embeddings.position_embedding.weight"
+    conv[pk] = conv[pk].squeeze(0)
+    same_keys = sorted(conv) == sorted(hf)
+    same_vals = same_keys and all(torch.equal(conv[k].view(-1).view(torch.int16) if conv[k].dtype == torch.bfloat16
+                                              else conv[k], hf[k][0].view(-1).view(torch.int16)
+                                              if hf[k][0].dtype == torch.bfloat16 else hf[k][0]) for k in hf)
+    report(os.path.basename(d), "original names -> HF convert rules == model.safetensors",
+           same_keys and same_vals, "" if same_keys else "key sets differ: %s" % sorted(set(conv) ^ set(hf))[:4])
+
+
 def main():
     torch.set_num_threads(1)
     ap = argparse.ArgumentParser()
@@ -442,6 +503,7 @@ def main():
 
     for name in ("janus-a", "janus-b"):
         check_dir(os.path.join(args.root, name), report)
+        check_original_names(os.path.join(args.root, name), report)
     print("ALL OK" if not failures else "%d FAILED" % len(failures))
     sys.exit(1 if failures else 0)
 

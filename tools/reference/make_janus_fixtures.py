@@ -197,7 +197,7 @@ def config_json(spec, tok):
                   projection_dropout=0.0, initializer_range=0.02, **v)
     vq = dict(model_type="janus_vqgan", in_channels=3, out_channels=3, double_latent=False,
               dropout=0.0, num_patches=grid, projection_dim=text["hidden_size"],
-              image_token_embed_dim=text["hidden_size"], num_hidden_layers=2, hidden_act="gelu",
+              image_token_embed_dim=text["hidden_size"], num_hidden_layers=2, depth=2, hidden_act="gelu",
               initializer_range=0.02, **spec["vq"])
     if 2 ** (len(vq["channel_multiplier"]) - 1) != v["patch_size"]:
         raise ValueError("VQ downsample must equal the patch size so vq encode reads the same image")
@@ -401,6 +401,76 @@ def write_expected(e, m, tok, out, seed):
     write_json(os.path.join(e, "expected.json"), expected)
 
 
+# ------------------------------------------------------------------ original deepseek-ai names
+
+def original_name(hf):
+    """HF name -> deepseek-ai/Janus name (the inverse of transformers' convert_janus_weights_to_hf
+    MAPPINGS, for aligner depth 2). q/k/v of the vision tower are merged separately."""
+    n = hf
+    rules = [
+        (r"^lm_head\.weight$", "language_model.lm_head.weight"),
+        (r"^model\.language_model\.", "language_model.model."),
+        (r"^model\.vision_model\.embeddings\.patch_embedding\.", "vision_model.vision_tower.patch_embed.proj."),
+        (r"^model\.vision_model\.embeddings\.position_embedding\.weight$", "vision_model.vision_tower.pos_embed"),
+        (r"^model\.vision_model\.post_layernorm\.", "vision_model.vision_tower.norm."),
+        (r"^model\.vision_model\.encoder\.layers\.(\d+)\.layer_norm(\d)\.", r"vision_model.vision_tower.blocks.\1.norm\2."),
+        (r"^model\.vision_model\.encoder\.layers\.(\d+)\.self_attn\.projection_layer\.", r"vision_model.vision_tower.blocks.\1.attn.proj."),
+        (r"^model\.vision_model\.encoder\.layers\.(\d+)\.mlp\.", r"vision_model.vision_tower.blocks.\1.mlp."),
+        (r"^model\.aligner\.fc1\.", "aligner.layers.0."),
+        (r"^model\.aligner\.hidden_layers\.0\.", "aligner.layers.2."),
+        (r"^model\.generation_aligner\.fc1\.", "gen_aligner.layers.0."),
+        (r"^model\.generation_aligner\.hidden_layers\.0\.", "gen_aligner.layers.2."),
+        (r"^model\.generation_head\.proj_out\.", "gen_head.output_mlp_projector."),
+        (r"^model\.generation_head\.vision_head\.", "gen_head.vision_head."),
+        (r"^model\.generation_embeddings\.", "gen_embed."),
+        (r"^model\.vqmodel\.", "gen_vision_model."),
+    ]
+    for pat, rep in rules:
+        n = re.sub(pat, rep, n)
+    if n.startswith("gen_vision_model."):
+        n = n.replace("encoder.down.", "encoder.conv_blocks.").replace("decoder.up.", "decoder.conv_blocks.")
+        n = re.sub(r"\.block\.(\d+)\.", r".res.\1.", n)
+        n = n.replace("mid.block_1.", "mid.0.").replace("mid.attn_1.", "mid.1.").replace("mid.block_2.", "mid.2.")
+    return n
+
+
+def write_original_names(d):
+    """d/original-names/: janus-a's tensors under the deepseek-ai names (what an SFconvertbot
+    safetensors of deepseek-ai/Janus-Pro-* holds), plus the two tensors the HF conversion drops
+    (quantize.codebook_used, an attn_pool head), next to a copy of the HF config.json: the original
+    MultiModalityConfig cannot describe a tiny model (it names the SigLIP and VQ-16 shapes)."""
+    from safetensors_io import read_safetensors
+    src = read_safetensors(os.path.join(d, "model.safetensors"))
+    out = {}
+    for name, (t, dt) in src.items():
+        m = re.match(r"^model\.vision_model\.encoder\.layers\.(\d+)\.self_attn\.([qkv])_proj\.(weight|bias)$", name)
+        if m:
+            if m.group(2) != "q":
+                continue
+            parts = [src[name.replace("q_proj", x + "_proj")][0] for x in "qkv"]
+            out["vision_model.vision_tower.blocks.%s.attn.qkv.%s" % (m.group(1), m.group(3))] = (torch.cat(parts), dt)
+            continue
+        if name.endswith("position_embedding.weight"):
+            t = t.unsqueeze(0)
+        out[original_name(name)] = (t, dt)
+    hv = src["model.vision_model.post_layernorm.weight"][0].shape[0]
+    gen = torch.Generator().manual_seed(7)
+    dt = "BF16"
+    out["gen_vision_model.quantize.codebook_used"] = (torch.zeros(65536), dt)
+    for n, shape in {"latent": [1, 1, hv], "q.weight": [hv, hv], "q.bias": [hv], "kv.weight": [2 * hv, hv],
+                     "kv.bias": [2 * hv], "proj.weight": [hv, hv], "proj.bias": [hv], "norm.weight": [hv],
+                     "norm.bias": [hv], "mlp.fc1.weight": [4 * hv, hv], "mlp.fc1.bias": [4 * hv],
+                     "mlp.fc2.weight": [hv, 4 * hv], "mlp.fc2.bias": [hv]}.items():
+        out["vision_model.vision_tower.attn_pool." + n] = (0.1 * torch.randn(*shape, generator=gen), dt)
+    o = os.path.join(d, "original-names")
+    os.makedirs(o, exist_ok=True)
+    write_safetensors(os.path.join(o, "model.safetensors"), out)
+    with open(os.path.join(d, "config.json")) as f, open(os.path.join(o, "config.json"), "w") as g:
+        g.write(f.read())
+    print("%s: original-names/model.safetensors %d bytes" % (os.path.basename(d),
+          os.path.getsize(os.path.join(o, "model.safetensors"))))
+
+
 def main():
     torch.set_num_threads(1)
     ap = argparse.ArgumentParser()
@@ -409,6 +479,8 @@ def main():
     args = ap.parse_args()
     for name in (args.only.split(",") if args.only else list(FIXTURES)):
         build(name, args.out)
+        if name == "janus-a":
+            write_original_names(os.path.join(args.out, name))
 
 
 if __name__ == "__main__":
