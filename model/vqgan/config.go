@@ -54,7 +54,11 @@ func (v *Config) GridSize() int { return v.Resolution >> (len(v.ChannelMult) - 1
 // takes Chameleon's 7B default. A Janus vq_config (model_type "janus_vqgan",
 // or a num_patches key) is LlamaGen's VQ-16 instead, with Janus-Pro's
 // defaults.
-func ParseConfig(data []byte) (*Config, error) {
+func ParseConfig(data []byte) (*Config, error) { return parseConfig(data, false) }
+
+// parseConfig reads vq_config as LlamaGen's when llamaGen is set or the
+// config says so.
+func parseConfig(data []byte, llamaGen bool) (*Config, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
@@ -64,7 +68,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		InChannels: 3, OutChannels: 3, BaseChannels: 128, ChannelMult: []int{1, 1, 2, 2, 4},
 		NumResBlocks: 2, NormGroups: 32,
 	}
-	llamaGen := isLlamaGenConfig(m) // Janus's VQ-16: other defaults and keys
+	llamaGen = llamaGen || isLlamaGenConfig(m) // Janus's VQ-16: other defaults and keys
 	if llamaGen {
 		v = llamaGenDefaults()
 	}

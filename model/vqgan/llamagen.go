@@ -47,6 +47,11 @@ func isLlamaGenConfig(m map[string]json.RawMessage) bool {
 	return ok
 }
 
+// ParseLlamaGenConfig reads a Janus vq_config as LlamaGen's VQ-16 whatever
+// keys it has (a key it lacks takes Janus-Pro's value); ParseConfig
+// recognises one by its model_type "janus_vqgan" or num_patches key.
+func ParseLlamaGenConfig(data []byte) (*Config, error) { return parseConfig(data, true) }
+
 // llamaGenDefaults is JanusVQVAEConfig's defaults (Janus-Pro-1B and -7B).
 func llamaGenDefaults() *Config {
 	return &Config{

@@ -180,6 +180,9 @@ func TestLlamaGenConfig(t *testing.T) {
 		c.EmbedDim != 8 || c.LatentChannels != 256 || c.BaseChannels != 128 || c.NormGroups != 32 || len(c.ChannelMult) != 5 {
 		t.Fatalf("Janus-Pro defaults: %+v", c)
 	}
+	if c, err := ParseLlamaGenConfig([]byte(`{"embed_dim": 4}`)); err != nil || c.Arch != ArchLlamaGen || c.EmbedDim != 4 || c.GridSize() != 24 {
+		t.Fatalf("ParseLlamaGenConfig without Janus keys: %+v, %v", c, err)
+	}
 	c, err = ParseConfig([]byte(`{"num_patches": 16, "channel_multiplier": [1, 2, 2, 4], "attn_resolutions": [32], "norm_num_groups": 8}`))
 	if err != nil {
 		t.Fatal(err)
