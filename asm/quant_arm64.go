@@ -4,10 +4,13 @@ package asm
 
 // The NEON block-quantized kernels (quant_arm64.s, quantk_arm64.s): a dot
 // product of one weight row against quantized activations for every type,
-// in two flavours, and the q8_0/q8_1/q8_K activation quantizers. The SDOT flavour needs FEAT_DotProd
-// (ARMv8.2+, cpuid's ASIMDDP); the ARMv8.0 flavour runs on every arm64 CPU.
-// The neon path takes the SDOT one when the CPU has it (setQuantNEON); the
-// tests run both, so a CPU with dotprod checks the fallback too.
+// in two flavours, and the q8_0/q8_1/q8_K activation quantizers. The SDOT
+// flavour needs FEAT_DotProd (ARMv8.2+, cpuid's ASIMDDP); the ARMv8.0
+// flavour runs on every arm64 CPU. The neon path takes the SDOT one when
+// the CPU has it (archKernels); the tests build a table of each flavour
+// (setQuantNEON), so a CPU with dotprod checks the fallback too, and
+// CHATUMM_CPU keeps naming whole paths. Dequantize stays the generic twin
+// (it widens embedding rows, one per token).
 
 import "unsafe"
 

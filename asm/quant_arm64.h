@@ -1,10 +1,10 @@
 // Shared by quant_arm64.s and quantk_arm64.s, the NEON kernels for the
 // block-quantized formats (quant.go has the layouts): one weight row
 // against quantized activations, and the activation quantizers. Every dot
-// kernel exists twice, from one macro:
-// with SDOT (FEAT_DotProd, ARMv8.2+) and with ARMv8.0 widening multiplies
-// (SMULL/SMLAL2 into int16 lanes, SADDLP/SADALP into int32), for cores such
-// as the Cortex-A57 that have no dot-product instructions.
+// kernel exists twice, from one macro: with SDOT (FEAT_DotProd, ARMv8.2+)
+// and with ARMv8.0 widening multiplies (SMULL/SMLAL2 into int16 lanes,
+// SADDLP/SADALP into int32), for cores such as the Cortex-A57 that have no
+// dot-product instructions.
 //
 // Shape of the dot kernels: func(w, x *byte, nb int) float32, R0 the weight
 // blocks, R1 the activation blocks, R2 the block count (>= 1). A block's
@@ -15,9 +15,11 @@
 // arithmetic up to the order of the float32 additions.
 //
 // int16 headroom of the ARMv8.0 flavour: activations are never -128
-// (quant.go), so a product is at most 128*127 for Q8_0 weights (two per
-// int16 lane, DOT32W) and at most 63*127 for every other format (four per
-// lane for 32 values, DOT32; two for 16, DOT16): all below 32768.
+// (quant.go). Q8_0 weights (-128..127) put two products in an int16 lane
+// (DOT32W: at most 2*128*127 = 32512); the other 32-value groups hold
+// weights of magnitude at most 31 and put four in a lane (DOT32: 4*31*127);
+// Q6_K's values, taken unsigned (0..63), two (DOT16: 2*63*127). All stay
+// below 32768.
 
 // Instructions the Go assembler does not know, by encoding (registers are
 // numbers; checked against llvm-mc).
