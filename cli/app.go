@@ -99,6 +99,7 @@ func NewApp() *cli.App {
 			vqCommand(),
 			benchCommand(),
 			serveCommand(),
+			quantizeCommand(),
 		},
 	}
 }

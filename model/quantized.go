@@ -2,12 +2,15 @@ package model
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/chatumm/chatumm/asm"
@@ -50,7 +53,7 @@ type QuantizeStats struct {
 // pool parallelises the encoding (nil: one thread).
 func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(done, total int64)) (QuantizeStats, error) {
 	var st QuantizeStats
-	if !isUserType(q) {
+	if !slices.Contains(quant.Types, q) {
 		return st, fmt.Errorf("quantize: unsupported type %v (want q8_0, q4_0, q4_k, q5_k or q6_k)", q)
 	}
 	if fi, err := os.Stat(src); err != nil {
@@ -66,6 +69,9 @@ func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(do
 	if err != nil {
 		return st, fmt.Errorf("%s: %v", filepath.Join(src, "config.json"), err)
 	}
+	if cfg.Dim == 0 {
+		return st, fmt.Errorf("%s: a VQ-GAN alone has no transformer matrices to quantize", src)
+	}
 	meta := []weights.GGUFKV{
 		{Key: "general.architecture", Value: chatummArch}, // first: isChatummGGUF reads only this
 		{Key: "general.name", Value: filepath.Base(filepath.Clean(src))},
@@ -78,7 +84,7 @@ func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(do
 			return st, fmt.Errorf("%s: %d MiB, more than the %d MiB a GGUF metadata string may hold here", tokPath, len(tokText)>>20, maxMetaString>>20)
 		}
 		meta = append(meta, weights.GGUFKV{Key: metaTokenizerJSN, Value: string(tokText)})
-	} else if !os.IsNotExist(err) {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return st, err
 	}
 	if len(cfgText) > maxMetaString {
@@ -157,16 +163,6 @@ func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(do
 		return st, err
 	}
 	return st, nil
-}
-
-// isUserType reports the types `chatumm quantize --type` offers.
-func isUserType(q asm.QType) bool {
-	for _, t := range quant.Types {
-		if t == q {
-			return true
-		}
-	}
-	return false
 }
 
 // lmMatrix matches the transformer's projection matrices under every
