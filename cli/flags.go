@@ -39,7 +39,8 @@ func samplingFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "image-temp", Value: 0, Usage: "image temperature (0 = greedy)"},
 		&cli.IntFlag{Name: "image-top-k", Usage: "image top-k (0 = off)"},
 		&cli.Float64Flag{Name: "image-top-p", Value: 0.9, Usage: "image top-p"},
-		&cli.StringFlag{Name: "cfg", Value: "none", Usage: "classifier-free guidance for images: none, anole (3-way) or lumina (2-way)"},
+		&cli.StringFlag{Name: "cfg", Value: "none", Usage: "classifier-free guidance for images: none, anole (3-way), lumina (2-way) or janus (2-way, pads)"},
+		&cli.Float64Flag{Name: "cfg-scale", Usage: "guidance scale of a one-condition scheme (lumina, janus; same as --cfg-text; default 5 for janus)"},
 		&cli.Float64Flag{Name: "cfg-text", Value: 3.0, Usage: "guidance scale on the text condition (g_txt)"},
 		&cli.Float64Flag{Name: "cfg-image", Value: 1.2, Usage: "guidance scale on the image condition (g_img, anole)"},
 		&cli.IntFlag{Name: "speculative", Value: 0, Usage: "speculative Jacobi decoding of images: draft tokens verified per forward pass (0 = off; same images when greedy, same distribution when sampled)"},
@@ -75,7 +76,13 @@ func genOptions(c *cli.Context) (chat.GenOptions, error) {
 		sample.FieldTopK: "image-top-k", sample.FieldTopP: "image-top-p"}); err != nil {
 		return o, err
 	}
-	for _, name := range []string{"cfg-text", "cfg-image"} {
+	switch {
+	case c.IsSet("cfg-scale"):
+		o.TextScale = float32(c.Float64("cfg-scale"))
+	case c.String("cfg") == "janus" && !c.IsSet("cfg-text"):
+		o.TextScale = model.JanusDefaultScale
+	}
+	for _, name := range []string{"cfg-text", "cfg-image", "cfg-scale"} {
 		// Bounded, not just finite: a huge scale overflows the mixed logits,
 		// which would then be reported as a broken model.
 		if v := c.Float64(name); !(v >= -maxGuidanceScale && v <= maxGuidanceScale) {

@@ -202,7 +202,11 @@ func runScript(c *cli.Context) error {
 		// Bad input (an unreadable image, a model without an encoder, a
 		// turn that overflows the context) stops the run with its error.
 		images, err := encodeImages(m, st.Images)
-		if err == nil {
+		switch {
+		case err == nil && st.ForceImage:
+			// A drawing request (Janus writes it without a system prompt).
+			err = conv.AddUserDrawing(st.User, images)
+		case err == nil:
 			err = conv.AddUser(st.User, images)
 		}
 		if err != nil {

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// janusExpected reads a Janus fixture's expected.json
+// (tools/reference/make_janus_fixtures.py).
+func janusExpected(t *testing.T, fixture string) map[string]json.RawMessage {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(refDir(t, fixture), "expected", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp map[string]json.RawMessage
+	if err := json.Unmarshal(data, &exp); err != nil {
+		t.Fatal(err)
+	}
+	return exp
+}
+
+func joinIDs(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return strings.Join(s, ",")
+}
+
+// TestJanusCLIContract: issue 23's CLI contract on both Janus fixtures —
+// logits --ids --kv-f32 within 1e-4·max|logit| of the float64 reference,
+// and run --script with force_image and --cfg janus giving the reference's
+// guided greedy codes in turns[0].reply_codes[0].
+func TestJanusCLIContract(t *testing.T) {
+	for _, fixture := range []string{"janus-a", "janus-b"} {
+		t.Run(fixture, func(t *testing.T) {
+			dir := refDir(t, fixture)
+			exp := janusExpected(t, fixture)
+			var text struct {
+				IDs    []int   `json:"ids"`
+				File   string  `json:"logits_file"`
+				MaxAbs float64 `json:"max_abs_logit"`
+			}
+			json.Unmarshal(exp["text"], &text)
+			out := filepath.Join(t.TempDir(), "logits.f32")
+			args := []string{"logits", "--model", dir, "--ids", joinIDs(text.IDs), "--kv-f32", "--out", out}
+			wantSuccess(t, chatumm(t, args...), args...)
+			got, want := readF32(t, out), readF32(t, filepath.Join(dir, "expected", text.File))
+			if len(got) != len(want) {
+				t.Fatalf("logits: %d floats, reference %d", len(got), len(want))
+			}
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*text.MaxAbs {
+					t.Fatalf("logit %d: %g, reference %g", i, got[i], want[i])
+				}
+			}
+
+			var gen struct {
+				Prompt string `json:"prompt_text"`
+				Codes  []int  `json:"codes"`
+			}
+			json.Unmarshal(exp["generation"], &gen)
+			work := t.TempDir()
+			script := writeFile(t, filepath.Join(work, "s.json"), []byte(`{"seed":1,"turns":[{"user":`+strconv.Quote(gen.Prompt)+`,"force_image":true}]}`))
+			tr := filepath.Join(work, "t.json")
+			args = []string{"run", "--model", dir, "--script", script, "-o", tr, "--temp", "0", "--cfg", "janus", "--kv-f32"}
+			wantSuccess(t, chatumm(t, args...), args...)
+			data, err := os.ReadFile(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var transcript struct {
+				Turns []struct {
+					Codes [][]int `json:"reply_codes"`
+					Error string  `json:"error"`
+				} `json:"turns"`
+			}
+			if err := json.Unmarshal(data, &transcript); err != nil {
+				t.Fatal(err)
+			}
+			if len(transcript.Turns) != 1 || len(transcript.Turns[0].Codes) != 1 || transcript.Turns[0].Error != "" {
+				t.Fatalf("transcript %s", data)
+			}
+			if got := transcript.Turns[0].Codes[0]; joinIDs(got) != joinIDs(gen.Codes) {
+				t.Fatalf("codes %v\nreference %v", got, gen.Codes)
+			}
+		})
+	}
+}
