@@ -25,15 +25,19 @@ func chatCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "chat",
 		Usage:     "talk with the model: text and images over many turns",
-		ArgsUsage: " ",
-		Description: `Type a message and press Enter. Attach images with "/image PATH" (to the next
+		ArgsUsage: `["PROMPT"]`,
+		Description: `With a PROMPT, print the model's reply to it (pictures saved, their paths printed)
+and exit. Otherwise talk: type a message and press Enter (""" opens and closes a message of
+several lines; Up and Down recall earlier messages). Attach images with "/image PATH" (to the next
 message) or "@PATH" inside the message. Images the model draws are saved as numbered PNG
-files next to the session file (or in the current directory) and shown inline on kitty and
-iTerm2. Ctrl-C stops a reply and keeps the conversation; Ctrl-D or /quit leaves.
+files next to the session file (or in the current directory) and shown in the terminal
+(kitty and iTerm2 graphics, or half-block characters where COLORTERM=truecolor). Ctrl-C stops a reply, or the reading of a long message, and keeps the conversation;
+Ctrl-C at the prompt, Ctrl-D or /quit leaves.
 Commands: /save FILE, /load FILE, /reset, /history, /image PATH, /help, /quit.`,
 		Flags: append(append(modelFlags(), samplingFlags()...),
 			&cli.StringFlag{Name: "session", Usage: "resume from this session file (created on /save; also saved on exit when given)"},
 			&cli.BoolFlag{Name: "save-kv", Usage: "store the KV cache in saved sessions (no prefill when loading)"},
+			scaleFlag(),
 		),
 		Action: runChat,
 	}
@@ -53,6 +57,7 @@ type replState struct {
 	session  string
 	// interactive: a person at a terminal (prompt, banner, line editor).
 	interactive bool
+	scale       int // --scale of saved pictures
 }
 
 func runChat(c *cli.Context) error {
@@ -64,6 +69,10 @@ func runChat(c *cli.Context) error {
 		return err
 	}
 	evict, err := evictPolicy(c)
+	if err != nil {
+		return err
+	}
+	scale, err := scaleOption(c)
 	if err != nil {
 		return err
 	}
@@ -85,7 +94,7 @@ func runChat(c *cli.Context) error {
 	conv.Evict = evict
 	loadedContext.evicting = evict == chat.EvictOldest
 	r := &replState{m: m, conv: conv, smp: sample.New(c.Uint64("seed")), gen: gen, out: os.Stdout,
-		saveKV: c.Bool("save-kv"), session: sess, imageDir: "."}
+		saveKV: c.Bool("save-kv"), session: sess, imageDir: ".", scale: scale}
 	if r.session != "" {
 		r.imageDir = filepath.Dir(r.session)
 		if _, err := os.Stat(r.session); !errors.Is(err, fs.ErrNotExist) {
@@ -97,7 +106,9 @@ func runChat(c *cli.Context) error {
 	}
 	r.imageNum = nextImageNumber(r.imageDir)
 	var src lineSource = &pipeSource{lr: newLineReader(os.Stdin, maxMessageBytes)}
-	if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+	if prompt := strings.TrimSpace(strings.Join(c.Args().Slice(), " ")); prompt != "" {
+		src = &onceSource{msg: prompt} // chatumm chat "PROMPT": one reply, then exit
+	} else if isTerminal(os.Stdin) && isTerminal(os.Stdout) {
 		r.interactive = true
 		src = newTermSource(os.Stdin, os.Stdout, historyPath())
 		r.banner(c.String("model"))
@@ -275,6 +286,12 @@ func (r *replState) loop(src lineSource) error {
 			if changed := weightsChanged(r.m); changed != nil {
 				return r.abandon(changed) // NaN logits from rewritten weights, say
 			}
+			if _, once := src.(*onceSource); once {
+				if ferr := r.finish(); ferr != nil {
+					return fmt.Errorf("%w; %v", err, ferr)
+				}
+				return err // chatumm chat "PROMPT" that failed exits non-zero
+			}
 			r.printError(err)
 		}
 		select {
@@ -342,7 +359,14 @@ func (r *replState) command(line string) (done bool, err error) {
 	case "/quit", "/exit":
 		return true, nil
 	case "/help":
-		fmt.Fprintln(r.out, "/image PATH (attach to next message), @PATH in a message, /save FILE, /load FILE, /reset, /history, /quit")
+		fmt.Fprint(r.out, `  @PATH          attach a picture inside a message (@"a b.png", @~/x.png)
+  /image PATH    attach a picture to the next message
+  """            open and close a message of several lines
+  /history       the conversation so far
+  /save FILE     save the conversation; /load FILE resumes one
+  /reset         start over
+  /quit          leave (also Ctrl-D); Ctrl-C stops a reply
+`)
 	case "/reset":
 		r.conv.Reset()
 		r.pending = nil

@@ -13,6 +13,7 @@ import (
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
 	"github.com/chatumm/chatumm/runtime/fileio"
+	"golang.org/x/term"
 )
 
 // splitAttachments pulls "@PATH" attachments out of a message, the way
@@ -109,17 +110,6 @@ func checkImageFile(path string) error {
 func encodeImages(m *model.Model, paths []string) ([]chat.Image, error) {
 	var out []chat.Image
 	for _, p := range paths {
-		if m.Proto.Image.Features { // read by the vision tower (Janus)
-			if err := checkImageFile(p); err != nil {
-				return nil, err
-			}
-			feats, err := m.ReadImageFeatures(p)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, chat.Image{Features: feats, Path: p})
-			continue
-		}
 		if m.VQ != nil && m.VQ.HasEncoder() { // else the model's error says it cannot read images
 			if err := checkImageFile(p); err != nil {
 				return nil, err
@@ -158,6 +148,10 @@ func (r *replState) showImage(im chat.Image) {
 	path := filepath.Join(r.imageDir, fmt.Sprintf("chatumm-%03d.png", r.imageNum))
 	r.imageNum++
 	png, err := r.m.DecodeImagePNG(im.Codes, im.Rows, im.Cols)
+	shown := png
+	if err == nil {
+		png, err = scalePNG(png, r.scale)
+	}
 	if err == nil {
 		err = fileio.WriteAtomic(path, png, 0o644)
 	}
@@ -168,12 +162,16 @@ func (r *replState) showImage(im chat.Image) {
 	r.conv.SetLastImagePath(path)
 	fmt.Fprintf(r.out, "\n[image: %s]\n", printable(path))
 	if f, ok := r.out.(*os.File); ok && isTerminal(f) {
-		showInline(r.out, png)
+		cols := 80
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			cols = w
+		}
+		showPicture(r.out, shown, cols)
 	}
 }
 
-// showInline prints a PNG with the kitty or iTerm2 graphics protocol when
-// the terminal announces one; otherwise the printed path is enough.
+// showInline prints a PNG with the kitty or iTerm2 graphics protocol (see
+// graphicsTerminal).
 func showInline(w io.Writer, png []byte) {
 	b64 := base64.StdEncoding.EncodeToString(png)
 	switch {

@@ -45,6 +45,23 @@ func (p *pipeSource) readLine(string) (string, error) {
 func (p *pipeSource) restore()      {}
 func (p *pipeSource) record(string) {}
 
+// onceSource is one message given on the command line.
+type onceSource struct {
+	msg  string
+	done bool
+}
+
+func (o *onceSource) readLine(string) (string, error) {
+	if o.done {
+		return "", io.EOF
+	}
+	o.done = true
+	return o.msg, nil
+}
+
+func (o *onceSource) restore()      {}
+func (o *onceSource) record(string) {}
+
 // termSource reads from a terminal with golang.org/x/term's line editor:
 // arrow keys, Home/End, Ctrl-A/E/K/U/W, history with Up and Down, and
 // bracketed paste (a pasted block of several lines is one message). The
