@@ -110,6 +110,17 @@ func checkImageFile(path string) error {
 func encodeImages(m *model.Model, paths []string) ([]chat.Image, error) {
 	var out []chat.Image
 	for _, p := range paths {
+		if m.Proto.Image.Features { // read by the vision tower (Janus)
+			if err := checkImageFile(p); err != nil {
+				return nil, err
+			}
+			feats, err := m.ReadImageFeatures(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, chat.Image{Features: feats, Path: p})
+			continue
+		}
 		if m.VQ != nil && m.VQ.HasEncoder() { // else the model's error says it cannot read images
 			if err := checkImageFile(p); err != nil {
 				return nil, err
