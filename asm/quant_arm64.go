@@ -12,8 +12,6 @@ package asm
 // CHATUMM_CPU keeps naming whole paths. Dequantize stays the generic twin
 // (it widens embedding rows, one per token).
 
-import "unsafe"
-
 // A quantized dot kernel: nb (>= 1) blocks of weights at w against nb
 // activation blocks at x.
 type quantDot func(w, x *byte, nb int) float32
@@ -37,7 +35,7 @@ func quantDotsNEON(dotprod bool) [NumQTypes]quantDot {
 func setQuantNEON(k *Kernels, dotprod bool) {
 	for q, dot := range quantDotsNEON(dotprod) {
 		if dot != nil {
-			k.RowsQ[q] = rowsQNEON(dot)
+			k.RowsQ[q] = rowsQNEON(QType(q), dot)
 		}
 	}
 	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
@@ -51,17 +49,22 @@ func setQuantNEON(k *Kernels, dotprod bool) {
 	}
 }
 
-// rowsQNEON runs a dot kernel over the rows (the exported RowsQ checked
-// the slices).
-func rowsQNEON(dot quantDot) func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
+// rowsQNEON runs a dot kernel over the rows. The exported RowsQ checked
+// the slices; the two index expressions check them again (once per call)
+// for callers of the table itself, so no kernel reads outside them.
+func rowsQNEON(q QType, dot quantDot) func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
 	return func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
+		if len(y) == 0 {
+			return
+		}
 		if nb == 0 {
 			clear(y)
 			return
 		}
-		base := unsafe.Pointer(unsafe.SliceData(w))
+		_ = w[(len(y)-1)*rowBytes+nb*q.BlockBytes()-1]
+		_ = xq[ActBytes(q, nb*q.BlockElems())-1]
 		for r := range y {
-			y[r] = dot((*byte)(unsafe.Add(base, r*rowBytes)), &xq[0], nb)
+			y[r] = dot(&w[r*rowBytes], &xq[0], nb)
 		}
 	}
 }

@@ -164,3 +164,31 @@ func TestQuantizeActNEON(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsQNEONChecksSlices: the table entries themselves refuse slices
+// too short for the rows, nb and activations asked for (a panic, not a
+// read past them), for callers that skip the exported RowsQ.
+func TestRowsQNEONChecksSlices(t *testing.T) {
+	for _, fl := range quantFlavoursNEON(t) {
+		for _, q := range []QType{Q8_0, Q4_K} {
+			const nb, rows = 2, 3
+			w := make([]byte, rows*nb*q.BlockBytes())
+			xq := make([]byte, ActBytes(q, nb*q.BlockElems()))
+			y := make([]float32, rows)
+			fl.k.RowsQ[q](w, nb*q.BlockBytes(), nb, xq, y) // exact sizes are fine
+			for name, call := range map[string]func(){
+				"short weights":     func() { fl.k.RowsQ[q](w[:len(w)-1], nb*q.BlockBytes(), nb, xq, y) },
+				"short activations": func() { fl.k.RowsQ[q](w, nb*q.BlockBytes(), nb, xq[:len(xq)-1], y) },
+			} {
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Errorf("%s %v, %s: no panic", fl.name, q, name)
+						}
+					}()
+					call()
+				}()
+			}
+		}
+	}
+}
