@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -92,4 +94,63 @@ func TestJanusCLIContract(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJanusVQDecodeCLI: vq decode --model of a Janus checkpoint turns the
+// reference's codes into the reference's PNG at PSNR ≥ 40 dB.
+func TestJanusVQDecodeCLI(t *testing.T) {
+	for _, fixture := range []string{"janus-a", "janus-b"} {
+		t.Run(fixture, func(t *testing.T) {
+			dir := refDir(t, fixture)
+			var vq struct {
+				Codes []int  `json:"codes"`
+				PNG   string `json:"png"`
+			}
+			json.Unmarshal(janusExpected(t, fixture)["vq_decode"], &vq)
+			work := t.TempDir()
+			codes := writeFile(t, filepath.Join(work, "codes.txt"), []byte(strings.ReplaceAll(joinIDs(vq.Codes), ",", " ")))
+			out := filepath.Join(work, "out.png")
+			args := []string{"vq", "decode", "--model", dir, "--codes", codes, "-o", out}
+			wantSuccess(t, chatumm(t, args...), args...)
+			got, want := readPNG(t, out), readPNG(t, filepath.Join(dir, "expected", vq.PNG))
+			if got.Bounds() != want.Bounds() {
+				t.Fatalf("size %v, reference %v", got.Bounds(), want.Bounds())
+			}
+			var se float64
+			n := 0
+			b := want.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					r1, g1, b1, _ := got.At(x, y).RGBA()
+					r2, g2, b2, _ := want.At(x, y).RGBA()
+					for _, d := range []float64{float64(r1>>8) - float64(r2>>8), float64(g1>>8) - float64(g2>>8), float64(b1>>8) - float64(b2>>8)} {
+						se += d * d
+						n++
+					}
+				}
+			}
+			psnr := math.Inf(1)
+			if se > 0 {
+				psnr = 10 * math.Log10(255*255/(se/float64(n)))
+			}
+			if psnr < 40 {
+				t.Fatalf("PSNR %.1f dB < 40", psnr)
+			}
+			t.Logf("PSNR %.1f dB", psnr)
+		})
+	}
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
