@@ -3,18 +3,18 @@
 #include "textflag.h"
 #include "quant_arm64.h"
 
-// The K types against q8_K (292-byte blocks: d f32, 256 int8 at +4, 16
-// int16 sums of 16 at +260). Per block: F31 = d_w*d_x (V31: above the
-// registers the values pass through), V12 the int32 lanes of
-// sum(scale_j * dot_j), added to V30 by F31.
+// The K types (Q4_K, Q5_K, Q6_K) against q8_K activations (292-byte blocks:
+// d f32, 256 int8 at +4, 16 int16 sums of 16 values at +260), in the shape
+// quant_arm64.h describes. Per block: F31 = d_w*d_x (V31: above the
+// registers the values pass through), V12 the int32 lanes of the sum over
+// sub-blocks of scale_j * dot_j, added to V30 by F31.
 
-// Q4_K/Q5_K block head: F31 = d*dx, F4 = dmin*dx (used here only), the eight 6-bit scales
-// as int32 in V23 (0..3) and V24 (4..7); the min term, sum over j of
-// min_j * (bsums 2j and 2j+1), is added to V27 by F4 (and V27 subtracted
-// from V30 at the end).
-// ggml's get_scale_min_k4 in four 32-bit words: scales 0..3 = u0&63,
-// mins 0..3 = u1&63, scales 4..7 = (u2&15) | (u0>>6)<<4, mins 4..7 =
-// (u2>>4) | (u1>>6)<<4, byte by byte.
+// Q4_K/Q5_K block head: F31 = d*dx, F4 = dmin*dx (used here only), the
+// eight 6-bit scales as int32 in V23 (0..3) and V24 (4..7); the min term,
+// the sum over j of min_j * (bsums 2j and 2j+1), is added to V27 by F4
+// (V27 is subtracted from V30 at the end). ggml's get_scale_min_k4 in four
+// 32-bit words, byte by byte: scales 0..3 = u0&63, mins 0..3 = u1&63,
+// scales 4..7 = (u2&15) | (u0>>6)<<4, mins 4..7 = (u2>>4) | (u1>>6)<<4.
 #define KHEAD \
 	FMOVS (R1), F5 \
 	F16SCALE(0, R0, R3, F31) \
