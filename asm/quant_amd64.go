@@ -7,7 +7,7 @@ package asm
 // code has no AVX-512 VNNI kernels yet). Entries left nil get the generic
 // twins from fillFromGeneric.
 func withQuantAVX2(k *Kernels) *Kernels {
-	k.RowsQ[Q4_0] = rowsQAsm(Q4_0, dotQ4_0AVX2)
+	k.RowsQ[Q4_0] = rowsQAsm4(Q4_0, dotQ4_0x4AVX2, dotQ4_0AVX2)
 	k.RowsQ[Q4_1] = rowsQAsm(Q4_1, dotQ4_1AVX2)
 	k.RowsQ[Q5_0] = rowsQAsm(Q5_0, dotQ5_0AVX2)
 	k.RowsQ[Q5_1] = rowsQAsm(Q5_1, dotQ5_1AVX2)
@@ -58,6 +58,31 @@ func rowsQAsm(q QType, dot func(w, x *byte, nb int) float32) func(w []byte, rowB
 		}
 	}
 }
+
+// rowsQAsm4 runs a four-row kernel over groups of four rows and the
+// one-row kernel over the rest.
+func rowsQAsm4(q QType, dot4 func(w *byte, rowBytes int, x *byte, nb int, y *float32), dot func(w, x *byte, nb int) float32) func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
+	return func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
+		if len(y) == 0 {
+			return
+		}
+		if nb == 0 {
+			clear(y)
+			return
+		}
+		_ = w[(len(y)-1)*rowBytes+nb*q.BlockBytes()-1]
+		r := 0
+		for ; r+4 <= len(y); r += 4 {
+			dot4(&w[r*rowBytes], rowBytes, &xq[0], nb, &y[r])
+		}
+		for ; r < len(y); r++ {
+			y[r] = dot(&w[r*rowBytes], &xq[0], nb)
+		}
+	}
+}
+
+//go:noescape
+func dotQ4_0x4AVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
 
 //go:noescape
 func dotQ4_0AVX2(w, x *byte, nb int) float32

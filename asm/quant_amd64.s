@@ -98,10 +98,13 @@ done:
 
 // QK_NIBBLES loads the 16 bytes at addr into Y4 as 32 values 0..15: the low
 // nibbles in the low lane (values 0..15), the high nibbles in the high lane.
-#define QK_NIBBLES(addr) \
+#define QK_NIBBLES(addr) QK_NIBBLES_TMP(addr, X5)
+
+// QK_NIBBLES_TMP is QK_NIBBLES with scratch register T.
+#define QK_NIBBLES_TMP(addr, T) \
 	VMOVDQU     addr, X4 \
-	VPSRLW      $4, X4, X5 \
-	VINSERTI128 $1, X5, Y4, Y4 \
+	VPSRLW      $4, X4, T \
+	VINSERTI128 $1, T, Y4, Y4 \
 	VPAND       Y14, Y4, Y4
 
 // QK_SIGNED_DOT: ACC += Y2 · float(sum of int8 Y4 · int8 at xaddr).
@@ -145,6 +148,66 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 	VPBROADCASTD qkEights<>(SB), Y13
 	QK_LOOP(Q4_0_BLOCK, 18, 34)
 	QK_EPILOGUE
+
+// func dotQ4_0x4AVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
+// Four rows at once (y[0..3]), so each activation block is loaded, and its
+// 8·x correction computed, once for four weight blocks. The nibbles are
+// used unsigned: sum((q-8)·x) = sum(q·x) - sum(8·x), both pair sums exact
+// in int16, which saves the two VPSIGNBs of the signed form. Rows r are at
+// SI + r·BX (R10 = 3·BX); Y13 = 8s, Y0/Y10/Y11/Y12 = the rows'
+// accumulators (HSUM_Y0 uses Y1).
+#define Q4_0_ROW(addr, daddr, ACC) \
+	VCVTPH2PS    daddr, X2 \
+	VMULSS       X3, X2, X2 \
+	VBROADCASTSS X2, Y2 \
+	QK_NIBBLES_TMP(addr, X6) \
+	VPMADDUBSW   Y5, Y4, Y4 \
+	VPSUBW       Y7, Y4, Y4 \
+	VPMADDWD     Y15, Y4, Y4 \
+	VCVTDQ2PS    Y4, Y4 \
+	VFMADD231PS  Y4, Y2, ACC
+
+TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-40
+	MOVQ         w+0(FP), SI
+	MOVQ         rowBytes+8(FP), BX
+	MOVQ         x+16(FP), DI
+	MOVQ         nb+24(FP), CX
+	LEAQ         (BX)(BX*2), R10
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y10, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	VPXOR        Y12, Y12, Y12
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	VPBROADCASTD qkLow4<>(SB), Y14
+	VPBROADCASTD qkEights<>(SB), Y13
+
+block:
+	VMOVDQU    2(DI), Y5
+	VPMADDUBSW Y5, Y13, Y7
+	VCVTPH2PS  (DI), X3
+	Q4_0_ROW(2(SI), (SI), Y0)
+	Q4_0_ROW(2(SI)(BX*1), (SI)(BX*1), Y10)
+	Q4_0_ROW(2(SI)(BX*2), (SI)(BX*2), Y11)
+	Q4_0_ROW(2(SI)(R10*1), (SI)(R10*1), Y12)
+	ADDQ       $18, SI
+	ADDQ       $34, DI
+	DECQ       CX
+	JNZ        block
+
+	MOVQ    y+32(FP), DX
+	HSUM_Y0
+	VMOVSS  X0, (DX)
+	VMOVAPS Y10, Y0
+	HSUM_Y0
+	VMOVSS  X0, 4(DX)
+	VMOVAPS Y11, Y0
+	HSUM_Y0
+	VMOVSS  X0, 8(DX)
+	VMOVAPS Y12, Y0
+	HSUM_Y0
+	VMOVSS  X0, 12(DX)
+	VZEROUPPER
+	RET
 
 // Q4_1 against q8_1: d_w·d_x·sum(nibble·x) + m·s; the m·s terms are summed
 // in X12 lane 0.

@@ -387,7 +387,7 @@ func TestRowsQ(t *testing.T) {
 	worst := map[string]float64{}
 	for _, q := range quantTypes {
 		for _, nb := range quantBlockCounts {
-			for _, rows := range []int{0, 1, 3, 5} {
+			for _, rows := range []int{0, 1, 3, 5, 9} {
 				n := nb * q.BlockElems()
 				pad := (rows % 2) * q.BlockBytes() // odd row counts get a padded row stride
 				rowBytes := nb*q.BlockBytes() + pad
