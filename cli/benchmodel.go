@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/chatumm/chatumm/model/randmodel"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +17,10 @@ import (
 	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
+	"github.com/chatumm/chatumm/model/randmodel"
 	"github.com/chatumm/chatumm/model/sample"
 	"github.com/chatumm/chatumm/runtime"
+	"github.com/chatumm/chatumm/weights/quant"
 	"github.com/klauspost/cpuid/v2"
 	"github.com/urfave/cli/v2"
 )
@@ -35,7 +38,8 @@ func benchModelCommand() *cli.Command {
 			&cli.StringFlag{Name: "load", Value: "mmap", Usage: "weights load mode: mmap or read"},
 			&cli.StringFlag{Name: "o", Value: "md", Usage: "output: md (table) or json (one object per line)"},
 			&cli.BoolFlag{Name: "kv-f32", Usage: "f32 KV cache"},
-			&cli.StringFlag{Name: "random", Usage: "benchmark a random-weight Chameleon checkpoint of this shape (tiny, 1b, 1b-mot) written to a temporary directory"},
+			&cli.StringFlag{Name: "random", Usage: "benchmark a random-weight Chameleon checkpoint of this shape (" + randomShapes() + ") written to a temporary directory"},
+			&cli.StringFlag{Name: "quant", Usage: "with --random: quantize the random checkpoint first (" + quantizeTypes() + ", as chatumm quantize does)"},
 			&cli.IntFlag{Name: "image", Usage: "also time this many image tokens drawn with guidance (test ig<N>)"},
 			&cli.StringFlag{Name: "cfg", Value: "anole", Usage: "guidance for the image test: anole (3 sequences), lumina (2) or none"},
 			&cli.IntFlag{Name: "speculative", Usage: "speculative Jacobi window for the image test (0 = off); prints forward passes and accepted tokens per pass"},
@@ -80,21 +84,18 @@ func benchModel(c *cli.Context) error {
 	if f := c.String("o"); f != "md" && f != "json" {
 		return fmt.Errorf("-o %q: want md or json", f)
 	}
+	if c.String("quant") != "" && c.String("random") == "" {
+		return fmt.Errorf("--quant goes with --random; quantize a checkpoint with chatumm quantize and pass the .gguf to --model")
+	}
 	if shape := c.String("random"); shape != "" {
-		spec, ok := randmodel.Shapes[shape]
-		if !ok {
-			return fmt.Errorf("--random %q: known shapes are tiny, 1b, 1b-mot", shape)
+		path, cleanup, err := writeRandomModel(c, shape, threads[len(threads)-1])
+		if cleanup != nil {
+			defer cleanup()
 		}
-		dir, err := os.MkdirTemp("", "chatumm-random-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		fmt.Fprintf(stderr, "writing a random %s checkpoint to %s\n", shape, dir)
-		if err := randmodel.Write(dir, spec, 1); err != nil {
-			return err
-		}
-		if err := c.Set("model", dir); err != nil {
+		if err := c.Set("model", path); err != nil {
 			return err
 		}
 	}
@@ -324,12 +325,64 @@ func humanGiB(n int64) string {
 	return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
 }
 
-// weightDType names the dtype of the largest tensors (F16, BF16, F32).
+// weightDType names the storage type of the largest tensors (F16, BF16,
+// F32, or a block type such as Q4_K).
 func weightDType(m *model.Model) string {
-	if d := m.WeightDType(); d != "" {
-		return d
+	if m.T != nil && len(m.T.Layers) > 0 {
+		return m.T.Layers[0].Experts[0].Q.TypeString() // Q4_K, ... for a quantized model
 	}
 	return "?"
 }
 
 func cpuName() string { return cpuid.CPU.BrandName }
+
+// randomShapes lists randmodel's shapes for --random, sorted.
+func randomShapes() string {
+	names := make([]string, 0, len(randmodel.Shapes))
+	for name := range randmodel.Shapes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// writeRandomModel writes the random checkpoint of --random into a
+// temporary directory and, with --quant, quantizes it there to a chatumm
+// GGUF (the f16 original is removed once it is quantized). It returns the
+// path to load and a cleanup that removes the directory.
+func writeRandomModel(c *cli.Context, shape string, threads int) (path string, cleanup func(), err error) {
+	spec, ok := randmodel.Shapes[shape]
+	if !ok {
+		return "", nil, fmt.Errorf("--random %q: known shapes are %s", printable(shape), randomShapes())
+	}
+	var q asm.QType
+	if name := c.String("quant"); name != "" {
+		if q, ok = asm.QTypeByName(name); !ok || !slices.Contains(quant.Types, q) {
+			return "", nil, fmt.Errorf("--quant %q: want one of %s", printable(name), quantizeTypes())
+		}
+	}
+	dir, err := os.MkdirTemp("", "chatumm-random-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	src := filepath.Join(dir, "f16")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		return "", cleanup, err
+	}
+	fmt.Fprintf(stderr, "writing a random %s checkpoint to %s\n", shape, src)
+	if err := randmodel.Write(src, spec, 1); err != nil {
+		return "", cleanup, err
+	}
+	if q == asm.QNone {
+		return src, cleanup, nil
+	}
+	path = filepath.Join(dir, "model-"+strings.ToLower(q.String())+".gguf")
+	fmt.Fprintf(stderr, "quantizing it to %v: %s\n", q, path)
+	pool := runtime.NewPool(threads)
+	defer pool.Close()
+	if _, err := model.Quantize(src, path, q, pool, nil); err != nil {
+		return "", cleanup, err
+	}
+	return path, cleanup, os.RemoveAll(src)
+}

@@ -32,6 +32,8 @@ var Shapes = map[string]Spec{
 	// The Llama-1B (TinyLlama) shape with Chameleon's qk-norm.
 	"1b":     {Dim: 2048, Layers: 22, Heads: 32, KVHeads: 4, FFN: 5632, Vocab: 32000, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16},
 	"1b-mot": {Dim: 2048, Layers: 22, Heads: 32, KVHeads: 4, FFN: 5632, Vocab: 32000, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16, MoT: true},
+	// Anole-7B / Chameleon-7B (14 GB in f16: for benchmarks, never tests).
+	"anole-7b": {Dim: 4096, Layers: 32, Heads: 32, KVHeads: 32, FFN: 11008, Vocab: 65536, ImageCodes: 8192, MaxPos: 4096, DType: weights.F16},
 }
 
 // Write writes config.json, tokenizer.json and model.safetensors of a
