@@ -37,7 +37,9 @@ func (llama) protocol(tok *tokenizer.Tokenizer) (Protocol, error) {
 // defaultGGUFContext is the context of a GGUF file that does not say.
 const defaultGGUFContext = 4096
 
-// loadGGUF runs a llama GGUF file with F32/F16/BF16 tensors. Its tokenizer
+// loadGGUF runs a llama GGUF file with F32/F16/BF16 tensors or ggml's
+// block-quantized ones (Q8_0, Q4_0, Q4_K, Q6_K, ... as llama-quantize mixes
+// them), used in place from the mapping or the read-in copy. Its tokenizer
 // metadata is not read yet, so such a model takes token ids (logits, bench).
 func loadGGUF(m *Model, path string, opts Options) (*Model, error) {
 	set, err := weights.Open(path, opts.Load)
