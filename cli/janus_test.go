@@ -154,3 +154,32 @@ func readPNG(t *testing.T, path string) image.Image {
 	}
 	return img
 }
+
+// TestJanusOneShot: generate on a Janus checkpoint draws with Janus's own
+// guidance when --cfg is not given (the reference's codes), and edit is
+// refused with one line that says why.
+func TestJanusOneShot(t *testing.T) {
+	dir := refDir(t, "janus-a")
+	var gen struct {
+		Prompt string `json:"prompt_text"`
+		Codes  []int  `json:"codes"`
+	}
+	json.Unmarshal(janusExpected(t, "janus-a")["generation"], &gen)
+	out := filepath.Join(t.TempDir(), "cat.png")
+	args := []string{"generate", "--model", dir, "--kv-f32", "--json", "-o", out, gen.Prompt}
+	r := chatumm(t, args...)
+	wantSuccess(t, r, args...)
+	var res struct {
+		Codes []int `json:"codes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("generate --json: %v\n%s", err, r.stdout)
+	}
+	if joinIDs(res.Codes) != joinIDs(gen.Codes) {
+		t.Fatalf("codes %v\nreference %v", res.Codes, gen.Codes)
+	}
+	readPNG(t, out)
+
+	args = []string{"edit", "--model", dir, "--image", filepath.Join(dir, "image.png"), "-o", filepath.Join(t.TempDir(), "e.png"), "make it blue"}
+	wantError(t, chatumm(t, args...), args, "Janus models cannot edit pictures")
+}

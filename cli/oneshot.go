@@ -145,7 +145,7 @@ func (e *errNoPicture) Error() string {
 // drawsOnlyWhenTold reports a family whose model never starts a picture on
 // its own (Janus: drawing is a mode the caller picks), so generate and
 // edit must start the picture for it.
-func drawsOnlyWhenTold(m *model.Model) bool { return m.Family().Name() == "janus" }
+func drawsOnlyWhenTold(m *model.Model) bool { return m.Proto.Image.OnRequest }
 
 // oneShotImage runs generate (no input image) or edit. The model answers
 // as in a chat, pictures allowed; the first picture is decoded and written
@@ -171,6 +171,11 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 	if err := fileio.CheckWritable(c.String("output")); err != nil {
 		return err // before the model runs for minutes
 	}
+	if imagePath != "" {
+		if err := refuseEdit(c.String("model")); err != nil {
+			return err
+		}
+	}
 	conv, images, err := oneShotSetup(c, imagePath)
 	if err != nil {
 		return err
@@ -182,7 +187,12 @@ func oneShotImage(c *cli.Context, imagePath string) error {
 	}
 	gen.Images = true
 	gen.StartImage = c.Bool("force-image") || drawsOnlyWhenTold(m)
-	if err := conv.AddUser(prompt, images); err != nil {
+	familyGuidance(c, m, &gen)
+	add := conv.AddUser
+	if gen.StartImage {
+		add = conv.AddUserDrawing
+	}
+	if err := add(prompt, images); err != nil {
 		return err
 	}
 	var bar *progressBar
