@@ -276,6 +276,73 @@ def vq_decode(root, codes):
     return dd.conv_out(F.silu(dd.norm_out(x)))[0]
 
 
+# ------------------------------------------------------------------ Pillow's bicubic, ported
+
+PRECISION_BITS = 32 - 8 - 2     # Pillow src/libImaging/Resample.c, 8-bit path
+
+
+def pil_bicubic(x):
+    a = -0.5
+    x = abs(x)
+    if x < 1.0:
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1
+    if x < 2.0:
+        return (((x - 5) * x + 8) * x - 4) * a
+    return 0.0
+
+
+def pil_coeffs(in_size, out_size):
+    """Per output index: first input index and fixed-point weights (precompute_coeffs +
+    normalize_coeffs_8bpc). int() is C's truncation toward zero."""
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = 2.0 * filterscale
+    out = []
+    for xx in range(out_size):
+        center = (xx + 0.5) * scale
+        xmin = max(int(center - support + 0.5), 0)
+        n = min(int(center + support + 0.5), in_size) - xmin
+        w = [pil_bicubic((x + xmin - center + 0.5) / filterscale) for x in range(n)]
+        total = sum(w)
+        w = [v / total for v in w] if total != 0.0 else w
+        out.append((xmin, [int(v * (1 << PRECISION_BITS) + (-0.5 if v < 0 else 0.5)) for v in w]))
+    return out
+
+
+def pil_pass(a, out_size):
+    """One horizontal pass over int64 [H, W, C]; rounds and clips to 0..255 like clip8."""
+    res = np.zeros((a.shape[0], out_size, a.shape[2]), dtype=np.int64)
+    for xx, (xmin, k) in enumerate(pil_coeffs(a.shape[1], out_size)):
+        acc = np.full((a.shape[0], a.shape[2]), 1 << (PRECISION_BITS - 1), dtype=np.int64)
+        for x, kv in enumerate(k):
+            acc += a[:, xmin + x, :] * kv
+        res[:, xx, :] = np.clip(acc >> PRECISION_BITS, 0, 255)
+    return res
+
+
+def pil_resize(arr, w, h):
+    """Image.resize((w, h), BICUBIC) on uint8 RGB: horizontal pass, then vertical, each only
+    where the size changes."""
+    a = arr.astype(np.int64)
+    if a.shape[1] != w:
+        a = pil_pass(a, w)
+    if a.shape[0] != h:
+        a = pil_pass(a.transpose(1, 0, 2), h).transpose(1, 0, 2)
+    return a.astype(np.uint8)
+
+
+def preprocess_png(path, S):
+    """Janus preprocessing to the padded uint8 square, with the ported resize."""
+    src = np.asarray(Image.open(path).convert("RGB"))
+    h, w = src.shape[:2]
+    L = max(w, h)
+    nh, nw = max(int(h / L * S), 14), max(int(w / L * S), 14)
+    canvas = np.full((max(nh, nw), max(nh, nw), 3), 127, dtype=np.uint8)
+    oy, ox = (canvas.shape[0] - nh) // 2, (canvas.shape[1] - nw) // 2
+    canvas[oy:oy + nh, ox:ox + nw] = pil_resize(src, nw, nh)
+    return canvas
+
+
 # ------------------------------------------------------------------ tokenizer pipeline
 
 def hf_encode(tok_json, text):
@@ -378,13 +445,15 @@ def check_dir(d, report):
         png = np.asarray(Image.open(e("preprocessed.png")).convert("RGB"), dtype=np.float64)
         px = torch.from_numpy((png / 255.0 - 0.5) / 0.5).permute(2, 0, 1).contiguous()
         close("pixel_values from preprocessed.png", px, "pixel_values.f32", ex["preprocess"]["pixel_values_shape"])
-        canvas = np.full_like(png, 127.0)
-        (w2, h2), (ox, oy) = ex["preprocess"]["resized_size"], ex["preprocess"]["paste_offset"]
-        src = Image.open(os.path.join(d, "image.png")).convert("RGB")
         S = cfg["vision_config"]["image_size"]
-        canvas[oy:oy + h2, ox:ox + w2] = np.asarray(src.resize((w2, h2), Image.BICUBIC), dtype=np.float64)
-        report(name, "preprocessed.png = bicubic resize + pad (numpy)", np.array_equal(canvas, png) and
-               png.shape[0] == S and max(w2, h2) == S, "")
+        ours = preprocess_png(os.path.join(d, "image.png"), S)
+        report(name, "preprocessed.png = ported Pillow bicubic + pad", np.array_equal(ours, png)
+               and png.shape[0] == S, "")
+        for case in ex.get("resize_cases", []):
+            want = np.asarray(Image.open(e(case["output"])).convert("RGB"))
+            got = preprocess_png(e(case["input"]), S)
+            report(name, "resize case " + case["input"], got.shape == want.shape and np.array_equal(got, want),
+                   "" if got.shape != want.shape else "max diff %d" % np.abs(got.astype(int) - want).max())
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from janus_ref import Janus
         _, again, _ = Janus(d).preprocess(Image.open(e("preprocessed.png")))

@@ -318,10 +318,13 @@ class Janus:
         return out[len(ids):], margins
 
     # ---------------------------------------------------------------- understanding
+    strict_preprocess = False
+
     def preprocess(self, img):
         """PIL image -> (padded uint8 HxWx3 array, pixel_values [3, S, S] float64, info)."""
         c = self.cfg
-        return janus_preprocess(img, c.pp_size, c.pp_min, c.pp_mean, c.pp_std, c.pp_rescale)
+        return janus_preprocess(img, c.pp_size, c.pp_min, c.pp_mean, c.pp_std, c.pp_rescale,
+                                strict=self.strict_preprocess)
 
     def vision_hidden(self, pixels):
         """pixels [3, S, S] -> post_layernorm output [N, Hv]."""
@@ -474,15 +477,20 @@ class Janus:
         return x[0]
 
 
-def janus_preprocess(img, size, min_size, mean, std, rescale):
-    """JanusImageProcessor: resize longest side to size (PIL bicubic), pad to a square with
-    int(mean*255), rescale, normalise. Returns (uint8 [S,S,3], float64 [3,S,S], info)."""
+def janus_preprocess(img, size, min_size, mean, std, rescale, strict=False):
+    """Janus image processor: resize the longest side to size (PIL bicubic), pad to a square
+    with int(mean*255), rescale, normalise. Returns (uint8 [S,S,3], float64 [3,S,S], info).
+
+    Sizes follow the original VLMImageProcessor, int(x / L * size), which always gives the long
+    side exactly size. HF's int(x * (size / L)) gives size - 1 for some L (588 at 384) and then
+    pads to a non-size square; strict=True refuses images where the two formulas disagree."""
     img = img.convert("RGB")
     w, h = img.size
     longest = max(w, h)
-    nh = max(int(h * (size / longest)), min_size)
-    nw = max(int(w * (size / longest)), min_size)
-    if (nh, nw) != (max(int(h / longest * size), min_size), max(int(w / longest * size), min_size)):
+    nh = max(int(h / longest * size), min_size)
+    nw = max(int(w / longest * size), min_size)
+    if strict and (nh, nw) != (max(int(h * (size / longest)), min_size),
+                               max(int(w * (size / longest)), min_size)):
         raise ValueError("image %dx%d: HF and original resize sizes differ; pick another" % (w, h))
     resized = img.resize((nw, nh), Image.BICUBIC) if (nw, nh) != (w, h) else img.copy()
     background = tuple(int(m * 255) for m in mean)

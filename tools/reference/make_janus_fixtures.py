@@ -43,8 +43,12 @@ GEN_USER = "a red cat on the green grass"
 PRE_SPLITS = ["[\r\n]", "\\s?[A-Za-zµÀ-ÖØ-öø-ƺ]+", "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
               "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"]
 
+# (width, height) of extra preprocessing inputs for janus-a (S = 64): upscale, min_size clamp,
+# portrait, odd sizes, identity. Noise + gradients so every rounding shows.
+RESIZE_CASES = [(20, 14), (200, 10), (30, 90), (57, 33), (64, 64), (97, 71)]
+
 FIXTURES = {
-    "janus-a": dict(seed=2301, dtype="BF16", vocab_pad=9, text=dict(
+    "janus-a": dict(seed=2301, dtype="BF16", vocab_pad=9, resize_cases=RESIZE_CASES, text=dict(
         hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=4, rms_norm_eps=1e-6, rope_theta=10000.0),
         vision=dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, patch_size=16,
@@ -329,6 +333,7 @@ def build(name, out_root):
         seed = spec["seed"] + 1000 * attempt
         n_params = write_checkpoint(d, spec, tok, seed)
         m = Janus(d)
+        m.strict_preprocess = True
         out, ok = compute(m, tok, image_path)
         if ok:
             break
@@ -336,9 +341,34 @@ def build(name, out_root):
     else:
         raise SystemExit("%s: no seed with clear margins" % name)
     write_expected(os.path.join(d, "expected"), m, tok, out, seed)
+    if spec.get("resize_cases"):
+        write_resize_cases(os.path.join(d, "expected"), m, spec["resize_cases"])
     size = os.path.getsize(os.path.join(d, "model.safetensors"))
     print("%s: seed %d, %d params, model.safetensors %d bytes, codes %s" % (
         name, seed, n_params, size, out["generation"][1]))
+
+
+def write_resize_cases(e, m, cases):
+    """expected/resize/: input PNGs and the padded S x S uint8 result of the preprocessing."""
+    r = os.path.join(e, "resize")
+    os.makedirs(r, exist_ok=True)
+    rng = np.random.default_rng(23)
+    listing = []
+    for w, h in cases:
+        y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+        base = np.stack([255 * x / max(w - 1, 1), 255 * y / max(h - 1, 1),
+                         128 + 100 * np.sin((x + y) / 4.0)], axis=-1)
+        img = np.clip(base + rng.normal(0, 40, (h, w, 3)), 0, 255).astype(np.uint8)
+        name = "%dx%d" % (w, h)
+        Image.fromarray(img, "RGB").save(os.path.join(r, name + "-in.png"))
+        arr, _, info = m.preprocess(Image.open(os.path.join(r, name + "-in.png")))
+        Image.fromarray(arr, "RGB").save(os.path.join(r, name + "-out.png"))
+        listing.append(dict(info, input="resize/%s-in.png" % name, output="resize/%s-out.png" % name))
+    path = os.path.join(e, "expected.json")
+    with open(path, encoding="utf-8") as f:
+        expected = json.load(f)
+    expected["resize_cases"] = listing
+    write_json(path, expected)
 
 
 def write_expected(e, m, tok, out, seed):
