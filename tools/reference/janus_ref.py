@@ -482,7 +482,7 @@ def janus_preprocess(img, size, min_size, mean, std, rescale, strict=False):
     with int(mean*255), rescale, normalise. Returns (uint8 [S,S,3], float64 [3,S,S], info).
 
     Sizes follow the original VLMImageProcessor, int(x / L * size), which always gives the long
-    side exactly size. HF's int(x * (size / L)) gives size - 1 for some L (588 at 384) and then
+    side exactly size. HF's int(x * (size / L)) gives size - 1 for some L (47, 588 at 384), then
     pads to a non-size square; strict=True refuses images where the two formulas disagree."""
     img = img.convert("RGB")
     w, h = img.size
