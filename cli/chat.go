@@ -57,7 +57,8 @@ type replState struct {
 	session  string
 	// interactive: a person at a terminal (prompt, banner, line editor).
 	interactive bool
-	scale       int // --scale of saved pictures
+	scale       int  // --scale of saved pictures
+	drawNext    bool // the message being sent is a /draw request
 }
 
 func runChat(c *cli.Context) error {
@@ -93,6 +94,7 @@ func runChat(c *cli.Context) error {
 	}
 	conv.Evict = evict
 	loadedContext.evicting = evict == chat.EvictOldest
+	familyGuidance(c, m, &gen)
 	r := &replState{m: m, conv: conv, smp: sample.New(c.Uint64("seed")), gen: gen, out: os.Stdout,
 		saveKV: c.Bool("save-kv"), session: sess, imageDir: ".", scale: scale}
 	if r.session != "" {
@@ -256,7 +258,11 @@ func (r *replState) loop(src lineSource) error {
 		if line == "" {
 			continue
 		}
-		if strings.HasPrefix(line, "/") {
+		if text, ok := drawCommand(line); ok {
+			// A message like any other (cancellable, attachments), whose
+			// reply is a picture.
+			line, r.drawNext = text, true
+		} else if strings.HasPrefix(line, "/") {
 			done, err := r.command(line)
 			if err != nil {
 				r.printError(err)
@@ -361,6 +367,7 @@ func (r *replState) command(line string) (done bool, err error) {
 	case "/help":
 		fmt.Fprint(r.out, `  @PATH          attach a picture inside a message (@"a b.png", @~/x.png)
   /image PATH    attach a picture to the next message
+  /draw TEXT     ask for a picture (the reply draws it)
   """            open and close a message of several lines
   /history       the conversation so far
   /save FILE     save the conversation; /load FILE resumes one
@@ -423,10 +430,15 @@ func (r *replState) say(ctx context.Context, line string) error {
 	text, paths := splitAttachments(line)
 	paths = append(r.pending, paths...)
 	r.pending = nil
+	gen, add := r.gen, r.conv.AddUserContext
+	if r.drawNext {
+		r.drawNext = false
+		gen.StartImage, gen.Images, add = true, false, r.conv.AddUserDrawingContext
+	}
 	images, err := encodeImages(r.m, paths)
 	if err == nil {
 		var bar *progressBar
-		err = r.conv.AddUserContext(ctx, text, images, func(done, total int) {
+		err = add(ctx, text, images, func(done, total int) {
 			// Only a prompt long enough to come in chunks gets a bar.
 			if bar == nil && done < total {
 				bar = newProgressBar(total)
@@ -449,7 +461,7 @@ func (r *replState) say(ctx context.Context, line string) error {
 		return err
 	}
 	var progress *progressBar
-	_, err = r.conv.Reply(ctx, r.smp, r.gen, func(e chat.Event) {
+	_, err = r.conv.Reply(ctx, r.smp, gen, func(e chat.Event) {
 		switch e.Kind {
 		case chat.EventText:
 			fmt.Fprint(r.out, printable(e.Text))

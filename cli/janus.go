@@ -37,3 +37,13 @@ func familyGuidance(c *cli.Context, m *model.Model, o *chat.GenOptions) {
 		o.TextScale = model.JanusDefaultScale
 	}
 }
+
+// drawCommand recognises "/draw TEXT" in chat: a message whose reply is a
+// picture (for every family; Janus draws only when asked).
+func drawCommand(line string) (string, bool) {
+	cmd, text, _ := strings.Cut(line, " ")
+	if cmd != "/draw" {
+		return "", false
+	}
+	return strings.TrimSpace(text), true
+}

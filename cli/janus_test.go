@@ -112,27 +112,7 @@ func TestJanusVQDecodeCLI(t *testing.T) {
 			out := filepath.Join(work, "out.png")
 			args := []string{"vq", "decode", "--model", dir, "--codes", codes, "-o", out}
 			wantSuccess(t, chatumm(t, args...), args...)
-			got, want := readPNG(t, out), readPNG(t, filepath.Join(dir, "expected", vq.PNG))
-			if got.Bounds() != want.Bounds() {
-				t.Fatalf("size %v, reference %v", got.Bounds(), want.Bounds())
-			}
-			var se float64
-			n := 0
-			b := want.Bounds()
-			for y := b.Min.Y; y < b.Max.Y; y++ {
-				for x := b.Min.X; x < b.Max.X; x++ {
-					r1, g1, b1, _ := got.At(x, y).RGBA()
-					r2, g2, b2, _ := want.At(x, y).RGBA()
-					for _, d := range []float64{float64(r1>>8) - float64(r2>>8), float64(g1>>8) - float64(g2>>8), float64(b1>>8) - float64(b2>>8)} {
-						se += d * d
-						n++
-					}
-				}
-			}
-			psnr := math.Inf(1)
-			if se > 0 {
-				psnr = 10 * math.Log10(255*255/(se/float64(n)))
-			}
+			psnr := pngPSNR(t, out, filepath.Join(dir, "expected", vq.PNG))
 			if psnr < 40 {
 				t.Fatalf("PSNR %.1f dB < 40", psnr)
 			}
@@ -182,4 +162,51 @@ func TestJanusOneShot(t *testing.T) {
 
 	args = []string{"edit", "--model", dir, "--image", filepath.Join(dir, "image.png"), "-o", filepath.Join(t.TempDir(), "e.png"), "make it blue"}
 	wantError(t, chatumm(t, args...), args, "Janus models cannot edit pictures")
+}
+
+// pngPSNR is the PSNR of PNG a against PNG b (8-bit RGB), +Inf if equal.
+func pngPSNR(t *testing.T, a, b string) float64 {
+	t.Helper()
+	got, want := readPNG(t, a), readPNG(t, b)
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("%s is %v, %s is %v", a, got.Bounds(), b, want.Bounds())
+	}
+	var se float64
+	n := 0
+	r := want.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := got.At(x, y).RGBA()
+			r2, g2, b2, _ := want.At(x, y).RGBA()
+			for _, d := range []float64{float64(r1>>8) - float64(r2>>8), float64(g1>>8) - float64(g2>>8), float64(b1>>8) - float64(b2>>8)} {
+				se += d * d
+				n++
+			}
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/(se/float64(n)))
+}
+
+// TestJanusChatDraw: /draw in chat asks for a picture with Janus's own
+// guidance (the reference's picture), and the dialogue goes on in text
+// after it.
+func TestJanusChatDraw(t *testing.T) {
+	dir := refDir(t, "janus-a")
+	var gen struct {
+		Prompt string `json:"prompt_text"`
+	}
+	json.Unmarshal(janusExpected(t, "janus-a")["generation"], &gen)
+	work := t.TempDir()
+	args := []string{"chat", "--model", dir, "--kv-f32", "--max-tokens", "4"}
+	r := invoke(t, invocation{args: args, dir: work, stdin: "/draw " + gen.Prompt + "\nwhat did you draw?\n"})
+	wantSuccess(t, r, args...)
+	if !strings.Contains(r.stdout, "chatumm-001.png") {
+		t.Fatalf("no picture reported:\n%s", r.stdout)
+	}
+	if psnr := pngPSNR(t, filepath.Join(work, "chatumm-001.png"), filepath.Join(dir, "expected", "vq_decode.png")); psnr < 40 {
+		t.Fatalf("the drawn picture is not the reference's (PSNR %.1f dB)", psnr)
+	}
 }

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/chatumm/chatumm/model/imageio"
@@ -22,9 +23,15 @@ import (
 // then draws, GenOptions.StartImage). It is AddUser, except that a
 // template's system prompt is not written: Janus draws with none.
 func (c *Conversation) AddUserDrawing(text string, images []Image) error {
+	return c.AddUserDrawingContext(context.Background(), text, images, nil)
+}
+
+// AddUserDrawingContext is AddUserDrawing with AddUserContext's
+// cancellation and progress.
+func (c *Conversation) AddUserDrawingContext(ctx context.Context, text string, images []Image, progress func(done, total int)) error {
 	c.drawing = true
 	defer func() { c.drawing = false }()
-	return c.AddUser(text, images)
+	return c.AddUserContext(ctx, text, images, progress)
 }
 
 // templateUserTokens builds a user turn in the family's template:
