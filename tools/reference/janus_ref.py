@@ -7,12 +7,14 @@ with greedy decoding, and the VQ-16 (LlamaGen) encoder, quantiser and decoder. W
 read from model.safetensors and upcast exactly to float64, so every output is the exact
 answer for the stored weights.
 
-    /usr/bin/python3 tools/reference/janus_ref.py --model DIR --ids 1,2,3 [--image FILE]
-prints the argmax of each position's text logits.
+    /usr/bin/python3 tools/reference/janus_ref.py --model DIR logits --ids 1,2,3 [--image F] --out L.f32
+    ... --model DIR generate --ids ID,...   |  vq-encode --image F  |  vq-decode --codes F -o OUT.png
+mirror the chatumm CLI contract of issue 23 (logits, guided greedy codes, vq encode/decode).
 """
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import torch
@@ -513,19 +515,47 @@ def pixels_to_uint8(x):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--ids", required=True)
-    ap.add_argument("--image")
+    ap = argparse.ArgumentParser(description="float64 Janus-Pro reference (JANUS_SPEC.md)")
+    ap.add_argument("--model", required=True, help="HF-layout checkpoint directory")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    lg = sub.add_parser("logits", help="text logits of --ids, float32 [n, V] to --out")
+    lg.add_argument("--ids", required=True, help="comma-separated ids")
+    lg.add_argument("--image", help="image whose features fill the <image_placeholder> run")
+    lg.add_argument("--out", required=True)
+    gn = sub.add_parser("generate", help="guided greedy codes for --ids (BOS ... <begin_of_image>)")
+    gn.add_argument("--ids", required=True)
+    gn.add_argument("--cfg-scale", type=float)
+    en = sub.add_parser("vq-encode", help="codes of --image")
+    en.add_argument("--image", required=True)
+    de = sub.add_parser("vq-decode", help="PNG of whitespace-separated codes in --codes")
+    de.add_argument("--codes", required=True)
+    de.add_argument("-o", "--out", required=True)
+    de.add_argument("--f32", help="also write the raw float32 [3, H, W] decoder output here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     m = Janus(args.model)
-    ids = [int(s) for s in args.ids.split(",")]
-    feats = None
-    if args.image:
-        _, px, _ = m.preprocess(Image.open(args.image))
-        feats = m.image_features(px)
-    print(torch.argmax(m.text_logits(ids, feats), dim=-1).tolist())
+    if args.cmd == "logits":
+        ids = [int(v) for v in args.ids.split(",")]
+        feats = None
+        if args.image:
+            feats = m.image_features(m.preprocess(Image.open(args.image))[1])
+        m.text_logits(ids, feats).numpy().astype("<f4").tofile(args.out)
+    elif args.cmd == "generate":
+        ids = [int(v) for v in args.ids.split(",")]
+        scale = m.cfg.guidance_scale if args.cfg_scale is None else args.cfg_scale
+        codes, margins, _ = m.generate_image_codes(ids, scale)
+        print(" ".join(str(c) for c in codes))
+        print("min margin %.4g" % min(margins), file=sys.stderr)
+    elif args.cmd == "vq-encode":
+        codes, _ = m.vq_quantize(m.vq_encode_latent(m.preprocess(Image.open(args.image))[1]))
+        print(" ".join(str(c) for c in codes))
+    else:
+        with open(args.codes) as f:
+            codes = [int(v) for v in f.read().split()]
+        pix = m.vq_decode(codes)
+        Image.fromarray(pixels_to_uint8(pix), "RGB").save(args.out)
+        if args.f32:
+            pix.numpy().astype("<f4").tofile(args.f32)
 
 
 if __name__ == "__main__":
