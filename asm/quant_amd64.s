@@ -135,20 +135,6 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 	QK_LOOP(Q8_0_BLOCK, 34, 34)
 	QK_EPILOGUE
 
-// Q4_0: nibble - 8 (Y13 = 8s), then the signed product.
-#define Q4_0_BLOCK(wo, xo, ACC) \
-	QK_SCALE32(wo, xo) \
-	QK_NIBBLES(wo+2(SI)) \
-	VPSUBB Y13, Y4, Y4 \
-	QK_SIGNED_DOT(xo+2(DI), ACC)
-
-// func dotQ4_0AVX2(w, x *byte, nb int) float32
-TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
-	QK_PROLOGUE
-	VPBROADCASTD qkEights<>(SB), Y13
-	QK_LOOP(Q4_0_BLOCK, 18, 34)
-	QK_EPILOGUE
-
 // func dotQ4_0x4AVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
 // Four rows at once (y[0..3]), so each activation block is loaded, and its
 // 8·x correction computed, once for four weight blocks. The nibbles are
@@ -206,6 +192,33 @@ block:
 	VMOVAPS Y12, Y0
 	HSUM_Y0
 	VMOVSS  X0, 12(DX)
+	VZEROUPPER
+	RET
+
+// func dotQ4_0AVX2(w, x *byte, nb int) float32
+// One row, exactly as dotQ4_0x4AVX2 computes each of its rows (one
+// accumulator, the same operations in the same order), so a row's result
+// does not depend on how the rows were grouped: nb >= 1.
+TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ         w+0(FP), SI
+	MOVQ         x+8(FP), DI
+	MOVQ         nb+16(FP), CX
+	VPXOR        Y0, Y0, Y0
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	VPBROADCASTD qkLow4<>(SB), Y14
+	VPBROADCASTD qkEights<>(SB), Y13
+
+block:
+	VMOVDQU    2(DI), Y5
+	VPMADDUBSW Y5, Y13, Y7
+	VCVTPH2PS  (DI), X3
+	Q4_0_ROW(2(SI), (SI), Y0)
+	ADDQ       $18, SI
+	ADDQ       $34, DI
+	DECQ       CX
+	JNZ        block
+	HSUM_Y0
+	VMOVSS     X0, ret+24(FP)
 	VZEROUPPER
 	RET
 

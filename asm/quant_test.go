@@ -433,6 +433,36 @@ func TestRowsQ(t *testing.T) {
 	}
 }
 
+// TestRowsQRowsIndependent: a row's result is the same bits whichever rows
+// share its call (ops splits rows over threads at arbitrary boundaries and
+// promises results independent of the thread count).
+func TestRowsQRowsIndependent(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	const rows, nb = 11, 7
+	for _, k := range Available() {
+		for _, q := range quantTypes {
+			rb := nb * q.BlockBytes()
+			w := randQBlocks(r, q, rows*nb, 1)
+			x := randAct(r, nb*q.BlockElems(), 0)
+			xq := make([]byte, ActBytes(q, len(x)))
+			k.QuantizeAct[q](xq, x)
+			all := make([]float32, rows)
+			k.RowsQ[q](w, rb, nb, xq, all)
+			for lo := 0; lo < rows; lo++ {
+				for _, hi := range []int{lo + 1, min(rows, lo+5), rows} {
+					part := make([]float32, hi-lo)
+					k.RowsQ[q](w[lo*rb:hi*rb], rb, nb, xq, part)
+					for i, v := range part {
+						if math.Float32bits(v) != math.Float32bits(all[lo+i]) {
+							t.Fatalf("%s %v: row %d computed in rows [%d,%d) = %g, in all rows = %g", k.Name, q, lo+i, lo, hi, v, all[lo+i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestDotQ8_0Exact recomputes the generic Q8_0 dot in the order the twin
 // promises (int32 per block, then float32(sumi)·(d_w·d_x) added block by
 // block) and requires the same bits.
