@@ -38,10 +38,6 @@ type ImageReader interface {
 	Features(p *runtime.Pool, pixels []float32) []float32
 }
 
-// loadVisionTower builds the understanding tower from the checkpoint
-// (package siglip; set in janus_vision.go).
-var loadVisionTower func(set *weights.Set, cfg *JanusConfig, dim int) (ImageReader, error)
-
 // janusLinear is y = W·x + b.
 type janusLinear struct {
 	W *ops.Mat
@@ -101,10 +97,8 @@ func (m *Model) loadJanus() error {
 	switch {
 	case !hasPrefix(m.Weights, "model.vision_model.", "vision_model."):
 		j.missingVision = "no vision tower (model.vision_model.* tensors)"
-	case loadVisionTower == nil:
-		j.missingVision = "no SigLIP tower in this build"
 	default:
-		if j.Vision, err = loadVisionTower(m.Weights, jc, m.Cfg.Dim); err != nil {
+		if j.Vision, err = m.loadSiglip(); err != nil {
 			return fmt.Errorf("%s: vision tower: %v", m.Path, err)
 		}
 	}

@@ -23,6 +23,12 @@ type janusExpected struct {
 		LogitsFile  string  `json:"logits_file"`
 		MaxAbsLogit float64 `json:"max_abs_logit"`
 	} `json:"text"`
+	Understanding struct {
+		IDs          []int   `json:"ids"`
+		FeaturesFile string  `json:"image_features_file"`
+		LogitsFile   string  `json:"logits_file"`
+		MaxAbsLogit  float64 `json:"max_abs_logit"`
+	} `json:"understanding"`
 	Generation struct {
 		PromptText string  `json:"prompt_text"`
 		PromptIDs  []int   `json:"prompt_ids"`
@@ -154,4 +160,60 @@ func equal(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestJanusImageLogitsReference: the test picture read through the vision
+// tower gives the reference's features, and with them at the placeholder
+// run the logits match within 1e-4·max|logit|.
+func TestJanusImageLogitsReference(t *testing.T) {
+	for _, name := range []string{"janus-a", "janus-b"} {
+		t.Run(name, func(t *testing.T) {
+			m, exp, dir := loadJanusFixture(t, name)
+			u := exp.Understanding
+			feats, err := m.ReadImageFeatures(filepath.Join(dir, "..", "image.png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantF := readF32(t, filepath.Join(dir, u.FeaturesFile))
+			if len(feats) != len(wantF) {
+				t.Fatalf("%d feature values, reference %d", len(feats), len(wantF))
+			}
+			scale := 0.0
+			for _, v := range wantF {
+				scale = math.Max(scale, math.Abs(float64(v)))
+			}
+			for i := range wantF {
+				if d := math.Abs(float64(feats[i] - wantF[i])); d > 1e-4*scale {
+					t.Fatalf("feature %d: %g, reference %g", i, feats[i], wantF[i])
+				}
+			}
+			D, V, W := m.Cfg.Dim, m.Cfg.VocabSize, m.LogitsSize()
+			vecs := make([][]float32, len(u.IDs))
+			k := 0
+			for i, id := range u.IDs {
+				if id == m.Proto.Image.Placeholder {
+					vecs[i] = feats[k*D : (k+1)*D]
+					k++
+				}
+			}
+			if k*D != len(feats) {
+				t.Fatalf("%d placeholders for %d features", k, len(feats)/D)
+			}
+			got := make([]float32, len(u.IDs)*W)
+			if err := m.Prefill(m.NewState(), u.IDs, vecs, got, true); err != nil {
+				t.Fatal(err)
+			}
+			want := readF32(t, filepath.Join(dir, u.LogitsFile))
+			worst := 0.0
+			for r := range u.IDs {
+				for c := 0; c < V; c++ {
+					worst = math.Max(worst, math.Abs(float64(got[r*W+c]-want[r*V+c])))
+				}
+			}
+			if tol := 1e-4 * u.MaxAbsLogit; worst > tol {
+				t.Fatalf("max |diff| %g > %g", worst, tol)
+			}
+			t.Logf("max |diff| %.3g (max |logit| %.3g)", worst, u.MaxAbsLogit)
+		})
+	}
 }
