@@ -100,6 +100,14 @@ func NewApp() *cli.App {
 			benchCommand(),
 			serveCommand(),
 			quantizeCommand(),
+			{
+				Name:  "version",
+				Usage: "print the version (as --version does)",
+				Action: func(c *cli.Context) error {
+					cli.ShowVersion(c)
+					return nil
+				},
+			},
 		},
 	}
 }

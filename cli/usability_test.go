@@ -19,6 +19,9 @@ func TestVersionAndHelp(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "chatumm version ") {
 		t.Fatalf("--version: exit %d, %q", r.code, r.stdout)
 	}
+	if v := invoke(t, invocation{args: []string{"version"}}); v.code != 0 || v.stdout != r.stdout {
+		t.Fatalf("version: exit %d, %q; --version printed %q", v.code, v.stdout, r.stdout)
+	}
 	r = invoke(t, invocation{args: []string{"help"}})
 	if r.code != 0 || !strings.Contains(r.stdout, "generate") || strings.Contains(r.stderr, "No help topic") {
 		t.Fatalf("help: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
