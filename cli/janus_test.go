@@ -210,3 +210,48 @@ func TestJanusChatDraw(t *testing.T) {
 		t.Fatalf("the drawn picture is not the reference's (PSNR %.1f dB)", psnr)
 	}
 }
+
+// TestJanusImageCLI: logits --image fills the placeholder run with the
+// picture's features (the reference's logits), and vq encode --model of a
+// Janus checkpoint gives the reference's codes for the same picture.
+func TestJanusImageCLI(t *testing.T) {
+	for _, fixture := range []string{"janus-a", "janus-b"} {
+		t.Run(fixture, func(t *testing.T) {
+			dir := refDir(t, fixture)
+			exp := janusExpected(t, fixture)
+			var u struct {
+				IDs    []int   `json:"ids"`
+				File   string  `json:"logits_file"`
+				MaxAbs float64 `json:"max_abs_logit"`
+			}
+			json.Unmarshal(exp["understanding"], &u)
+			img := filepath.Join(dir, "image.png")
+			out := filepath.Join(t.TempDir(), "logits.f32")
+			args := []string{"logits", "--model", dir, "--ids", joinIDs(u.IDs), "--image", img, "--kv-f32", "--out", out}
+			wantSuccess(t, chatumm(t, args...), args...)
+			got, want := readF32(t, out), readF32(t, filepath.Join(dir, "expected", u.File))
+			if len(got) != len(want) {
+				t.Fatalf("logits: %d floats, reference %d", len(got), len(want))
+			}
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*u.MaxAbs {
+					t.Fatalf("logit %d: %g, reference %g", i, got[i], want[i])
+				}
+			}
+			// The ids without their placeholder run cannot take the picture.
+			args = []string{"logits", "--model", dir, "--ids", joinIDs(u.IDs[:5]), "--image", img, "--out", out}
+			wantError(t, chatumm(t, args...), args, "<image_placeholder>", "features")
+
+			var enc struct {
+				Codes []int `json:"codes"`
+			}
+			json.Unmarshal(exp["vq_encode"], &enc)
+			args = []string{"vq", "encode", "--model", dir, "--image", img}
+			r := chatumm(t, args...)
+			wantSuccess(t, r, args...)
+			if got := strings.Fields(r.stdout); strings.Join(got, ",") != joinIDs(enc.Codes) {
+				t.Fatalf("vq encode: %v\nreference %v", got, enc.Codes)
+			}
+		})
+	}
+}
