@@ -2,7 +2,11 @@ package model
 
 import (
 	"errors"
+	"image"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chatumm/chatumm/model/decoder"
@@ -108,4 +112,49 @@ func TestJanusMissingGeneration(t *testing.T) {
 		t.Fatalf("drawing without a head: %v", err)
 	}
 	t.Log(err)
+}
+
+// TestJanusPickleRefused: a directory whose weights are a pickle .bin is
+// one line saying to convert it, and nothing is unpickled.
+func TestJanusPickleRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := randmodel.WriteJanus(dir, randmodel.JanusShapes["janus-tiny"], 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "model.safetensors"), filepath.Join(dir, "pytorch_model.bin")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(dir, Options{Pool: runtime.NewPool(1)})
+	if err == nil || !strings.Contains(err.Error(), "pytorch_model.bin") || !strings.Contains(err.Error(), "convert it to safetensors") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestJanusMissingVision: without the vision tower the model loads, draws,
+// and says exactly what is missing when shown a picture.
+func TestJanusMissingVision(t *testing.T) {
+	m := janusTiny(t, func(s *randmodel.JanusSpec) { s.NoVision = true })
+	if m.CanReadImages() {
+		t.Fatal("a checkpoint without a vision tower claims to read pictures")
+	}
+	_, err := m.ImageFeatures(image.NewRGBA(image.Rect(0, 0, 8, 8)))
+	if !errors.Is(err, ErrNoVisionTower) || !strings.Contains(err.Error(), "model.vision_model") {
+		t.Fatalf("reading without a tower: %v", err)
+	}
+	logits := make([]float32, m.LogitsSize())
+	if err := m.Prefill(m.NewState(), []int{256, 40, 262}, nil, logits, false); err != nil {
+		t.Fatalf("drawing without a vision tower: %v", err)
+	}
+}
+
+// TestJanusMissingVQ: without the VQ-16 the model loads and draws codes;
+// turning them into pixels says the decoder is missing.
+func TestJanusMissingVQ(t *testing.T) {
+	m := janusTiny(t, func(s *randmodel.JanusSpec) { s.NoVQ = true })
+	if m.CanDecodeImages() {
+		t.Fatal("a checkpoint without a VQ model claims to decode pictures")
+	}
+	if _, err := m.DecodeImagePNG(make([]int, m.ImageTokens()), 0, 0); !errors.Is(err, ErrNoVQDecoder) {
+		t.Fatalf("decoding without a VQ model: %v", err)
+	}
 }

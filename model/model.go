@@ -83,6 +83,10 @@ func Load(path string, opts Options) (*Model, error) {
 			return nil, err
 		}
 	}
+	if err := refusePickle(path); err != nil {
+		m.closePool()
+		return nil, err
+	}
 	set, err := weights.Open(path, opts.Load)
 	if err != nil {
 		m.closePool()
