@@ -6,6 +6,7 @@ import (
 
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/model/imageio"
 	"github.com/chatumm/chatumm/model/randmodel"
 	"github.com/chatumm/chatumm/model/sample"
 	"github.com/chatumm/chatumm/runtime"
@@ -140,4 +141,81 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestJanusReenterDrawn: when the dialogue goes on past a drawn picture,
+// its codes in the history become a placeholder run holding the features
+// of the decoded picture read by the vision tower, and the cache then
+// holds exactly what a fresh prefill of that history computes.
+func TestJanusReenterDrawn(t *testing.T) {
+	m, err := model.Load("../../testdata/ref/janus-a", model.Options{Pool: runtime.NewPool(2), F32KV: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, _ := New(m)
+	if err := c.AddUserDrawing("a red cat", nil); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := model.GuidanceByName("janus")
+	turn, err := c.Reply(context.Background(), sample.New(1), GenOptions{StartImage: true, Guidance: g, TextScale: 5}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := turn.Images[0].Codes
+	if err := c.AddUser("what is it?", nil); err != nil {
+		t.Fatal(err)
+	}
+	drawn := c.Turns()[1]
+	f := &m.Proto.Image
+	N, D := m.Cfg.Janus.ImageTokens, m.Cfg.Dim
+	if len(drawn.Images) != 1 || len(drawn.Images[0].Features) != N*D || !equalInts(drawn.Images[0].Codes, codes) {
+		t.Fatalf("the drawn picture was not re-read: %d feature values", len(drawn.Images[0].Features))
+	}
+	toks := c.Tokens()
+	at := -1
+	for i, id := range toks[drawn.Start:drawn.End] {
+		if id == f.Begin {
+			at = drawn.Start + i
+		}
+		if m.IsImageToken(id) {
+			t.Fatal("code ids left in the history after re-entry")
+		}
+	}
+	for k := 1; k <= N; k++ {
+		if toks[at+k] != f.Placeholder {
+			t.Fatalf("token %d after <begin_of_image> is %d, want the placeholder", k, toks[at+k])
+		}
+	}
+	if toks[at+N+1] != f.End || toks[at+N+2] != m.Proto.EOS {
+		t.Fatalf("the block ends %v", toks[at+N+1:at+N+3])
+	}
+	png, err := m.DecodeImagePNG(codes, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, err := imageio.DecodeImage(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats, err := m.ImageFeatures(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vecs := make([][]float32, len(toks))
+	for k := 0; k < N; k++ {
+		vecs[at+1+k] = feats[k*D : (k+1)*D]
+	}
+	want := make([]float32, m.LogitsSize())
+	if err := m.Prefill(m.NewState(), toks, vecs, want, false); err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < m.Cfg.VocabSize; k++ {
+		if d := want[k] - c.logits[k]; d > 1e-4 || d < -1e-4 {
+			t.Fatalf("logit %d after re-entry: %g, fresh prefill %g", k, c.logits[k], want[k])
+		}
+	}
+	if _, err := c.Reply(context.Background(), sample.New(1), GenOptions{MaxTokens: 4}, nil); err != nil {
+		t.Fatal(err)
+	}
 }
