@@ -103,6 +103,10 @@ type Kernels struct {
 	QuantizeAct [NumQTypes]func(dst []byte, x []float32)
 	RowsQ       [NumQTypes]func(w []byte, rowBytes, nb int, xq []byte, y []float32)
 	Dequantize  [NumQTypes]func(dst []float32, src []byte)
+	// RowsQ2 is RowsQ for two activation vectors at once (each weight
+	// block is read once for both): y0 from xq0, y1 from xq1, len(y1) >=
+	// len(y0) rows, bit for bit what two RowsQ calls of the same path give.
+	RowsQ2 [NumQTypes]func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32)
 
 	// FMAPeak runs iters iterations of independent multiply-add chains on
 	// the path's widest vectors, with no memory traffic, and returns the
@@ -210,6 +214,13 @@ func fillFromGeneric(k *Kernels) {
 	}
 	if k.GemmMicroSet == nil {
 		k.GemmMicroSet = gemmMicroSetByClear(k.GemmMR, k.GemmNR, k.GemmMicro)
+	}
+	// RowsQ2 must give the path's own RowsQ bits: a path with RowsQ
+	// assembly but no two-vector kernel runs its RowsQ twice.
+	for q := range k.RowsQ2 {
+		if k.RowsQ2[q] == nil && k.RowsQ[q] != nil {
+			k.RowsQ2[q] = rowsQTwice(k.RowsQ[q])
+		}
 	}
 	kv, gv := reflect.ValueOf(k).Elem(), reflect.ValueOf(g).Elem()
 	for i := 0; i < kv.NumField(); i++ {

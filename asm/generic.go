@@ -64,6 +64,7 @@ var generic = &Kernels{
 	QuantizeAct:      quantizeActGeneric,
 	RowsQ:            rowsQGeneric,
 	Dequantize:       dequantizeGeneric,
+	RowsQ2:           rowsQ2Generic,
 }
 
 // Generic returns the pure-Go implementation.

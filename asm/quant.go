@@ -186,6 +186,27 @@ func RowsQ(q QType, w []byte, rowBytes int, xq []byte, n int, y []float32) {
 	active.RowsQ[q](w, rowBytes, nb, xq, y)
 }
 
+// RowsQ2 is RowsQ for two activation vectors (xq0, xq1, both from
+// QuantizeAct for n values) against the same len(y0) weight rows, reading
+// each weight block once: y0 from xq0 and y1 (len(y1) >= len(y0)) from xq1,
+// the same bits as two RowsQ calls. Guided decoding and small batches
+// multiply two vectors by every matrix.
+func RowsQ2(q QType, w []byte, rowBytes int, xq0, xq1 []byte, n int, y0, y1 []float32) {
+	mustQType(q)
+	nb := mustBlocks(q, n)
+	need := nb * q.BlockBytes()
+	if len(y0) > 0 && (rowBytes < need || len(w) < (len(y0)-1)*rowBytes+need) {
+		panic(fmt.Sprintf("asm: %v weight slice of %d bytes, row stride %d, too short for %d rows of %d values", q, len(w), rowBytes, len(y0), n))
+	}
+	if a := ActBytes(q, n); len(xq0) < a || len(xq1) < a {
+		panic(fmt.Sprintf("asm: %d and %d bytes of quantized activations for %d %v values, need %d", len(xq0), len(xq1), n, q, a))
+	}
+	if len(y1) < len(y0) {
+		panic(fmt.Sprintf("asm: RowsQ2 outputs of %d and %d rows", len(y0), len(y1)))
+	}
+	active.RowsQ2[q](w, rowBytes, nb, xq0, xq1, y0, y1)
+}
+
 // DequantizeRow widens len(dst) values (a multiple of q.BlockElems()) from
 // the blocks in src.
 func DequantizeRow(q QType, dst []float32, src []byte) {

@@ -15,6 +15,10 @@ func withQuantAVX2(k *Kernels) *Kernels {
 	k.RowsQ[Q4_K] = rowsQAsm(Q4_K, dotQ4_KAVX2)
 	k.RowsQ[Q5_K] = rowsQAsm(Q5_K, dotQ5_KAVX2)
 	k.RowsQ[Q6_K] = rowsQAsm(Q6_K, dotQ6_KAVX2)
+	k.RowsQ2[Q4_0] = rowsQ2Asm(Q4_0, dotQ4_0x2AVX2)
+	k.RowsQ2[Q8_0] = rowsQ2Asm(Q8_0, dotQ8_0x2AVX2)
+	k.RowsQ2[Q4_K] = rowsQ2Asm(Q4_K, dotQ4_Kx2AVX2)
+	k.RowsQ2[Q6_K] = rowsQ2Asm(Q6_K, dotQ6_Kx2AVX2)
 	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
 		k.QuantizeAct[q] = quantizeActAsm(32, q8_0Bytes, quantQ8_0AVX2)
 	}
@@ -55,6 +59,26 @@ func rowsQAsm(q QType, dot func(w, x *byte, nb int) float32) func(w []byte, rowB
 		_ = w[(len(y)-1)*rowBytes+nb*q.BlockBytes()-1]
 		for r := range y {
 			y[r] = dot(&w[r*rowBytes], &xq[0], nb)
+		}
+	}
+}
+
+// rowsQ2Asm runs a two-vector assembly kernel over the rows of w.
+func rowsQ2Asm(q QType, dot2 func(w, x0, x1 *byte, nb int, y0, y1 *float32)) func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32) {
+	return func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32) {
+		if len(y0) == 0 {
+			return
+		}
+		y1 = y1[:len(y0)]
+		if nb == 0 {
+			clear(y0)
+			clear(y1)
+			return
+		}
+		_ = w[(len(y0)-1)*rowBytes+nb*q.BlockBytes()-1]
+		_, _ = xq0[ActBytes(q, nb*q.BlockElems())-1], xq1[ActBytes(q, nb*q.BlockElems())-1]
+		for r := range y0 {
+			dot2(&w[r*rowBytes], &xq0[0], &xq1[0], nb, &y0[r], &y1[r])
 		}
 	}
 }
@@ -116,3 +140,15 @@ func quantQ8_KAVX2(dst *byte, x *float32, nb int)
 
 //go:noescape
 func quantQ8_1AVX2(dst *byte, x *float32, nb int)
+
+//go:noescape
+func dotQ4_0x2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+
+//go:noescape
+func dotQ8_0x2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+
+//go:noescape
+func dotQ4_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+
+//go:noescape
+func dotQ6_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)

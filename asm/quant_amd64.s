@@ -62,6 +62,23 @@ GLOBL qkPairShuf<>(SB), RODATA|NOPTR, $32
 	VPBROADCASTD qkOnes16<>(SB), Y15 \
 	VPBROADCASTD qkLow4<>(SB), Y14
 
+// The two-vector kernels' prologue and result stores (see RowsQ2 below).
+// QK_STORE_Y0 stores the sum of Y0's lanes to the *float32 argument at
+// arg(FP).
+#define QK_STORE_Y0(arg) \
+	MOVQ    arg(FP), DX \
+	HSUM_Y0 \
+	VMOVSS  X0, (DX)
+
+#define QK_PROLOGUE2 \
+	MOVQ         w+0(FP), SI \
+	MOVQ         x0+8(FP), DI \
+	MOVQ         x1+16(FP), R13 \
+	MOVQ         nb+24(FP), CX \
+	VPXOR        Y0, Y0, Y0 \
+	VPXOR        Y1, Y1, Y1 \
+	VPBROADCASTD qkLow4<>(SB), Y14
+
 // QK_LOOP runs BLOCK(wo, xo, ACC) over CX blocks, two per iteration;
 // wb and xb are the weight and activation block sizes.
 #define QK_LOOP(BLOCK, wb, xb) \
@@ -357,24 +374,27 @@ TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
 	VPADDD       Y4, Y10, Y10 \
 	VPADDD       Y5, Y11, Y11
 
-// QK_K4_FINISH: Y0 += d·dx·sums, Y1 -= dmin·dx·(mins · pair sums of bsums).
-#define QK_K4_FINISH \
-	VPADDD       Y11, Y10, Y10 \
-	VCVTDQ2PS    Y10, Y10 \
-	VCVTPH2PS    (SI), X2 \
-	VBROADCASTSS (DI), X3 \
-	VMULPS       X3, X2, X2 \
-	VMOVSHDUP    X2, X3 \
-	VBROADCASTSS X2, Y2 \
-	VBROADCASTSS X3, Y3 \
-	VFMADD231PS  Y10, Y2, Y0 \
-	VMOVDQU      260(DI), Y8 \
-	VEXTRACTI128 $1, Y8, X9 \
-	VPHADDW      X9, X8, X8 \
-	VMOVDQU      sc-16(SP), X9 \
-	VPMADDWD     X9, X8, X8 \
-	VCVTDQ2PS    X8, X8 \
-	VFNMADD231PS Y8, Y3, Y1
+// QK_K4_FINISH_X: for the activation block at (XP): ACC += d·dx·(IA+IB),
+// ACCM -= dmin·dx·(mins · pair sums of bsums); Y4..Y7 are scratch.
+#define QK_K4_FINISH_X(XP, IA, IB, ACC, ACCM) \
+	VPADDD       IB, IA, IA \
+	VCVTDQ2PS    IA, IA \
+	VCVTPH2PS    (SI), X4 \
+	VBROADCASTSS (XP), X5 \
+	VMULPS       X5, X4, X4 \
+	VMOVSHDUP    X4, X5 \
+	VBROADCASTSS X4, Y4 \
+	VBROADCASTSS X5, Y5 \
+	VFMADD231PS  IA, Y4, ACC \
+	VMOVDQU      260(XP), Y6 \
+	VEXTRACTI128 $1, Y6, X7 \
+	VPHADDW      X7, X6, X6 \
+	VMOVDQU      sc-16(SP), X7 \
+	VPMADDWD     X7, X6, X6 \
+	VCVTDQ2PS    X6, X6 \
+	VFNMADD231PS Y6, Y5, ACCM
+
+#define QK_K4_FINISH QK_K4_FINISH_X(DI, Y10, Y11, Y0, Y1)
 
 // func dotQ4_KAVX2(w, x *byte, nb int) float32
 TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $32-28
@@ -457,7 +477,7 @@ done:
 // Q6_K_HALF: 128 values from ql at SI+64h and qh at SI+128+32h. Value
 // 32k+l is a nibble of ql[l+32(k&1)] (low for k < 2) with bits 2k, 2k+1 of
 // qh[l] at bits 4, 5: (qh<<4, qh<<2, qh, qh>>2) & 0x30 (Y13).
-#define Q6_K_HALF(h) \
+#define Q6_K_HALF(h, GROUP) \
 	VMOVDQU (64*h)(SI), Y7 \
 	VMOVDQU (64*h+32)(SI), Y8 \
 	VMOVDQU (128+32*h)(SI), Y9 \
@@ -465,23 +485,23 @@ done:
 	VPSLLW  $4, Y9, Y5 \
 	VPAND   Y13, Y5, Y5 \
 	VPOR    Y5, Y4, Y4 \
-	Q6_K_GROUP(4+128*h, 8*h) \
+	GROUP(4+128*h, 8*h) \
 	VPAND   Y14, Y8, Y4 \
 	VPSLLW  $2, Y9, Y5 \
 	VPAND   Y13, Y5, Y5 \
 	VPOR    Y5, Y4, Y4 \
-	Q6_K_GROUP(36+128*h, 8*h+2) \
+	GROUP(36+128*h, 8*h+2) \
 	VPSRLW  $4, Y7, Y4 \
 	VPAND   Y14, Y4, Y4 \
 	VPAND   Y13, Y9, Y5 \
 	VPOR    Y5, Y4, Y4 \
-	Q6_K_GROUP(68+128*h, 8*h+4) \
+	GROUP(68+128*h, 8*h+4) \
 	VPSRLW  $4, Y8, Y4 \
 	VPAND   Y14, Y4, Y4 \
 	VPSRLW  $2, Y9, Y5 \
 	VPAND   Y13, Y5, Y5 \
 	VPOR    Y5, Y4, Y4 \
-	Q6_K_GROUP(100+128*h, 8*h+6)
+	GROUP(100+128*h, 8*h+6)
 
 // func dotQ6_KAVX2(w, x *byte, nb int) float32
 // The -32 offset is applied once per block: 32·sum(scale_g·bsum_g).
@@ -498,8 +518,8 @@ block:
 	VPMADDWD     260(DI), Y6, Y11
 	VPSLLD       $5, Y11, Y11
 	VPXOR        Y10, Y10, Y10
-	Q6_K_HALF(0)
-	Q6_K_HALF(1)
+	Q6_K_HALF(0, Q6_K_GROUP)
+	Q6_K_HALF(1, Q6_K_GROUP)
 	VPSUBD       Y11, Y10, Y10
 	VCVTDQ2PS    Y10, Y10
 	MOVWLZX      208(SI), AX
@@ -758,3 +778,224 @@ zeroblock:
 	VMOVDQU Y4, 228(DI)
 	VMOVDQU Y4, 260(DI)
 	JMP     next
+
+// Two activation vectors per pass (RowsQ2): each weight block is loaded and
+// unpacked once for both. Every x2 kernel computes each of its two results
+// with exactly the operations, in the same order, of the one-vector kernel
+// of its type, so RowsQ2 gives RowsQ's bits. R13 = the second activation
+// vector; results go to *y0 and *y1.
+
+// Q8_0: accumulators Y0/Y1 (x0, alternate blocks) and Y8/Y9 (x1), as
+// QK_LOOP uses Y0/Y1.
+#define Q8_0_BLOCK2(wo, xo, ACC0, ACC1) \
+	VCVTPH2PS    wo(SI), X2 \
+	VCVTPH2PS    xo(DI), X3 \
+	VCVTPH2PS    xo(R13), X7 \
+	VMULSS       X3, X2, X3 \
+	VMULSS       X7, X2, X7 \
+	VBROADCASTSS X3, Y3 \
+	VBROADCASTSS X7, Y7 \
+	VMOVDQU      wo+2(SI), Y4 \
+	VPSIGNB      Y4, Y4, Y6 \
+	VMOVDQU      xo+2(DI), Y5 \
+	VPSIGNB      Y4, Y5, Y5 \
+	VPMADDUBSW   Y5, Y6, Y5 \
+	VPMADDWD     Y15, Y5, Y5 \
+	VCVTDQ2PS    Y5, Y5 \
+	VFMADD231PS  Y5, Y3, ACC0 \
+	VMOVDQU      xo+2(R13), Y5 \
+	VPSIGNB      Y4, Y5, Y5 \
+	VPMADDUBSW   Y5, Y6, Y5 \
+	VPMADDWD     Y15, Y5, Y5 \
+	VCVTDQ2PS    Y5, Y5 \
+	VFMADD231PS  Y5, Y7, ACC1
+
+// func dotQ8_0x2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+TEXT ·dotQ8_0x2AVX2(SB), NOSPLIT, $0-48
+	QK_PROLOGUE2
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	CMPQ         CX, $2
+	JLT          tail
+
+pair:
+	Q8_0_BLOCK2(0, 0, Y0, Y8)
+	Q8_0_BLOCK2(34, 34, Y1, Y9)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $68, R13
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  pair
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	Q8_0_BLOCK2(0, 0, Y0, Y8)
+
+done:
+	VADDPS      Y1, Y0, Y0
+	QK_STORE_Y0(y0+32)
+	VADDPS      Y9, Y8, Y0
+	QK_STORE_Y0(y1+40)
+	VZEROUPPER
+	RET
+
+// func dotQ4_0x2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+// Each vector as Q4_0_ROW: Y0 and Y8 accumulate, nb >= 1.
+TEXT ·dotQ4_0x2AVX2(SB), NOSPLIT, $0-48
+	QK_PROLOGUE2
+	VPXOR        Y8, Y8, Y8
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	VPBROADCASTD qkEights<>(SB), Y13
+
+block:
+	VCVTPH2PS    (SI), X2
+	VCVTPH2PS    (DI), X3
+	VCVTPH2PS    (R13), X9
+	VMULSS       X3, X2, X3
+	VMULSS       X9, X2, X9
+	VBROADCASTSS X3, Y3
+	VBROADCASTSS X9, Y9
+	QK_NIBBLES_TMP(2(SI), X6)
+	VMOVDQU      2(DI), Y5
+	VPMADDUBSW   Y5, Y13, Y7
+	VPMADDUBSW   Y5, Y4, Y5
+	VPSUBW       Y7, Y5, Y5
+	VPMADDWD     Y15, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y5, Y3, Y0
+	VMOVDQU      2(R13), Y5
+	VPMADDUBSW   Y5, Y13, Y7
+	VPMADDUBSW   Y5, Y4, Y5
+	VPSUBW       Y7, Y5, Y5
+	VPMADDWD     Y15, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y5, Y9, Y8
+	ADDQ         $18, SI
+	ADDQ         $34, DI
+	ADDQ         $34, R13
+	DECQ         CX
+	JNZ          block
+	QK_STORE_Y0(y0+32)
+	VMOVAPS      Y8, Y0
+	QK_STORE_Y0(y1+40)
+	VZEROUPPER
+	RET
+
+// QK_K4_CHUNK2: QK_K4_CHUNK for both vectors (int sums Y10/Y11 and
+// Y12/Y13).
+#define QK_K4_CHUNK2(c) \
+	VPSRLW       $4, Y4, Y5 \
+	VPAND        Y14, Y4, Y4 \
+	VPAND        Y14, Y5, Y5 \
+	VPBROADCASTW sc-(32-4*c)(SP), Y6 \
+	VPBROADCASTW sc-(30-4*c)(SP), Y7 \
+	VPMADDUBSW   (4+64*c)(DI), Y4, Y8 \
+	VPMADDWD     Y6, Y8, Y8 \
+	VPADDD       Y8, Y10, Y10 \
+	VPMADDUBSW   (36+64*c)(DI), Y5, Y9 \
+	VPMADDWD     Y7, Y9, Y9 \
+	VPADDD       Y9, Y11, Y11 \
+	VPMADDUBSW   (4+64*c)(R13), Y4, Y8 \
+	VPMADDWD     Y6, Y8, Y8 \
+	VPADDD       Y8, Y12, Y12 \
+	VPMADDUBSW   (36+64*c)(R13), Y5, Y9 \
+	VPMADDWD     Y7, Y9, Y9 \
+	VPADDD       Y9, Y13, Y13
+
+// func dotQ4_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+// x0 accumulates in Y0 (scale terms) and Y1 (min terms), x1 in Y2/Y3.
+TEXT ·dotQ4_Kx2AVX2(SB), NOSPLIT, $32-48
+	QK_PROLOGUE2
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+block:
+	QK_K4_SCALES
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	VPXOR   Y12, Y12, Y12
+	VPXOR   Y13, Y13, Y13
+	VMOVDQU 16(SI), Y4
+	QK_K4_CHUNK2(0)
+	VMOVDQU 48(SI), Y4
+	QK_K4_CHUNK2(1)
+	VMOVDQU 80(SI), Y4
+	QK_K4_CHUNK2(2)
+	VMOVDQU 112(SI), Y4
+	QK_K4_CHUNK2(3)
+	QK_K4_FINISH_X(DI, Y10, Y11, Y0, Y1)
+	QK_K4_FINISH_X(R13, Y12, Y13, Y2, Y3)
+	ADDQ    $144, SI
+	ADDQ    $292, DI
+	ADDQ    $292, R13
+	DECQ    CX
+	JNZ     block
+	VADDPS      Y1, Y0, Y0
+	QK_STORE_Y0(y0+32)
+	VADDPS      Y3, Y2, Y0
+	QK_STORE_Y0(y1+40)
+	VZEROUPPER
+	RET
+
+// Q6_K_GROUP2: Q6_K_GROUP for both vectors (int sums Y10 and Y11; Y4, the
+// values, is kept for the second).
+#define Q6_K_GROUP2(xo, k) \
+	VPBROADCASTD sc-(32-2*(k))(SP), Y6 \
+	VPSHUFB      Y12, Y6, Y6 \
+	VPMADDUBSW   xo(DI), Y4, Y5 \
+	VPMADDWD     Y6, Y5, Y5 \
+	VPADDD       Y5, Y10, Y10 \
+	VPMADDUBSW   xo(R13), Y4, Y1 \
+	VPMADDWD     Y6, Y1, Y1 \
+	VPADDD       Y1, Y11, Y11
+
+// func dotQ6_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+// x0 accumulates in Y0, x1 in Y15; the one-vector kernel's epilogue adds a
+// zero Y1, so this one does too.
+TEXT ·dotQ6_Kx2AVX2(SB), NOSPLIT, $32-48
+	QK_PROLOGUE2
+	VPXOR        Y15, Y15, Y15
+	VMOVDQU      qkPairShuf<>(SB), Y12
+	VPBROADCASTD qkBits56<>(SB), Y13
+
+block:
+	VPMOVSXBW    192(SI), Y6
+	VMOVDQU      Y6, sc-32(SP)
+	VPXOR        Y10, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	Q6_K_HALF(0, Q6_K_GROUP2)
+	Q6_K_HALF(1, Q6_K_GROUP2)
+	VPMOVSXBW    192(SI), Y6
+	VPMADDWD     260(DI), Y6, Y4
+	VPSLLD       $5, Y4, Y4
+	VPSUBD       Y4, Y10, Y10
+	VPMADDWD     260(R13), Y6, Y5
+	VPSLLD       $5, Y5, Y5
+	VPSUBD       Y5, Y11, Y11
+	VCVTDQ2PS    Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	MOVWLZX      208(SI), AX
+	VMOVD        AX, X2
+	VCVTPH2PS    X2, X2
+	VMULSS       (DI), X2, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y10, Y3, Y0
+	VMULSS       (R13), X2, X3
+	VBROADCASTSS X3, Y3
+	VFMADD231PS  Y11, Y3, Y15
+	ADDQ         $210, SI
+	ADDQ         $292, DI
+	ADDQ         $292, R13
+	DECQ         CX
+	JNZ          block
+	VPXOR        Y1, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	QK_STORE_Y0(y0+32)
+	VPXOR        Y1, Y1, Y1
+	VADDPS       Y1, Y15, Y0
+	QK_STORE_Y0(y1+40)
+	VZEROUPPER
+	RET

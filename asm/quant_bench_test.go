@@ -41,6 +41,36 @@ func BenchmarkQuantRows(b *testing.B) {
 	}
 }
 
+// BenchmarkQuantRows2: two activation vectors against one matrix, as one
+// RowsQ2 ("pair") and as two RowsQ calls ("twice"); bytes are the weights.
+func BenchmarkQuantRows2(b *testing.B) {
+	r := rand.New(rand.NewSource(7))
+	k := Active()
+	x0, x1 := randF32(r, quantBenchCols, 0, 1), randF32(r, quantBenchCols, 0, 1)
+	y0, y1 := make([]float32, quantBenchRows), make([]float32, quantBenchRows)
+	for _, q := range []QType{Q4_0, Q8_0, Q4_K, Q6_K} {
+		nb := quantBenchCols / q.BlockElems()
+		rb := nb * q.BlockBytes()
+		w := randQBlocks(r, q, quantBenchRows*nb, 0)
+		xq0, xq1 := make([]byte, ActBytes(q, quantBenchCols)), make([]byte, ActBytes(q, quantBenchCols))
+		k.QuantizeAct[q](xq0, x0)
+		k.QuantizeAct[q](xq1, x1)
+		b.Run(q.String()+"/pair", func(b *testing.B) {
+			b.SetBytes(int64(len(w)))
+			for b.Loop() {
+				k.RowsQ2[q](w, rb, nb, xq0, xq1, y0, y1)
+			}
+		})
+		b.Run(q.String()+"/twice", func(b *testing.B) {
+			b.SetBytes(int64(len(w)))
+			for b.Loop() {
+				k.RowsQ[q](w, rb, nb, xq0, y0)
+				k.RowsQ[q](w, rb, nb, xq1, y1)
+			}
+		})
+	}
+}
+
 // BenchmarkQuantizeAct: one activation vector of the matvec's width per op.
 func BenchmarkQuantizeAct(b *testing.B) {
 	r := rand.New(rand.NewSource(6))

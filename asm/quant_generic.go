@@ -30,6 +30,12 @@ var (
 		Q5_K:  rowsByDot(Q5_K, dotQ5_KGeneric),
 		Q6_K:  rowsByDot(Q6_K, dotQ6_KGeneric),
 	}
+	rowsQ2Generic = func() (t [NumQTypes]func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32)) {
+		for q := range t {
+			t[q] = rowsQTwice(rowsQGeneric[q])
+		}
+		return t
+	}()
 	dequantizeGeneric = [NumQTypes]func(dst []float32, src []byte){
 		QNone: noBlocks[func(dst []float32, src []byte)](),
 		Q4_0:  dequantizeQ4_0, Q4_1: dequantizeQ4_1, Q5_0: dequantizeQ5_0, Q5_1: dequantizeQ5_1,
@@ -54,6 +60,14 @@ func noBlocks[F any]() F {
 		panic(fmt.Sprintf("asm: noBlocks for %T", f))
 	}
 	return f
+}
+
+// rowsQTwice is RowsQ2 as two RowsQ calls.
+func rowsQTwice(rows func(w []byte, rowBytes, nb int, xq []byte, y []float32)) func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32) {
+	return func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32) {
+		rows(w, rowBytes, nb, xq0, y0)
+		rows(w, rowBytes, nb, xq1, y1[:len(y0)])
+	}
 }
 
 func rowsByDot(q QType, dot func(w, xq []byte, nb int) float32) func(w []byte, rowBytes, nb int, xq []byte, y []float32) {

@@ -463,6 +463,40 @@ func TestRowsQRowsIndependent(t *testing.T) {
 	}
 }
 
+// TestRowsQ2MatchesRowsQ: the two-vector matvec gives two RowsQ calls'
+// bits on every path.
+func TestRowsQ2MatchesRowsQ(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	for _, k := range Available() {
+		for _, q := range quantTypes {
+			for _, nb := range quantBlockCounts {
+				for _, rows := range []int{0, 1, 4, 5} {
+					pad := (rows % 2) * q.BlockBytes()
+					rb := nb*q.BlockBytes() + pad
+					w := randQBlocks(r, q, rows*(nb+rows%2), rows%3)
+					n := nb * q.BlockElems()
+					xq0, xq1 := make([]byte, ActBytes(q, n)+1)[1:], make([]byte, ActBytes(q, n)+2)[2:]
+					k.QuantizeAct[q](xq0, randAct(r, n, 0))
+					k.QuantizeAct[q](xq1, randAct(r, n, 0))
+					want0, want1 := make([]float32, rows), make([]float32, rows)
+					k.RowsQ[q](w, rb, nb, xq0, want0)
+					k.RowsQ[q](w, rb, nb, xq1, want1)
+					got0, got1 := make([]float32, rows), make([]float32, rows+3)
+					k.RowsQ2[q](w, rb, nb, xq0, xq1, got0, got1)
+					for i := range want0 {
+						if math.Float32bits(got0[i]) != math.Float32bits(want0[i]) || math.Float32bits(got1[i]) != math.Float32bits(want1[i]) {
+							t.Fatalf("%s %v nb=%d row %d: RowsQ2 = %g, %g; RowsQ = %g, %g", k.Name, q, nb, i, got0[i], got1[i], want0[i], want1[i])
+						}
+					}
+					if got1[rows] != 0 {
+						t.Fatalf("%s %v: RowsQ2 wrote past len(y0) rows of y1", k.Name, q)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestDotQ8_0Exact recomputes the generic Q8_0 dot in the order the twin
 // promises (int32 per block, then float32(sumi)·(d_w·d_x) added block by
 // block) and requires the same bits.
@@ -514,8 +548,11 @@ func TestQuantWrappersRejectBadLengths(t *testing.T) {
 	mustPanic("short activations", func() { RowsQ(Q4_0, w, 36, xq[:60], 64, y) })
 	mustPanic("short src", func() { DequantizeRow(Q4_K, make([]float32, 256), make([]byte, 143)) })
 	mustPanic("K partial block", func() { ActBytes(Q6_K, 32) })
+	mustPanic("RowsQ2 short y1", func() { RowsQ2(Q4_0, w, 36, xq, xq, 64, y, y[:1]) })
+	mustPanic("RowsQ2 short xq1", func() { RowsQ2(Q4_0, w, 36, xq, xq[:67], 64, y, y) })
 	QuantizeAct(Q4_0, xq, x)
 	RowsQ(Q4_0, w, 36, xq, 64, y) // exact sizes are fine
+	RowsQ2(Q4_0, w, 36, xq, xq, 64, y, make([]float32, 2))
 }
 
 func TestQTypeNames(t *testing.T) {
