@@ -38,10 +38,10 @@ func benchModelCommand() *cli.Command {
 			&cli.StringFlag{Name: "load", Value: "mmap", Usage: "weights load mode: mmap or read"},
 			&cli.StringFlag{Name: "o", Value: "md", Usage: "output: md (table) or json (one object per line)"},
 			&cli.BoolFlag{Name: "kv-f32", Usage: "f32 KV cache"},
-			&cli.StringFlag{Name: "random", Usage: "benchmark a random-weight Chameleon checkpoint of this shape (" + randomShapes() + ") written to a temporary directory"},
+			&cli.StringFlag{Name: "random", Usage: "benchmark a random-weight checkpoint of this shape (" + randomShapes() + ") written to a temporary directory"},
 			&cli.StringFlag{Name: "quant", Usage: "with --random: quantize the random checkpoint first (" + quantizeTypes() + ", as chatumm quantize does)"},
 			&cli.IntFlag{Name: "image", Usage: "also time this many image tokens drawn with guidance (test ig<N>)"},
-			&cli.StringFlag{Name: "cfg", Value: "anole", Usage: "guidance for the image test: anole (3 sequences), lumina (2) or none"},
+			&cli.StringFlag{Name: "cfg", Value: "anole", Usage: "guidance for the image test: anole (3 sequences), lumina (2), janus (2; the default for Janus models) or none"},
 			&cli.IntFlag{Name: "speculative", Usage: "speculative Jacobi window for the image test (0 = off); prints forward passes and accepted tokens per pass"},
 		},
 		Action: benchModel,
@@ -132,11 +132,14 @@ func benchModel(c *cli.Context) error {
 				return err
 			}
 			r.ModelType, r.ModelSize, r.ModelNParams = name, size, params
-			label := fmt.Sprintf("ig%d-%s", n, c.String("cfg"))
+			label := fmt.Sprintf("ig%d-%s", n, benchGuidance(c, m))
 			if w := c.Int("speculative"); w > 1 {
 				label += fmt.Sprintf("-sjd%d (%d passes, %.2f tokens/pass)", w, r.Passes, float64(r.Accepted)/float64(max(r.Passes, 1)))
 			}
 			printBench(c, r, label)
+			if err := benchJanusPictures(c, m, t, r); err != nil {
+				return err
+			}
 		}
 		for _, test := range [][2]int{{c.Int("p"), 0}, {0, c.Int("n")}} {
 			if test[0]+test[1] == 0 {
@@ -219,11 +222,14 @@ func printBench(c *cli.Context, r benchResult, test string) {
 // classifier-free guidance step together), r times, as tokens/s.
 func benchImageTokens(c *cli.Context, m *model.Model, threads, n int) (benchResult, error) {
 	gen := chat.GenOptions{StartImage: true, Image: sample.Params{Temperature: 1, TopP: 0.9}, TextScale: 3, ImageScale: 1.2}
-	g, err := model.GuidanceByName(c.String("cfg"))
+	g, err := model.GuidanceByName(benchGuidance(c, m))
 	if err != nil {
 		return benchResult{}, fmt.Errorf("--cfg: %v", err)
 	}
 	gen.Guidance = g
+	if m.Family().Guidance() == "janus" {
+		gen.TextScale, gen.Image = model.JanusDefaultScale, sample.Params{Temperature: 1} // Janus draws at T = 1, no top-p
+	}
 	if err := speculativeWindow(c, &gen); err != nil {
 		return benchResult{}, err
 	}
@@ -235,7 +241,11 @@ func benchImageTokens(c *cli.Context, m *model.Model, threads, n int) (benchResu
 		if err != nil {
 			return r, err
 		}
-		if err := conv.AddUser("draw a red circle on a blue background", nil); err != nil {
+		add := conv.AddUser
+		if m.Proto.Image.OnRequest {
+			add = conv.AddUserDrawing
+		}
+		if err := add("draw a red circle on a blue background", nil); err != nil {
 			return r, err
 		}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -342,6 +352,9 @@ func randomShapes() string {
 	for name := range randmodel.Shapes {
 		names = append(names, name)
 	}
+	for name := range randmodel.JanusShapes {
+		names = append(names, name)
+	}
 	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
@@ -352,7 +365,8 @@ func randomShapes() string {
 // path to load and a cleanup that removes the directory.
 func writeRandomModel(c *cli.Context, shape string, threads int) (path string, cleanup func(), err error) {
 	spec, ok := randmodel.Shapes[shape]
-	if !ok {
+	janusSpec, janus := randmodel.JanusShapes[shape]
+	if !ok && !janus {
 		return "", nil, fmt.Errorf("--random %q: known shapes are %s", printable(shape), randomShapes())
 	}
 	var q asm.QType
@@ -371,7 +385,11 @@ func writeRandomModel(c *cli.Context, shape string, threads int) (path string, c
 		return "", cleanup, err
 	}
 	fmt.Fprintf(stderr, "writing a random %s checkpoint to %s\n", shape, src)
-	if err := randmodel.Write(src, spec, 1); err != nil {
+	write := func() error { return randmodel.Write(src, spec, 1) }
+	if janus {
+		write = func() error { return randmodel.WriteJanus(src, janusSpec, 1) }
+	}
+	if err := write(); err != nil {
 		return "", cleanup, err
 	}
 	if q == asm.QNone {
