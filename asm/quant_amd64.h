@@ -1,0 +1,98 @@
+// Macros and constants shared by the AVX2 block-quantized kernels
+// (quant_amd64.s, quantk_amd64.s): see quant_amd64.s for the scheme.
+// Each including file gets its own copy of the constants.
+
+DATA qkOnes16<>+0(SB)/4, $0x00010001
+GLOBL qkOnes16<>(SB), RODATA|NOPTR, $4
+DATA qkLow4<>+0(SB)/4, $0x0f0f0f0f
+GLOBL qkLow4<>(SB), RODATA|NOPTR, $4
+DATA qkBit4<>+0(SB)/4, $0x10101010
+GLOBL qkBit4<>(SB), RODATA|NOPTR, $4
+
+#define QK_PROLOGUE \
+	MOVQ         w+0(FP), SI \
+	MOVQ         x+8(FP), DI \
+	MOVQ         nb+16(FP), CX \
+	VPXOR        Y0, Y0, Y0 \
+	VPXOR        Y1, Y1, Y1 \
+	VPBROADCASTD qkOnes16<>(SB), Y15 \
+	VPBROADCASTD qkLow4<>(SB), Y14
+
+// The two-vector kernels' prologue and result stores (see RowsQ2 below).
+// QK_STORE_Y0 stores the sum of Y0's lanes to the *float32 argument at
+// arg(FP).
+#define QK_STORE_Y0(arg) \
+	MOVQ    arg(FP), DX \
+	HSUM_Y0 \
+	VMOVSS  X0, (DX)
+
+#define QK_PROLOGUE2 \
+	MOVQ         w+0(FP), SI \
+	MOVQ         x0+8(FP), DI \
+	MOVQ         x1+16(FP), R13 \
+	MOVQ         nb+24(FP), CX \
+	VPXOR        Y0, Y0, Y0 \
+	VPXOR        Y1, Y1, Y1 \
+	VPBROADCASTD qkLow4<>(SB), Y14
+
+// QK_LOOP runs BLOCK(wo, xo, ACC) over CX blocks, two per iteration;
+// wb and xb are the weight and activation block sizes.
+#define QK_LOOP(BLOCK, wb, xb) \
+	CMPQ CX, $2 \
+	JLT  tail \
+pair: \
+	BLOCK(0, 0, Y0) \
+	BLOCK(wb, xb, Y1) \
+	ADDQ $(2*wb), SI \
+	ADDQ $(2*xb), DI \
+	SUBQ $2, CX \
+	CMPQ CX, $2 \
+	JGE  pair \
+tail: \
+	TESTQ CX, CX \
+	JZ    done \
+	BLOCK(0, 0, Y0) \
+done:
+
+#define QK_EPILOGUE \
+	VADDPS  Y1, Y0, Y0 \
+	HSUM_Y0 \
+	VMOVSS  X0, ret+24(FP) \
+	VZEROUPPER \
+	RET
+
+// QK_SCALE32 leaves d_w·d_x broadcast in Y2 for the 32-value formats (the
+// f16 scales lead both blocks; VCVTPH2PS reads 8 bytes, inside the block).
+#define QK_SCALE32(wo, xo) \
+	VCVTPH2PS    wo(SI), X2 \
+	VCVTPH2PS    xo(DI), X3 \
+	VMULSS       X3, X2, X2 \
+	VBROADCASTSS X2, Y2
+
+// QK_NIBBLES loads the 16 bytes at addr into Y4 as 32 values 0..15: the low
+// nibbles in the low lane (values 0..15), the high nibbles in the high lane.
+#define QK_NIBBLES(addr) QK_NIBBLES_TMP(addr, X5)
+
+// QK_NIBBLES_TMP is QK_NIBBLES with scratch register T.
+#define QK_NIBBLES_TMP(addr, T) \
+	VMOVDQU     addr, X4 \
+	VPSRLW      $4, X4, T \
+	VINSERTI128 $1, T, Y4, Y4 \
+	VPAND       Y14, Y4, Y4
+
+// QK_SIGNED_DOT: ACC += Y2 · float(sum of int8 Y4 · int8 at xaddr).
+#define QK_SIGNED_DOT(xaddr, ACC) \
+	VMOVDQU     xaddr, Y5 \
+	VPSIGNB     Y4, Y4, Y6 \
+	VPSIGNB     Y4, Y5, Y5 \
+	VPMADDUBSW  Y5, Y6, Y6 \
+	VPMADDWD    Y15, Y6, Y6 \
+	VCVTDQ2PS   Y6, Y6 \
+	VFMADD231PS Y6, Y2, ACC
+
+// QK_UNSIGNED_DOT: ACC += SCALE · float(sum of uint8 Y4 · int8 at xaddr).
+#define QK_UNSIGNED_DOT(xaddr, SCALE, ACC) \
+	VPMADDUBSW  xaddr, Y4, Y6 \
+	VPMADDWD    Y15, Y6, Y6 \
+	VCVTDQ2PS   Y6, Y6 \
+	VFMADD231PS Y6, SCALE, ACC
