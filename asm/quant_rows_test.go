@@ -1,0 +1,191 @@
+package asm
+
+// Tests of the quantized dot products (RowsQ, RowsQ2), with the layout
+// decoders of quant_test.go.
+//
+// Tolerances: within a block every path sums exact integers, so paths differ
+// only in how the float32 block terms are rounded and added. Each block term
+// is one or two products of three roundings; adding nb terms in any order
+// (across lanes or serially) costs at most nb roundings of the running sum.
+// With mag = sum over values of |scale part·x| + |offset part·x| (the
+// magnitude of everything that is added), any two paths agree within
+// 2·(nb+8)·eps32·mag, and a twin is within (nb+8)·eps32·mag of the exact sum
+// of its rounded inputs. Over these tests the AVX2 kernels measured at most
+// |avx2-generic|/mag = 1e-7 (the bound at nb = 1 is 2.1e-6).
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// refDot is the exact dot of one row of decoded weights with the decoded
+// activations (the q8_1 offset term uses the stored s, as the format
+// defines), and mag (see the tolerance note above).
+func refDot(q QType, w []byte, nb int, xd, s []float64) (ref, mag float64) {
+	be := q.BlockElems()
+	for b := 0; b < nb; b++ {
+		mul, add := testDecode(q, w[b*q.BlockBytes():])
+		for i := range mul {
+			ref += mul[i] * xd[b*be+i]
+			mag += math.Abs(mul[i] * xd[b*be+i])
+		}
+		if s != nil {
+			ref += add[0] * s[b]
+			mag += math.Abs(add[0] * s[b])
+			continue
+		}
+		for i := range add {
+			ref += add[i] * xd[b*be+i]
+			mag += math.Abs(add[i] * xd[b*be+i])
+		}
+	}
+	return ref, mag
+}
+
+func TestRowsQ(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	g := Generic()
+	worst := map[string]float64{}
+	for _, q := range quantTypes {
+		for _, nb := range quantBlockCounts {
+			for _, rows := range []int{0, 1, 3, 5, 9} {
+				n := nb * q.BlockElems()
+				pad := (rows % 2) * q.BlockBytes() // odd row counts get a padded row stride
+				rowBytes := nb*q.BlockBytes() + pad
+				woff, xoff := rows%4, (rows+1)%4
+				w := randQBlocks(r, q, rows*(nb+pad/max(1, q.BlockBytes())), woff)
+				x := randAct(r, n, 0)
+				xqBuf := make([]byte, xoff+ActBytes(q, n))
+				xq := xqBuf[xoff:]
+				g.QuantizeAct[q](xq, x)
+				xd, s := actDecode(q, xq, n)
+				want := make([]float32, rows)
+				g.RowsQ[q](w, rowBytes, nb, xq, want)
+				tol := make([]float64, rows)
+				for row := range want {
+					ref, mag := refDot(q, w[row*rowBytes:], nb, xd, s)
+					tol[row] = 2 * float64(nb+8) * eps32 * mag
+					if math.Abs(float64(want[row])-ref) > tol[row]/2 {
+						t.Fatalf("generic %v nb=%d row %d: %g, exact %g (mag %g)", q, nb, row, want[row], ref, mag)
+					}
+				}
+				for _, k := range simdImplsOrNone() {
+					got := make([]float32, rows)
+					for i := range got {
+						got[i] = float32(math.NaN()) // every row must be written
+					}
+					k.RowsQ[q](w, rowBytes, nb, xq, got)
+					for row := range got {
+						d := math.Abs(float64(got[row] - want[row]))
+						if !(d <= tol[row]) {
+							t.Fatalf("%s %v nb=%d rows=%d row %d: %g, generic %g (tolerance %g)", k.Name, q, nb, rows, row, got[row], want[row], tol[row])
+						}
+						if tol[row] > 0 {
+							key := fmt.Sprintf("%s %v", k.Name, q)
+							worst[key] = max(worst[key], d/(tol[row]/(2*float64(nb+8)*eps32)))
+						}
+					}
+				}
+			}
+		}
+	}
+	for key, v := range worst {
+		t.Logf("%s: max |simd-generic|/mag = %.2g", key, v)
+	}
+}
+
+// TestRowsQRowsIndependent: a row's result is the same bits whichever rows
+// share its call (ops splits rows over threads at arbitrary boundaries and
+// promises results independent of the thread count).
+func TestRowsQRowsIndependent(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	const rows, nb = 11, 7
+	for _, k := range Available() {
+		for _, q := range quantTypes {
+			rb := nb * q.BlockBytes()
+			w := randQBlocks(r, q, rows*nb, 1)
+			x := randAct(r, nb*q.BlockElems(), 0)
+			xq := make([]byte, ActBytes(q, len(x)))
+			k.QuantizeAct[q](xq, x)
+			all := make([]float32, rows)
+			k.RowsQ[q](w, rb, nb, xq, all)
+			for lo := 0; lo < rows; lo++ {
+				for _, hi := range []int{lo + 1, min(rows, lo+5), rows} {
+					part := make([]float32, hi-lo)
+					k.RowsQ[q](w[lo*rb:hi*rb], rb, nb, xq, part)
+					for i, v := range part {
+						if math.Float32bits(v) != math.Float32bits(all[lo+i]) {
+							t.Fatalf("%s %v: row %d computed in rows [%d,%d) = %g, in all rows = %g", k.Name, q, lo+i, lo, hi, v, all[lo+i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRowsQ2MatchesRowsQ: the two-vector matvec gives two RowsQ calls'
+// bits on every path.
+func TestRowsQ2MatchesRowsQ(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	for _, k := range Available() {
+		for _, q := range quantTypes {
+			for _, nb := range quantBlockCounts {
+				for _, rows := range []int{0, 1, 4, 5} {
+					pad := (rows % 2) * q.BlockBytes()
+					rb := nb*q.BlockBytes() + pad
+					w := randQBlocks(r, q, rows*(nb+rows%2), rows%3)
+					n := nb * q.BlockElems()
+					xq0, xq1 := make([]byte, ActBytes(q, n)+1)[1:], make([]byte, ActBytes(q, n)+2)[2:]
+					k.QuantizeAct[q](xq0, randAct(r, n, 0))
+					k.QuantizeAct[q](xq1, randAct(r, n, 0))
+					want0, want1 := make([]float32, rows), make([]float32, rows)
+					k.RowsQ[q](w, rb, nb, xq0, want0)
+					k.RowsQ[q](w, rb, nb, xq1, want1)
+					got0, got1 := make([]float32, rows), make([]float32, rows+3)
+					k.RowsQ2[q](w, rb, nb, xq0, xq1, got0, got1)
+					for i := range want0 {
+						if math.Float32bits(got0[i]) != math.Float32bits(want0[i]) || math.Float32bits(got1[i]) != math.Float32bits(want1[i]) {
+							t.Fatalf("%s %v nb=%d row %d: RowsQ2 = %g, %g; RowsQ = %g, %g", k.Name, q, nb, i, got0[i], got1[i], want0[i], want1[i])
+						}
+					}
+					if got1[rows] != 0 {
+						t.Fatalf("%s %v: RowsQ2 wrote past len(y0) rows of y1", k.Name, q)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDotQ8_0Exact recomputes the generic Q8_0 dot in the order the twin
+// promises (int32 per block, then float32(sumi)·(d_w·d_x) added block by
+// block) and requires the same bits.
+func TestDotQ8_0Exact(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	const nb = 7
+	w := randQBlocks(r, Q8_0, nb, 1)
+	x := randAct(r, nb*32, 0)
+	xq := make([]byte, ActBytes(Q8_0, nb*32))
+	Generic().QuantizeAct[Q8_0](xq, x)
+	var want float32
+	for b := 0; b < nb; b++ {
+		wb, xb := w[b*34:], xq[b*34:]
+		var sumi int32
+		for j := 0; j < 32; j++ {
+			sumi += int32(int8(wb[2+j])) * int32(int8(xb[2+j]))
+		}
+		dw := F16(binary.LittleEndian.Uint16(wb))
+		dx := F16(binary.LittleEndian.Uint16(xb))
+		prod := dw * dx
+		want += float32(float32(sumi) * prod)
+	}
+	got := make([]float32, 1)
+	Generic().RowsQ[Q8_0](w, nb*34, nb, xq, got)
+	if got[0] != want {
+		t.Fatalf("generic Q8_0 dot = %g, block-by-block recomputation = %g", got[0], want)
+	}
+}
