@@ -43,10 +43,16 @@ func (m *Model) loadVQ() error {
 	if m.Cfg.VQ == nil {
 		return nil
 	}
-	if _, ok := m.Weights.Tensor("model.vqmodel.quantize.embedding.weight"); !ok {
-		if _, ok := m.Weights.Tensor("quantize.embedding.weight"); !ok {
-			return nil // the transformer alone (Lumina style)
+	found := false
+	// Chameleon's and Janus's Hugging Face names, a VQ-GAN saved alone,
+	// deepseek-ai's original Janus names.
+	for _, name := range []string{"model.vqmodel.quantize.embedding.weight", "quantize.embedding.weight", "gen_vision_model.quantize.embedding.weight"} {
+		if _, ok := m.Weights.Tensor(name); ok {
+			found = true
 		}
+	}
+	if !found {
+		return nil // the transformer alone (Lumina style)
 	}
 	vq, err := vqgan.Load(m.Weights, m.Cfg.VQ, m.Pool)
 	if err != nil {

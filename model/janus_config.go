@@ -25,8 +25,8 @@ type JanusConfig struct {
 	// the side of a drawn picture's code grid.
 	Codes, CodeDim, Grid int
 	visionGrid           int // vision image_size / patch_size
-	// Original: deepseek-ai's own layout (model_type "multi_modality"):
-	// its tensor names differ (janusOriginalAlias).
+	// Original: deepseek-ai's own config layout (model_type
+	// "multi_modality"); its tensor names are recognised in the file.
 	Original bool
 }
 

@@ -28,6 +28,9 @@ type Janus struct {
 	GenHead  []janusLinear
 
 	missingVision, missingGen string // what is missing, "" when present
+	// original: the tensors have deepseek-ai's names (whatever the config's
+	// layout: a converted checkpoint may keep either config).
+	original bool
 	pool                      *runtime.Pool
 }
 
@@ -71,6 +74,7 @@ func janusAlias(cfg *Config, set *weights.Set) map[string]string {
 func (m *Model) loadJanus() error {
 	jc := m.Cfg.Janus
 	j := &Janus{Cfg: jc, pool: m.Pool}
+	_, j.original = m.Weights.Tensor("language_model.model.embed_tokens.weight")
 	p, err := janus{}.protocol(m.Tok)
 	if err != nil {
 		return fmt.Errorf("%s: %v", m.Path, err)
@@ -98,7 +102,7 @@ func (m *Model) loadJanus() error {
 	case !hasPrefix(m.Weights, "model.vision_model.", "vision_model."):
 		j.missingVision = "no vision tower (model.vision_model.* tensors)"
 	default:
-		if j.Vision, err = m.loadSiglip(); err != nil {
+		if j.Vision, err = m.loadSiglip(j.original); err != nil {
 			return fmt.Errorf("%s: vision tower: %v", m.Path, err)
 		}
 	}
@@ -123,7 +127,7 @@ func hasPrefix(set *weights.Set, prefixes ...string) bool {
 func (j *Janus) loadGeneration(set *weights.Set, dim int) error {
 	jc := j.Cfg
 	hf := []string{"model.generation_embeddings.weight", "model.generation_aligner.fc1", "model.generation_aligner.hidden_layers.", "model.generation_head.proj_out", "model.generation_head.vision_head"}
-	if jc.Original {
+	if j.original {
 		hf = []string{"gen_embed.weight", "gen_aligner.layers.0", "gen_aligner.layers.", "gen_head.output_mlp_projector", "gen_head.vision_head"}
 	}
 	if _, ok := set.Tensor(hf[0]); !ok {
@@ -150,7 +154,7 @@ func (j *Janus) loadGeneration(set *weights.Set, dim int) error {
 	// Linears 0, 2, 4 … (the GELUs between them have no weights).
 	for k := 0; ; k++ {
 		name := fmt.Sprintf("%s%d", hf[2], k)
-		if jc.Original {
+		if j.original {
 			name = fmt.Sprintf("%s%d", hf[2], 2*(k+1))
 		}
 		if _, ok := set.Tensor(name + ".weight"); !ok {

@@ -12,7 +12,7 @@ import (
 
 // loadSiglip builds Janus's understanding tower (package siglip) with the
 // checkpoint's preprocessor_config.json, when it has one.
-func (m *Model) loadSiglip() (ImageReader, error) {
+func (m *Model) loadSiglip(original bool) (ImageReader, error) {
 	cfg, err := siglip.ParseConfig(m.Cfg.Janus.Vision)
 	if err != nil {
 		return nil, fmt.Errorf("vision_config: %v", err)
@@ -31,7 +31,7 @@ func (m *Model) loadSiglip() (ImageReader, error) {
 		return nil, err
 	}
 	prefix := "model."
-	if m.Cfg.Janus.Original {
+	if original {
 		prefix = ""
 	}
 	t, err := siglip.Load(m.Weights, cfg, prefix)

@@ -158,3 +158,32 @@ func TestJanusMissingVQ(t *testing.T) {
 		t.Fatalf("decoding without a VQ model: %v", err)
 	}
 }
+
+// TestJanusOriginalConfig: deepseek-ai's MultiModalityConfig of
+// Janus-Pro-1B (as its config.json writes it) gives the Hugging Face
+// shapes: the Llama decoder, SigLIP-L/16 at 384 (576 features), VQ-16 with
+// 16384 codes of 8 on a 24×24 grid.
+func TestJanusOriginalConfig(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"model_type": "multi_modality", "architectures": ["MultiModalityCausalLM"],
+	 "aligner_config": {"cls": "MlpProjector", "model_type": "aligner", "params": {"depth": 2, "input_dim": 1024, "n_embed": 2048, "projector_type": "mlp_gelu"}},
+	 "gen_aligner_config": {"cls": "MlpProjector", "model_type": "gen_aligner", "params": {"depth": 2, "input_dim": 8, "n_embed": 2048, "projector_type": "mlp_gelu"}},
+	 "gen_head_config": {"cls": "vision_head", "model_type": "gen_head", "params": {"image_token_embed": 2048, "image_token_size": 16384, "n_embed": 2048}},
+	 "gen_vision_config": {"cls": "VQ-16", "model_type": "gen_vision", "params": {"image_token_size": 16384, "n_embed": 8}},
+	 "language_config": {"hidden_size": 2048, "intermediate_size": 5632, "max_position_embeddings": 16384, "model_type": "llama",
+	   "num_attention_heads": 16, "num_hidden_layers": 24, "num_key_value_heads": 16, "torch_dtype": "bfloat16", "vocab_size": 102400},
+	 "vision_config": {"cls": "CLIPVisionTower", "model_type": "vision", "params": {"image_size": 384, "model_name": "siglip_large_patch16_384", "select_feature": "same", "select_layer": -1}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := c.Janus
+	if c.Family.Name() != "janus" || c.Dim != 2048 || c.Layers != 24 || c.VocabSize != 102400 || c.RMSEps != 1e-6 ||
+		j.ImageTokens != 576 || j.Codes != 16384 || j.CodeDim != 8 || j.Grid != 24 || c.VQ.Resolution != 384 {
+		t.Fatalf("config %+v, janus %+v", c.Config, j)
+	}
+	// A vision config whose sizes disagree is refused in one line.
+	_, err = ParseConfig([]byte(`{"model_type": "janus", "text_config": {"vocab_size": 300, "hidden_size": 64, "intermediate_size": 128,
+	 "num_hidden_layers": 1, "num_attention_heads": 4}, "vision_config": {"image_size": 64, "patch_size": 16, "num_image_tokens": 20}}`))
+	if err == nil || !strings.Contains(err.Error(), "num_image_tokens 20") {
+		t.Fatalf("disagreeing vision sizes: %v", err)
+	}
+}
