@@ -31,7 +31,7 @@ type Janus struct {
 	// original: the tensors have deepseek-ai's names (whatever the config's
 	// layout: a converted checkpoint may keep either config).
 	original bool
-	pool                      *runtime.Pool
+	pool     *runtime.Pool
 }
 
 // ImageReader is an understanding tower: Preprocess makes a picture into
