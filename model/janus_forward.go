@@ -75,10 +75,15 @@ func (j *Janus) inputs(m *Model, sc *janusScratch, ids []int, vecs [][]float32) 
 			if j.missingGen != "" {
 				return fmt.Errorf("%s: %w: %s", m.Path, ErrNoGenerationHead, j.missingGen)
 			}
-			v = sc.vecBuf[k*D : (k+1)*D]
-			j.codeVector(sc, id-m.Cfg.VocabSize, v)
 			sc.ids[i] = 0
-			k++
+			if i > 0 && ids[i-1] == id {
+				// The guided rows of a step share the code just drawn.
+				v = sc.vecs[i-1]
+			} else {
+				v = sc.vecBuf[k*D : (k+1)*D]
+				j.codeVector(sc, id-m.Cfg.VocabSize, v)
+				k++
+			}
 		}
 		sc.vecs = append(sc.vecs, v)
 	}
