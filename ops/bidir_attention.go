@@ -13,19 +13,23 @@ import (
 //
 //	S = (scale·Q_h) · K_hᵀ        [qb, n]
 //	P = softmax(S) row by row
-//	O_h = P · V_h                 [qb, hd]
+//	O_hᵀ = V_hᵀ · Pᵀ              [hd, qb]
 //
-// Heads are split over the pool, each computed start to finish by one
-// worker (its GEMMs single-threaded), so the result does not depend on the
-// thread count. Query rows go in blocks of bidirBlock so a block's scores
-// stay in the cache whatever the sequence length.
+// The second product is taken transposed so that the operand Gemm packs
+// row strip by row strip (its A, the slower packing) is V_hᵀ, hd × n, not
+// the qb × n probabilities, which go in as B and are packed by the
+// vector packers. Heads are split over the pool, each computed start to
+// finish by one worker (its GEMMs single-threaded), so the result does not
+// depend on the thread count. Query rows go in blocks of at most
+// bidirBlock, which bounds the scores a worker holds whatever the sequence
+// length (a 384-pixel picture's 576 patches are one block).
 
-const bidirBlock = 192
+const bidirBlock = 1024
 
 // bidirScratch is one worker's gathered head and score block, recycled
 // through bidirScratches and grown to the largest shape seen.
 type bidirScratch struct {
-	kh, vt, qh, s, oh []float32
+	kh, vt, qh, s, ot []float32
 }
 
 func (s *bidirScratch) fit(n, hd, qb int) {
@@ -39,7 +43,7 @@ func (s *bidirScratch) fit(n, hd, qb int) {
 	s.vt = grow(s.vt, hd*n)
 	s.qh = grow(s.qh, qb*hd)
 	s.s = grow(s.s, qb*n)
-	s.oh = grow(s.oh, qb*hd)
+	s.ot = grow(s.ot, hd*qb)
 }
 
 var bidirScratches gemmFreeList[bidirScratch]
@@ -57,7 +61,6 @@ func (t *bidirTask) Run(lo, hi int) {
 	s := bidirScratches.get()
 	s.fit(n, hd, qb)
 	kMat := Mat{DType: F32, Rows: n, Cols: hd, F32: s.kh}
-	vMat := Mat{DType: F32, Rows: hd, Cols: n, F32: s.vt}
 	for h := lo; h < hi; h++ {
 		off := h * hd
 		for j := 0; j < n; j++ {
@@ -78,9 +81,13 @@ func (t *bidirTask) Run(lo, hi int) {
 			for i := 0; i < m; i++ {
 				Softmax(s.s[i*n : (i+1)*n])
 			}
-			Gemm(nil, &vMat, s.s[:m*n], m, s.oh[:m*hd])
+			pMat := Mat{DType: F32, Rows: m, Cols: n, F32: s.s[:m*n]}
+			Gemm(nil, &pMat, s.vt, hd, s.ot[:hd*m])
 			for i := 0; i < m; i++ {
-				copy(t.out[(q0+i)*dim+off:(q0+i)*dim+off+hd], s.oh[i*hd:(i+1)*hd])
+				o := t.out[(q0+i)*dim+off : (q0+i)*dim+off+hd]
+				for c := range o {
+					o[c] = s.ot[c*m+i]
+				}
 			}
 		}
 	}

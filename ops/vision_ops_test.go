@@ -257,3 +257,26 @@ func BenchmarkBiasGELU(b *testing.B) {
 		})
 	}
 }
+
+func TestGemmRowsEqualsGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	forEachImpl(t, func(t *testing.T) {
+		for _, dt := range []DType{F32, BF16} {
+			for _, m := range []int{1, 7, 50, 97, 600} { // 600 spans two 512-row blocks
+				w, _ := randMat(rng, dt, 40, 70)
+				x := randVec(rng, m*70)
+				want := make([]float32, m*40)
+				Gemm(nil, w, x, m, want)
+				for _, threads := range []int{1, 2, 3} {
+					pool := runtime.NewPool(threads)
+					got := make([]float32, m*40)
+					GemmRows(pool, w, x, m, got)
+					pool.Close()
+					if !slices.Equal(got, want) {
+						t.Fatalf("%v m=%d threads=%d: GemmRows differs from Gemm", dt, m, threads)
+					}
+				}
+			}
+		}
+	})
+}

@@ -57,7 +57,7 @@ func (t *Tower) encode(p *runtime.Pool, pixels []float32) []float32 {
 		ops.AddInto(x, q)
 
 		ops.LayerNormRows(p, h, x, N, ly.ln2W, ly.ln2B, c.Eps)
-		ops.Gemm(p, ly.fc1.w, h, N, mlp)
+		ops.GemmRows(p, ly.fc1.w, h, N, mlp)
 		ops.BiasGELU(p, mlp, N, ly.fc1.b)
 		ly.fc2.apply(p, mlp, N, q)
 		ops.AddInto(x, q)
@@ -86,7 +86,7 @@ func (t *Tower) align(p *runtime.Pool, h []float32) []float32 {
 
 // apply computes y = x·Wᵀ + b for rows rows of x.
 func (l *linear) apply(p *runtime.Pool, x []float32, rows int, y []float32) {
-	ops.Gemm(p, l.w, x[:rows*l.w.Cols], rows, y[:rows*l.w.Rows])
+	ops.GemmRows(p, l.w, x[:rows*l.w.Cols], rows, y[:rows*l.w.Rows])
 	if l.b != nil {
 		ops.AddBias(y, rows, l.b)
 	}
