@@ -185,7 +185,7 @@ func checkSession(c *chat.Conversation, h *sessionHeader, kv []byte) error {
 	if h.Model != c.M.Fingerprint() {
 		return fmt.Errorf("session was saved with another model (fingerprint %s, this model is %s)", h.Model, c.M.Fingerprint())
 	}
-	V := c.M.Cfg.VocabSize
+	V := c.M.LogitsSize() // with a Janus model's drawn codes (ids VocabSize + code)
 	for i, id := range h.Tokens {
 		if id < 0 || id >= V {
 			return fmt.Errorf("session token %d (at %d) out of range [0, %d)", id, i, V)
