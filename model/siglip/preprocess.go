@@ -23,6 +23,11 @@ import (
 // libjpeg, so only lossless inputs (PNG) reproduce Pillow's pixels
 // exactly. An empty picture gives the background square.
 func (c *Config) Preprocess(img image.Image) []float32 {
+	return c.normalise(c.padded(img))
+}
+
+// padded is steps 1–3: the S×S picture as packed 8-bit RGB.
+func (c *Config) padded(img image.Image) []uint8 {
 	S := c.ImageSize
 	canvas := make([]uint8, 3*S*S)
 	for i := 0; i < S*S; i++ {
@@ -41,7 +46,7 @@ func (c *Config) Preprocess(img image.Image) []float32 {
 			copy(canvas[3*((y0+y)*S+x0):3*((y0+y)*S+x0+nw)], resized[3*y*nw:3*(y+1)*nw])
 		}
 	}
-	return c.normalise(canvas)
+	return canvas
 }
 
 // normalise maps packed RGB bytes of an S×S picture to [3, S, S] floats:
