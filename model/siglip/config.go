@@ -162,7 +162,7 @@ func ParseConfig(vision json.RawMessage) (Config, error) {
 		k := *v.SelectLayer
 		keep := min(c.Layers, k)
 		if k <= 0 {
-			keep = c.Layers + k + 1
+			keep = min(c.Layers, c.Layers+k+1)
 		}
 		if keep < 1 {
 			return Config{}, fmt.Errorf("vision_config: select_layer %d leaves no layer of %d", k, c.Layers)
