@@ -50,7 +50,12 @@ def pre_tokenize(text):
 
 
 class BPE:
-    def __init__(self, merges, num_image_tokens):
+    def __init__(self, merges, num_image_tokens, lowercase=False):
+        # lowercase: a Lowercase normalizer (Hugging Face semantics: every
+        # character through Unicode lower-casing) before pre-tokenization,
+        # written into tokenizer.json, so "DRAW A Circle" reads as the model's
+        # lower-case training text.
+        self.lowercase = lowercase
         self.merges = merges                       # list of (a, b)
         self.ranks = {m: i for i, m in enumerate(merges)}
         self.vocab = {}
@@ -104,6 +109,8 @@ class BPE:
 
     def encode(self, text):
         ids = []
+        if self.lowercase:
+            text = text.lower()
         for w in pre_tokenize(text):
             ids += self._bpe(w)
         return ids
@@ -127,7 +134,7 @@ class BPE:
             "truncation": None,
             "padding": None,
             "added_tokens": added,
-            "normalizer": None,
+            "normalizer": {"type": "Lowercase"} if self.lowercase else None,
             "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
                               "use_regex": True},
             # The runtime puts <s> at the start of a conversation itself.
@@ -188,7 +195,10 @@ def load_tokenizer(path):
         j = json.load(f)
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in j["model"]["merges"]]
     k = sum(1 for t in j["model"]["vocab"] if t.startswith("IMGIMG"))
-    bpe = BPE(merges, k)
+    norm = j.get("normalizer")
+    if norm not in (None, {"type": "Lowercase"}):
+        raise ValueError("%s: normalizer %r is not the chatumm-tiny one (none or Lowercase)" % (path, norm))
+    bpe = BPE(merges, k, lowercase=norm is not None)
     if bpe.vocab != j["model"]["vocab"]:
         raise ValueError("%s: vocabulary does not follow the chatumm-tiny layout" % path)
     return bpe

@@ -21,7 +21,8 @@ import bpe as BPE  # noqa: E402
 
 def export(ckpt, vq, out):
     os.makedirs(out, exist_ok=True)
-    tok = BPE.BPE([tuple(m) for m in ckpt["merges"]], vq["cfg"]["num_embeddings"])
+    tok = BPE.BPE([tuple(m) for m in ckpt["merges"]], vq["cfg"]["num_embeddings"],
+                  lowercase=ckpt.get("lowercase", False))
     cfg = dict(ckpt["cfg"])
     cfg["vq_config"] = vq["cfg"]
     cfg["bos_token_id"] = tok.special("<s>")

@@ -25,9 +25,9 @@ mkdir -p "$WORK"
 
 # Step counts of the shipped run; SMOKE=1 shrinks them (and the data) to check
 # that every stage starts and the export loads.
-VQ1=600 VQ2=450 VQ3=1100 MAIN=7064 TAIL=2249 NTRAIN=90000 NTAIL=30000
+VQ1=600 VQ2=450 VQ3=1100 MAIN=7064 TAIL=2249 NTRAIN=90000 NTAIL=30000 NLSTEPS=1500 NNL=24000
 if [ "${SMOKE:-0}" = 1 ]; then
-  VQ1=4 VQ2=2 VQ3=2 MAIN=3 TAIL=2 NTRAIN=300 NTAIL=100
+  VQ1=4 VQ2=2 VQ3=2 MAIN=3 TAIL=2 NTRAIN=300 NTAIL=100 NLSTEPS=3 NNL=200
 fi
 
 # VQ-GAN: three runs, each continuing the last (batch 32 at two threads, then
@@ -42,13 +42,29 @@ OMP_NUM_THREADS=1 $PY tools/train/train_vq.py --init "$WORK/vq3.pt" --out "$WORK
 # a tail of $TAIL steps (fresh AdamW at lr 1e-3) on $NTAIL dialogues of seed 31
 # whose shown-picture edits all act on one object of a 2-3-object picture.
 # --max-seconds is only a safety cap (3x the shipped run's 4,625 s of steps).
-$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$OUT" \
+$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$WORK/chatumm-tiny-s30" \
   --n-train $NTRAIN --steps $MAIN --tail-steps $TAIL --max-seconds 14000 \
   --d 192 --layers 5 --heads 3 --ff 512 --budget 3072 --lr 2.5e-3 --warmup 100 \
   --seed 21 --tag s30 --save-every 250 \
   --factors --object-weight 8 --change-weight 8 --text-weight 2 \
   --look-burst 1.0 --look-edit 1.0 --first-burst 1.0 \
   --tail-lr 1e-3 --tail-hard-edit 1.0 --tail-n-train $NTAIL
+
+# Everyday language (issue 27, run s31): the s30 export fine-tuned for
+# $NLSTEPS steps on $NNL dialogues of seed 41, half of them in everyday words
+# (tools/world/natural.py) and the rest the templates' as replay (with the
+# tail's hard edits at half its share), with a Lowercase normalizer in
+# tokenizer.json. It starts from the export (F16, attribute factors folded),
+# as run s31 did, so it trains without --factors (one thread: the run shared
+# two cores with other work).
+$PY tools/train/ckpt_from_export.py "$WORK/chatumm-tiny-s30" "$WORK/s30_export.pt"
+$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$OUT" --init "$WORK/s30_export.pt" \
+  --n-train $NNL --steps $NLSTEPS --max-seconds 14000 \
+  --d 192 --layers 5 --heads 3 --ff 512 --budget 3072 --lr 5e-4 --warmup 50 \
+  --seed 41 --tag s31 --save-every 100 --threads 1 \
+  --object-weight 8 --change-weight 8 --text-weight 2 \
+  --look-burst 1.0 --look-edit 1.0 --first-burst 1.0 --shown-edit 0.5 --hard-edit 0.5 \
+  --nl-share 0.5 --lowercase
 
 $PY tools/train/plot_losses.py "$WORK/s30_log.txt" "$WORK/vq1_log.txt" "$WORK/vq2_log.txt" \
   "$WORK/vq3_log.txt" "$WORK/loss_curves.png"

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "world"))
 import dialogues as D  # noqa: E402
+import natural as N  # noqa: E402
 import bpe as BPE  # noqa: E402
 import data as DATA  # noqa: E402
 import mot as MOT  # noqa: E402
@@ -49,13 +50,21 @@ def load_vq(path):
 
 
 def make_dialogues(args, seed, n, shown_edit, hard_edit):
-    rng = random.Random(seed)
-    return [D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
-                            q_burst=args.q_burst, look_burst=args.look_burst,
-                            look_edit=args.look_edit, first_burst=args.first_burst,
-                            shown_edit=shown_edit, describe_edits=args.describe_edits,
-                            name_target=args.name_target, restate_edits=args.restate_edits,
-                            hard_edit=hard_edit)
+    """n dialogues of seed: the templates' (dialogues.make_dialogue), or with
+    --nl-share that share in everyday words (natural.natural_dialogue, drawn
+    from their own stream so the templates' stream is the one without it)."""
+    rng, nrng = random.Random(seed), random.Random(seed + 500)
+
+    def template():
+        return D.make_dialogue(rng, held_out_ok=False, stage2=not args.no_stage2,
+                               q_burst=args.q_burst, look_burst=args.look_burst,
+                               look_edit=args.look_edit, first_burst=args.first_burst,
+                               shown_edit=shown_edit, describe_edits=args.describe_edits,
+                               name_target=args.name_target, restate_edits=args.restate_edits,
+                               hard_edit=hard_edit)
+    if not args.nl_share:
+        return [template() for _ in range(n)]
+    return [N.natural_dialogue(nrng) if nrng.random() < args.nl_share else N.fix_old(template())
             for _ in range(n)]
 
 
@@ -74,7 +83,7 @@ def build(args, log):
     if args.init:  # keep the ids of the checkpoint being continued
         merges = [tuple(m) for m in torch.load(args.init)["merges"]]
     num_codes = len(VQ.patch_table(args.positional_codes))
-    tok = BPE.BPE(merges, num_codes)
+    tok = BPE.BPE(merges, num_codes, lowercase=args.lowercase)
     codes = DATA.TableCodes(args.positional_codes)
     codes.fill([s for d in dialogues + tail + val for s in DATA.dialogue_scenes(d)])
 
@@ -213,6 +222,13 @@ def main():
     ap.add_argument("--restate-edits", type=float, default=0.0,
                     help="share of edit replies that describe the picture before and after the edit, "
                          "then draw ('before: … after: …'; dialogues.edit_turn)")
+    ap.add_argument("--nl-share", type=float, default=0.0,
+                    help="share of the dialogues (main and tail) in everyday words (tools/world/natural.py); "
+                         "the rest are the templates' with the out-of-world reply to 'who are you?' "
+                         "made small talk (natural.fix_old)")
+    ap.add_argument("--lowercase", action="store_true",
+                    help="a Lowercase normalizer in tokenizer.json (and in this trainer's BPE), so upper "
+                         "case reads as the lower-case training text")
     ap.add_argument("--text-first", action="store_true",
                     help="user turns put their text before their images (config.json chatumm_user_turn)")
     ap.add_argument("--tag", default="mot")
@@ -302,7 +318,7 @@ def main():
                 vl.append([x.item() for x in loss_fn(model, *collate(vseqs, idx, pad), img_lo, img_hi)])
         vm = [sum(v[j] for v in vl) / len(vl) for j in range(3)]
         log("val step %d t %.0f loss %.4f text %.4f image %.4f" % (step, time.time() - t0, *vm))
-        ck = {"cfg": cfg, "merges": merges, "state": model.state_dict(), "step": step,
+        ck = {"cfg": cfg, "merges": merges, "lowercase": args.lowercase, "state": model.state_dict(), "step": step,
               "export_state": model.folded_state_dict()}
         torch.save(ck, os.path.join(args.work, args.tag + ".pt"))
 
