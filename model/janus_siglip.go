@@ -20,15 +20,19 @@ func (m *Model) loadSiglip(original bool) (ImageReader, error) {
 	if cfg.LMDim != m.Cfg.Dim {
 		return nil, fmt.Errorf("vision_config: projection_dim %d, but the decoder's hidden_size is %d", cfg.LMDim, m.Cfg.Dim)
 	}
-	path := filepath.Join(m.Path, "preprocessor_config.json")
-	data, err := fileio.ReadFile(path, fileio.Config)
-	switch {
-	case err == nil:
-		if err := cfg.ApplyPreprocessor(data, path); err != nil {
+	// A checkpoint directory may carry preprocessor_config.json; a single
+	// file (a chatumm GGUF) has none, and Janus-Pro's values apply.
+	if st, err := os.Stat(m.Path); err == nil && st.IsDir() {
+		path := filepath.Join(m.Path, "preprocessor_config.json")
+		data, err := fileio.ReadFile(path, fileio.Config)
+		switch {
+		case err == nil:
+			if err := cfg.ApplyPreprocessor(data, path); err != nil {
+				return nil, err
+			}
+		case !errors.Is(err, os.ErrNotExist):
 			return nil, err
 		}
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, err
 	}
 	prefix := "model."
 	if original {
