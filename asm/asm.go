@@ -107,6 +107,9 @@ type Kernels struct {
 	// block is read once for both): y0 from xq0, y1 from xq1, len(y1) >=
 	// len(y0) rows, bit for bit what two RowsQ calls of the same path give.
 	RowsQ2 [NumQTypes]func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32)
+	// RowsQ4 is the same for four vectors: y[v] from xq[v], len(y[v]) >=
+	// len(y[0]) rows.
+	RowsQ4 [NumQTypes]func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32)
 
 	// FMAPeak runs iters iterations of independent multiply-add chains on
 	// the path's widest vectors, with no memory traffic, and returns the
@@ -215,11 +218,17 @@ func fillFromGeneric(k *Kernels) {
 	if k.GemmMicroSet == nil {
 		k.GemmMicroSet = gemmMicroSetByClear(k.GemmMR, k.GemmNR, k.GemmMicro)
 	}
-	// RowsQ2 must give the path's own RowsQ bits: a path with RowsQ
-	// assembly but no two-vector kernel runs its RowsQ twice.
-	for q := range k.RowsQ2 {
-		if k.RowsQ2[q] == nil && k.RowsQ[q] != nil {
+	// RowsQ2 and RowsQ4 must give the path's own RowsQ bits: a path with
+	// RowsQ assembly but no multi-vector kernel runs its RowsQ per vector.
+	for q := range k.RowsQ {
+		if k.RowsQ[q] == nil {
+			continue
+		}
+		if k.RowsQ2[q] == nil {
 			k.RowsQ2[q] = rowsQTwice(k.RowsQ[q])
+		}
+		if k.RowsQ4[q] == nil {
+			k.RowsQ4[q] = rowsQPerVector(k.RowsQ[q])
 		}
 	}
 	kv, gv := reflect.ValueOf(k).Elem(), reflect.ValueOf(g).Elem()

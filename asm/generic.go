@@ -65,6 +65,7 @@ var generic = &Kernels{
 	RowsQ:            rowsQGeneric,
 	Dequantize:       dequantizeGeneric,
 	RowsQ2:           rowsQ2Generic,
+	RowsQ4:           rowsQ4Generic,
 }
 
 // Generic returns the pure-Go implementation.

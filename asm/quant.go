@@ -186,25 +186,47 @@ func RowsQ(q QType, w []byte, rowBytes int, xq []byte, n int, y []float32) {
 	active.RowsQ[q](w, rowBytes, nb, xq, y)
 }
 
-// RowsQ2 is RowsQ for two activation vectors (xq0, xq1, both from
-// QuantizeAct for n values) against the same len(y0) weight rows, reading
-// each weight block once: y0 from xq0 and y1 (len(y1) >= len(y0)) from xq1,
-// the same bits as two RowsQ calls. Guided decoding and small batches
-// multiply two vectors by every matrix.
-func RowsQ2(q QType, w []byte, rowBytes int, xq0, xq1 []byte, n int, y0, y1 []float32) {
+// RowsQMulti computes ys[v][r] = dot(weight row r, x_v) for lo <= r < hi
+// and every v < len(xqs): the same rows as RowsQ (w, rowBytes, n; row r at
+// w[r*rowBytes:]) against several quantized activation vectors, each from
+// QuantizeAct for n values. Each weight block is read once for up to four
+// vectors (guided decoding, prefill), and every result has the bits RowsQ
+// gives it, whatever the grouping.
+func RowsQMulti(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]float32, lo, hi int) {
 	mustQType(q)
 	nb := mustBlocks(q, n)
+	if len(ys) != len(xqs) {
+		panic(fmt.Sprintf("asm: RowsQMulti with %d activation vectors and %d outputs", len(xqs), len(ys)))
+	}
+	if lo < 0 || hi < lo {
+		panic(fmt.Sprintf("asm: RowsQMulti rows [%d, %d)", lo, hi))
+	}
+	if lo == hi || len(xqs) == 0 {
+		return
+	}
 	need := nb * q.BlockBytes()
-	if len(y0) > 0 && (rowBytes < need || len(w) < (len(y0)-1)*rowBytes+need) {
-		panic(fmt.Sprintf("asm: %v weight slice of %d bytes, row stride %d, too short for %d rows of %d values", q, len(w), rowBytes, len(y0), n))
+	if rowBytes < need || len(w) < (hi-1)*rowBytes+need {
+		panic(fmt.Sprintf("asm: %v weight slice of %d bytes, row stride %d, too short for rows [%d, %d) of %d values", q, len(w), rowBytes, lo, hi, n))
 	}
-	if a := ActBytes(q, n); len(xq0) < a || len(xq1) < a {
-		panic(fmt.Sprintf("asm: %d and %d bytes of quantized activations for %d %v values, need %d", len(xq0), len(xq1), n, q, a))
+	a := ActBytes(q, n)
+	for v := range xqs {
+		if len(xqs[v]) < a || len(ys[v]) < hi {
+			panic(fmt.Sprintf("asm: RowsQMulti vector %d: %d bytes of activations (need %d), %d outputs (need %d)", v, len(xqs[v]), a, len(ys[v]), hi))
+		}
 	}
-	if len(y1) < len(y0) {
-		panic(fmt.Sprintf("asm: RowsQ2 outputs of %d and %d rows", len(y0), len(y1)))
+	k, wr := active, w[lo*rowBytes:]
+	v := 0
+	for ; v+4 <= len(xqs); v += 4 {
+		k.RowsQ4[q](wr, rowBytes, nb, [4][]byte{xqs[v], xqs[v+1], xqs[v+2], xqs[v+3]},
+			[4][]float32{ys[v][lo:hi], ys[v+1][lo:hi], ys[v+2][lo:hi], ys[v+3][lo:hi]})
 	}
-	active.RowsQ2[q](w, rowBytes, nb, xq0, xq1, y0, y1)
+	if v+2 <= len(xqs) {
+		k.RowsQ2[q](wr, rowBytes, nb, xqs[v], xqs[v+1], ys[v][lo:hi], ys[v+1][lo:hi])
+		v += 2
+	}
+	if v < len(xqs) {
+		k.RowsQ[q](wr, rowBytes, nb, xqs[v], ys[v][lo:hi])
+	}
 }
 
 // DequantizeRow widens len(dst) values (a multiple of q.BlockElems()) from

@@ -19,6 +19,10 @@ func withQuantAVX2(k *Kernels) *Kernels {
 	k.RowsQ2[Q8_0] = rowsQ2Asm(Q8_0, dotQ8_0x2AVX2)
 	k.RowsQ2[Q4_K] = rowsQ2Asm(Q4_K, dotQ4_Kx2AVX2)
 	k.RowsQ2[Q6_K] = rowsQ2Asm(Q6_K, dotQ6_Kx2AVX2)
+	k.RowsQ4[Q4_0] = rowsQ4Asm(Q4_0, dotQ4_0x4vAVX2)
+	k.RowsQ4[Q8_0] = rowsQ4Asm(Q8_0, dotQ8_0x4AVX2)
+	k.RowsQ4[Q4_K] = rowsQ4Asm(Q4_K, dotQ4_Kx4AVX2)
+	k.RowsQ4[Q6_K] = rowsQ4Asm(Q6_K, dotQ6_Kx4AVX2)
 	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
 		k.QuantizeAct[q] = quantizeActAsm(32, q8_0Bytes, quantQ8_0AVX2)
 	}
@@ -79,6 +83,35 @@ func rowsQ2Asm(q QType, dot2 func(w, x0, x1 *byte, nb int, y0, y1 *float32)) fun
 		_, _ = xq0[ActBytes(q, nb*q.BlockElems())-1], xq1[ActBytes(q, nb*q.BlockElems())-1]
 		for r := range y0 {
 			dot2(&w[r*rowBytes], &xq0[0], &xq1[0], nb, &y0[r], &y1[r])
+		}
+	}
+}
+
+// rowsQ4Asm runs a four-vector assembly kernel over the rows of w.
+func rowsQ4Asm(q QType, dot4 func(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)) func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
+	return func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
+		rows := len(y[0])
+		if rows == 0 {
+			return
+		}
+		for v := range y {
+			y[v] = y[v][:rows]
+			if nb == 0 {
+				clear(y[v])
+			}
+		}
+		if nb == 0 {
+			return
+		}
+		_ = w[(rows-1)*rowBytes+nb*q.BlockBytes()-1]
+		a := ActBytes(q, nb*q.BlockElems())
+		for v := range xq {
+			_ = xq[v][a-1]
+		}
+		var out [4]float32
+		for r := 0; r < rows; r++ {
+			dot4(&w[r*rowBytes], &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, &out)
+			y[0][r], y[1][r], y[2][r], y[3][r] = out[0], out[1], out[2], out[3]
 		}
 	}
 }
@@ -152,3 +185,15 @@ func dotQ4_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
 
 //go:noescape
 func dotQ6_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+
+//go:noescape
+func dotQ4_0x4vAVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+
+//go:noescape
+func dotQ8_0x4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+
+//go:noescape
+func dotQ4_Kx4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+
+//go:noescape
+func dotQ6_Kx4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)

@@ -35,6 +35,41 @@ GLOBL qkBit4<>(SB), RODATA|NOPTR, $4
 	VPXOR        Y1, Y1, Y1 \
 	VPBROADCASTD qkLow4<>(SB), Y14
 
+// The four-vector kernels' (RowsQ4) prologue: SI = w, DI/R13/BX/DX = the
+// four activation vectors, CX = nb; and the store of their four results
+// (the first in Y0, then A1..A3) to y[0..3].
+#define QK_PROLOGUE4 \
+	MOVQ         w+0(FP), SI \
+	MOVQ         x0+8(FP), DI \
+	MOVQ         x1+16(FP), R13 \
+	MOVQ         x2+24(FP), BX \
+	MOVQ         x3+32(FP), DX \
+	MOVQ         nb+40(FP), CX \
+	VPBROADCASTD qkLow4<>(SB), Y14
+
+#define QK_STORE4(A1, A2, A3) \
+	MOVQ    y+48(FP), AX \
+	HSUM_Y0 \
+	VMOVSS  X0, (AX) \
+	VMOVAPS A1, Y0 \
+	HSUM_Y0 \
+	VMOVSS  X0, 4(AX) \
+	VMOVAPS A2, Y0 \
+	HSUM_Y0 \
+	VMOVSS  X0, 8(AX) \
+	VMOVAPS A3, Y0 \
+	HSUM_Y0 \
+	VMOVSS  X0, 12(AX) \
+	VZEROUPPER \
+	RET
+
+#define QK_ADVANCE4(wb, xb) \
+	ADDQ $wb, SI \
+	ADDQ $xb, DI \
+	ADDQ $xb, R13 \
+	ADDQ $xb, BX \
+	ADDQ $xb, DX
+
 // QK_LOOP runs BLOCK(wo, xo, ACC) over CX blocks, two per iteration;
 // wb and xb are the weight and activation block sizes.
 #define QK_LOOP(BLOCK, wb, xb) \
@@ -53,6 +88,13 @@ tail: \
 	JZ    done \
 	BLOCK(0, 0, Y0) \
 done:
+
+// QK_EPILOGUE1: the same for kernels with the one accumulator Y0.
+#define QK_EPILOGUE1 \
+	HSUM_Y0 \
+	VMOVSS  X0, ret+24(FP) \
+	VZEROUPPER \
+	RET
 
 #define QK_EPILOGUE \
 	VADDPS  Y1, Y0, Y0 \

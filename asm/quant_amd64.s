@@ -327,3 +327,101 @@ block:
 	VZEROUPPER
 	RET
 
+
+// The four-vector kernels (RowsQ4) of Q8_0 and Q4_0, each vector computed
+// as its one-vector kernel does.
+
+// Q8_0_X4: the block of the vector at XP (dw in X2, |w| in Y5, w in Y4).
+#define Q8_0_X4(XP, xo, ACC) \
+	VCVTPH2PS    xo(XP), X3 \
+	VMULSS       X2, X3, X3 \
+	VBROADCASTSS X3, Y3 \
+	VMOVDQU      xo+2(XP), Y6 \
+	VPSIGNB      Y4, Y6, Y6 \
+	VPMADDUBSW   Y6, Y5, Y6 \
+	VPMADDWD     Y15, Y6, Y6 \
+	VCVTDQ2PS    Y6, Y6 \
+	VFMADD231PS  Y6, Y3, ACC
+
+#define Q8_0_BLOCK4(wo, xo, A0, A1, A2, A3) \
+	VCVTPH2PS wo(SI), X2 \
+	VMOVDQU   wo+2(SI), Y4 \
+	VPSIGNB   Y4, Y4, Y5 \
+	Q8_0_X4(DI, xo, A0) \
+	Q8_0_X4(R13, xo, A1) \
+	Q8_0_X4(BX, xo, A2) \
+	Q8_0_X4(DX, xo, A3)
+
+// func dotQ8_0x4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+// Vector v alternates its blocks between two accumulators as QK_LOOP does:
+// (Y0, Y1), (Y8, Y9), (Y10, Y11), (Y12, Y13).
+TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-56
+	QK_PROLOGUE4
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	VPXOR        Y12, Y12, Y12
+	VPXOR        Y13, Y13, Y13
+	CMPQ         CX, $2
+	JLT          tail
+
+pair:
+	Q8_0_BLOCK4(0, 0, Y0, Y8, Y10, Y12)
+	Q8_0_BLOCK4(34, 34, Y1, Y9, Y11, Y13)
+	QK_ADVANCE4(68, 68)
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  pair
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	Q8_0_BLOCK4(0, 0, Y0, Y8, Y10, Y12)
+
+done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y9, Y8, Y8
+	VADDPS Y11, Y10, Y10
+	VADDPS Y13, Y12, Y12
+	QK_STORE4(Y8, Y10, Y12)
+
+// Q4_0_X4: the block of the vector at XP (nibbles in Y4, dw in X2).
+#define Q4_0_X4(XP, ACC) \
+	VMOVDQU      2(XP), Y5 \
+	VPMADDUBSW   Y5, Y13, Y7 \
+	VCVTPH2PS    (XP), X3 \
+	VMULSS       X2, X3, X3 \
+	VBROADCASTSS X3, Y3 \
+	VPMADDUBSW   Y5, Y4, Y6 \
+	VPSUBW       Y7, Y6, Y6 \
+	VPMADDWD     Y15, Y6, Y6 \
+	VCVTDQ2PS    Y6, Y6 \
+	VFMADD231PS  Y6, Y3, ACC
+
+// func dotQ4_0x4vAVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+// (x4v: four vectors; dotQ4_0x4AVX2 is four rows.) Accumulators Y0, Y8,
+// Y9, Y10; nb >= 1.
+TEXT ·dotQ4_0x4vAVX2(SB), NOSPLIT, $0-56
+	QK_PROLOGUE4
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	VPBROADCASTD qkEights<>(SB), Y13
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+
+block:
+	VCVTPH2PS (SI), X2
+	QK_NIBBLES_TMP(2(SI), X6)
+	Q4_0_X4(DI, Y0)
+	Q4_0_X4(R13, Y8)
+	Q4_0_X4(BX, Y9)
+	Q4_0_X4(DX, Y10)
+	QK_ADVANCE4(18, 34)
+	DECQ      CX
+	JNZ       block
+	QK_STORE4(Y8, Y9, Y10)

@@ -41,31 +41,45 @@ func BenchmarkQuantRows(b *testing.B) {
 	}
 }
 
-// BenchmarkQuantRows2: two activation vectors against one matrix, as one
-// RowsQ2 ("pair") and as two RowsQ calls ("twice"); bytes are the weights.
-func BenchmarkQuantRows2(b *testing.B) {
+// BenchmarkQuantRowsMulti: four activation vectors against one matrix, as
+// one RowsQ4 ("x4"), two RowsQ2 ("x2x2") and four RowsQ calls ("x1x4");
+// bytes are the weights.
+func BenchmarkQuantRowsMulti(b *testing.B) {
 	r := rand.New(rand.NewSource(7))
 	k := Active()
-	x0, x1 := randF32(r, quantBenchCols, 0, 1), randF32(r, quantBenchCols, 0, 1)
-	y0, y1 := make([]float32, quantBenchRows), make([]float32, quantBenchRows)
+	var y [4][]float32
+	var xs [4][]float32
+	for v := range y {
+		y[v], xs[v] = make([]float32, quantBenchRows), randF32(r, quantBenchCols, 0, 1)
+	}
 	for _, q := range []QType{Q4_0, Q8_0, Q4_K, Q6_K} {
 		nb := quantBenchCols / q.BlockElems()
 		rb := nb * q.BlockBytes()
 		w := randQBlocks(r, q, quantBenchRows*nb, 0)
-		xq0, xq1 := make([]byte, ActBytes(q, quantBenchCols)), make([]byte, ActBytes(q, quantBenchCols))
-		k.QuantizeAct[q](xq0, x0)
-		k.QuantizeAct[q](xq1, x1)
-		b.Run(q.String()+"/pair", func(b *testing.B) {
+		var xq [4][]byte
+		for v := range xq {
+			xq[v] = make([]byte, ActBytes(q, quantBenchCols))
+			k.QuantizeAct[q](xq[v], xs[v])
+		}
+		b.Run(q.String()+"/x4", func(b *testing.B) {
 			b.SetBytes(int64(len(w)))
 			for b.Loop() {
-				k.RowsQ2[q](w, rb, nb, xq0, xq1, y0, y1)
+				k.RowsQ4[q](w, rb, nb, xq, y)
 			}
 		})
-		b.Run(q.String()+"/twice", func(b *testing.B) {
+		b.Run(q.String()+"/x2x2", func(b *testing.B) {
 			b.SetBytes(int64(len(w)))
 			for b.Loop() {
-				k.RowsQ[q](w, rb, nb, xq0, y0)
-				k.RowsQ[q](w, rb, nb, xq1, y1)
+				k.RowsQ2[q](w, rb, nb, xq[0], xq[1], y[0], y[1])
+				k.RowsQ2[q](w, rb, nb, xq[2], xq[3], y[2], y[3])
+			}
+		})
+		b.Run(q.String()+"/x1x4", func(b *testing.B) {
+			b.SetBytes(int64(len(w)))
+			for b.Loop() {
+				for v := range xq {
+					k.RowsQ[q](w, rb, nb, xq[v], y[v])
+				}
 			}
 		})
 	}

@@ -36,6 +36,12 @@ var (
 		}
 		return t
 	}()
+	rowsQ4Generic = func() (t [NumQTypes]func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32)) {
+		for q := range t {
+			t[q] = rowsQPerVector(rowsQGeneric[q])
+		}
+		return t
+	}()
 	dequantizeGeneric = [NumQTypes]func(dst []float32, src []byte){
 		QNone: noBlocks[func(dst []float32, src []byte)](),
 		Q4_0:  dequantizeQ4_0, Q4_1: dequantizeQ4_1, Q5_0: dequantizeQ5_0, Q5_1: dequantizeQ5_1,
@@ -67,6 +73,15 @@ func rowsQTwice(rows func(w []byte, rowBytes, nb int, xq []byte, y []float32)) f
 	return func(w []byte, rowBytes, nb int, xq0, xq1 []byte, y0, y1 []float32) {
 		rows(w, rowBytes, nb, xq0, y0)
 		rows(w, rowBytes, nb, xq1, y1[:len(y0)])
+	}
+}
+
+// rowsQPerVector is RowsQ4 as four RowsQ calls.
+func rowsQPerVector(rows func(w []byte, rowBytes, nb int, xq []byte, y []float32)) func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
+	return func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
+		for v := range xq {
+			rows(w, rowBytes, nb, xq[v], y[v][:len(y[0])])
+		}
 	}
 }
 

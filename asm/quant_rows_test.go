@@ -127,33 +127,75 @@ func TestRowsQRowsIndependent(t *testing.T) {
 	}
 }
 
-// TestRowsQ2MatchesRowsQ: the two-vector matvec gives two RowsQ calls'
-// bits on every path.
-func TestRowsQ2MatchesRowsQ(t *testing.T) {
+// TestRowsQMultiMatchesRowsQ: the two- and four-vector matvecs give
+// RowsQ's bits on every path, and RowsQMulti (active path) gives them for
+// any number of vectors and any row range.
+func TestRowsQMultiMatchesRowsQ(t *testing.T) {
 	r := rand.New(rand.NewSource(8))
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
 	for _, k := range Available() {
 		for _, q := range quantTypes {
 			for _, nb := range quantBlockCounts {
 				for _, rows := range []int{0, 1, 4, 5} {
-					pad := (rows % 2) * q.BlockBytes()
-					rb := nb*q.BlockBytes() + pad
+					rb := nb*q.BlockBytes() + (rows%2)*q.BlockBytes()
 					w := randQBlocks(r, q, rows*(nb+rows%2), rows%3)
 					n := nb * q.BlockElems()
-					xq0, xq1 := make([]byte, ActBytes(q, n)+1)[1:], make([]byte, ActBytes(q, n)+2)[2:]
-					k.QuantizeAct[q](xq0, randAct(r, n, 0))
-					k.QuantizeAct[q](xq1, randAct(r, n, 0))
-					want0, want1 := make([]float32, rows), make([]float32, rows)
-					k.RowsQ[q](w, rb, nb, xq0, want0)
-					k.RowsQ[q](w, rb, nb, xq1, want1)
-					got0, got1 := make([]float32, rows), make([]float32, rows+3)
-					k.RowsQ2[q](w, rb, nb, xq0, xq1, got0, got1)
-					for i := range want0 {
-						if math.Float32bits(got0[i]) != math.Float32bits(want0[i]) || math.Float32bits(got1[i]) != math.Float32bits(want1[i]) {
-							t.Fatalf("%s %v nb=%d row %d: RowsQ2 = %g, %g; RowsQ = %g, %g", k.Name, q, nb, i, got0[i], got1[i], want0[i], want1[i])
+					var xq [4][]byte
+					var want, got [4][]float32
+					for v := range xq {
+						xq[v] = make([]byte, ActBytes(q, n)+v)[v:] // unaligned
+						k.QuantizeAct[q](xq[v], randAct(r, n, 0))
+						want[v] = make([]float32, rows)
+						k.RowsQ[q](w, rb, nb, xq[v], want[v])
+						got[v] = make([]float32, rows+1) // longer than y[0]: must stay untouched
+					}
+					k.RowsQ2[q](w, rb, nb, xq[0], xq[1], got[0][:rows], got[1])
+					for i := 0; i < rows; i++ {
+						if !same(got[0][i], want[0][i]) || !same(got[1][i], want[1][i]) {
+							t.Fatalf("%s %v nb=%d row %d: RowsQ2 = %g, %g; RowsQ = %g, %g", k.Name, q, nb, i, got[0][i], got[1][i], want[0][i], want[1][i])
 						}
 					}
-					if got1[rows] != 0 {
-						t.Fatalf("%s %v: RowsQ2 wrote past len(y0) rows of y1", k.Name, q)
+					got[0] = got[0][:rows]
+					k.RowsQ4[q](w, rb, nb, xq, got)
+					for v := range got {
+						for i := 0; i < rows; i++ {
+							if !same(got[v][i], want[v][i]) {
+								t.Fatalf("%s %v nb=%d row %d vector %d: RowsQ4 = %g, RowsQ = %g", k.Name, q, nb, i, v, got[v][i], want[v][i])
+							}
+						}
+						if v > 0 && got[v][rows] != 0 {
+							t.Fatalf("%s %v: RowsQ4 wrote past len(y[0]) rows of y[%d]", k.Name, q, v)
+						}
+					}
+				}
+			}
+		}
+	}
+	// RowsQMulti on the active path: 1..7 vectors (groups of 4, 2 and 1)
+	// over a row range.
+	const rows, nb = 9, 2
+	for _, q := range quantTypes {
+		rb := nb * q.BlockBytes()
+		w := randQBlocks(r, q, rows*nb, 0)
+		n := nb * q.BlockElems()
+		var xqs [][]byte
+		var want [][]float32
+		for v := 0; v < 7; v++ {
+			xqs = append(xqs, make([]byte, ActBytes(q, n)))
+			QuantizeAct(q, xqs[v], randAct(r, n, 0))
+			want = append(want, make([]float32, rows))
+			RowsQ(q, w, rb, xqs[v], n, want[v])
+		}
+		for nx := 1; nx <= 7; nx++ {
+			ys := make([][]float32, nx)
+			for v := range ys {
+				ys[v] = make([]float32, rows)
+			}
+			RowsQMulti(q, w, rb, xqs[:nx], n, ys, 2, 7)
+			for v := range ys {
+				for i := range ys[v] {
+					if in := i >= 2 && i < 7; in && !same(ys[v][i], want[v][i]) || !in && ys[v][i] != 0 {
+						t.Fatalf("%v nx=%d vector %d row %d: RowsQMulti = %g, RowsQ = %g (rows [2,7) only)", q, nx, v, i, ys[v][i], want[v][i])
 					}
 				}
 			}

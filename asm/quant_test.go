@@ -369,11 +369,14 @@ func TestQuantWrappersRejectBadLengths(t *testing.T) {
 	mustPanic("short activations", func() { RowsQ(Q4_0, w, 36, xq[:60], 64, y) })
 	mustPanic("short src", func() { DequantizeRow(Q4_K, make([]float32, 256), make([]byte, 143)) })
 	mustPanic("K partial block", func() { ActBytes(Q6_K, 32) })
-	mustPanic("RowsQ2 short y1", func() { RowsQ2(Q4_0, w, 36, xq, xq, 64, y, y[:1]) })
-	mustPanic("RowsQ2 short xq1", func() { RowsQ2(Q4_0, w, 36, xq, xq[:67], 64, y, y) })
+	two := [][]byte{xq, xq}
+	mustPanic("RowsQMulti short y", func() { RowsQMulti(Q4_0, w, 36, two, 64, [][]float32{y, y[:1]}, 0, 2) })
+	mustPanic("RowsQMulti short xq", func() { RowsQMulti(Q4_0, w, 36, [][]byte{xq, xq[:67]}, 64, [][]float32{y, y}, 0, 2) })
+	mustPanic("RowsQMulti counts", func() { RowsQMulti(Q4_0, w, 36, two, 64, [][]float32{y}, 0, 2) })
+	mustPanic("RowsQMulti rows", func() { RowsQMulti(Q4_0, w, 36, two, 64, [][]float32{y, y}, 0, 3) })
 	QuantizeAct(Q4_0, xq, x)
 	RowsQ(Q4_0, w, 36, xq, 64, y) // exact sizes are fine
-	RowsQ2(Q4_0, w, 36, xq, xq, 64, y, make([]float32, 2))
+	RowsQMulti(Q4_0, w, 36, two, 64, [][]float32{y, make([]float32, 2)}, 0, 2)
 }
 
 func TestQTypeNames(t *testing.T) {

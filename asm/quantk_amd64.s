@@ -70,10 +70,11 @@ GLOBL qkPairShuf<>(SB), RODATA|NOPTR, $32
 	VPADDD       Y4, Y10, Y10 \
 	VPADDD       Y5, Y11, Y11
 
-// QK_K4_FINISH_X: for the activation block at (XP): ACC += d·dx·(IA+IB),
-// ACCM -= dmin·dx·(mins · pair sums of bsums); Y4..Y7 are scratch.
-#define QK_K4_FINISH_X(XP, IA, IB, ACC, ACCM) \
-	VPADDD       IB, IA, IA \
+// QK_K4_FINISH_1: for the activation block at (XP): ACC += d·dx·IA, then
+// ACC -= dmin·dx·(mins · pair sums of bsums); Y4..Y7 are scratch. Every K
+// kernel keeps one accumulator per activation vector, so the one-, two- and
+// four-vector kernels add the same terms in the same order.
+#define QK_K4_FINISH_1(XP, IA, ACC) \
 	VCVTDQ2PS    IA, IA \
 	VCVTPH2PS    (SI), X4 \
 	VBROADCASTSS (XP), X5 \
@@ -88,9 +89,14 @@ GLOBL qkPairShuf<>(SB), RODATA|NOPTR, $32
 	VMOVDQU      sc-16(SP), X7 \
 	VPMADDWD     X7, X6, X6 \
 	VCVTDQ2PS    X6, X6 \
-	VFNMADD231PS Y6, Y5, ACCM
+	VFNMADD231PS Y6, Y5, ACC
 
-#define QK_K4_FINISH QK_K4_FINISH_X(DI, Y10, Y11, Y0, Y1)
+// QK_K4_FINISH_X: QK_K4_FINISH_1 of the int32 sums IA+IB.
+#define QK_K4_FINISH_X(XP, IA, IB, ACC) \
+	VPADDD IB, IA, IA \
+	QK_K4_FINISH_1(XP, IA, ACC)
+
+#define QK_K4_FINISH QK_K4_FINISH_X(DI, Y10, Y11, Y0)
 
 // func dotQ4_KAVX2(w, x *byte, nb int) float32
 TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $32-28
@@ -117,7 +123,7 @@ block:
 	JNZ     block
 
 done:
-	QK_EPILOGUE
+	QK_EPILOGUE1
 
 // Q5_K: the fifth bits of chunk c are bits 2c and 2c+1 of qh[l]; Y13 holds
 // qh shifted right by 2c (word shifts: the bits that cross from the
@@ -158,7 +164,7 @@ block:
 	JNZ     block
 
 done:
-	QK_EPILOGUE
+	QK_EPILOGUE1
 
 // Q6_K_GROUP: 32 values (Y4, unsigned 0..63) times 32 activations at
 // xo(DI), the low 16 with scale k and the high 16 with scale k+1 (int16 at
@@ -230,7 +236,7 @@ block:
 	JNZ          block
 
 done:
-	QK_EPILOGUE
+	QK_EPILOGUE1
 
 // The two-vector kernels (RowsQ2) of the K types: see the notes above
 // dotQ8_0x2AVX2 in quant_amd64.s.
@@ -257,11 +263,10 @@ done:
 	VPADDD       Y9, Y13, Y13
 
 // func dotQ4_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
-// x0 accumulates in Y0 (scale terms) and Y1 (min terms), x1 in Y2/Y3.
+// x0 accumulates in Y0, x1 in Y2.
 TEXT ·dotQ4_Kx2AVX2(SB), NOSPLIT, $32-48
 	QK_PROLOGUE2
 	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
 
 block:
 	QK_K4_SCALES
@@ -277,16 +282,15 @@ block:
 	QK_K4_CHUNK2(2)
 	VMOVDQU 112(SI), Y4
 	QK_K4_CHUNK2(3)
-	QK_K4_FINISH_X(DI, Y10, Y11, Y0, Y1)
-	QK_K4_FINISH_X(R13, Y12, Y13, Y2, Y3)
+	QK_K4_FINISH_X(DI, Y10, Y11, Y0)
+	QK_K4_FINISH_X(R13, Y12, Y13, Y2)
 	ADDQ    $144, SI
 	ADDQ    $292, DI
 	ADDQ    $292, R13
 	DECQ    CX
 	JNZ     block
-	VADDPS      Y1, Y0, Y0
 	QK_STORE_Y0(y0+32)
-	VADDPS      Y3, Y2, Y0
+	VMOVAPS     Y2, Y0
 	QK_STORE_Y0(y1+40)
 	VZEROUPPER
 	RET
@@ -304,8 +308,7 @@ block:
 	VPADDD       Y1, Y11, Y11
 
 // func dotQ6_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
-// x0 accumulates in Y0, x1 in Y15; the one-vector kernel's epilogue adds a
-// zero Y1, so this one does too.
+// x0 accumulates in Y0, x1 in Y15.
 TEXT ·dotQ6_Kx2AVX2(SB), NOSPLIT, $32-48
 	QK_PROLOGUE2
 	VPXOR        Y15, Y15, Y15
@@ -342,12 +345,151 @@ block:
 	ADDQ         $292, R13
 	DECQ         CX
 	JNZ          block
-	VPXOR        Y1, Y1, Y1
-	VADDPS       Y1, Y0, Y0
 	QK_STORE_Y0(y0+32)
-	VPXOR        Y1, Y1, Y1
-	VADDPS       Y1, Y15, Y0
+	VMOVAPS      Y15, Y0
 	QK_STORE_Y0(y1+40)
 	VZEROUPPER
 	RET
 
+
+// The four-vector kernels (RowsQ4) of the K types: one accumulator and one
+// int32 sum per vector, each computed as the one-vector kernel does.
+
+// QK_K4_PROD: the int32 sums of chunk c for the vector at XP into IACC
+// (nibbles in Y4/Y5, scales in Y6/Y7).
+#define QK_K4_PROD(XP, IACC, c) \
+	VPMADDUBSW (4+64*c)(XP), Y4, Y8 \
+	VPMADDWD   Y6, Y8, Y8 \
+	VPADDD     Y8, IACC, IACC \
+	VPMADDUBSW (36+64*c)(XP), Y5, Y8 \
+	VPMADDWD   Y7, Y8, Y8 \
+	VPADDD     Y8, IACC, IACC
+
+#define QK_K4_CHUNK4(c) \
+	VMOVDQU      (16+32*c)(SI), Y4 \
+	VPSRLW       $4, Y4, Y5 \
+	VPAND        Y14, Y4, Y4 \
+	VPAND        Y14, Y5, Y5 \
+	VPBROADCASTW sc-(32-4*c)(SP), Y6 \
+	VPBROADCASTW sc-(30-4*c)(SP), Y7 \
+	QK_K4_PROD(DI, Y10, c) \
+	QK_K4_PROD(R13, Y11, c) \
+	QK_K4_PROD(BX, Y12, c) \
+	QK_K4_PROD(DX, Y13, c)
+
+// func dotQ4_Kx4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+// Accumulators Y0, Y2, Y3, Y9; int32 sums Y10..Y13.
+TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $32-56
+	QK_PROLOGUE4
+	VPXOR Y0, Y0, Y0
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y9, Y9, Y9
+
+block:
+	QK_K4_SCALES
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	VPXOR Y12, Y12, Y12
+	VPXOR Y13, Y13, Y13
+	QK_K4_CHUNK4(0)
+	QK_K4_CHUNK4(1)
+	QK_K4_CHUNK4(2)
+	QK_K4_CHUNK4(3)
+	QK_K4_FINISH_1(DI, Y10, Y0)
+	QK_K4_FINISH_1(R13, Y11, Y2)
+	QK_K4_FINISH_1(BX, Y12, Y3)
+	QK_K4_FINISH_1(DX, Y13, Y9)
+	QK_ADVANCE4(144, 292)
+	DECQ  CX
+	JNZ   block
+	QK_STORE4(Y2, Y3, Y9)
+
+// Q6_K_PROD: group products of the values Y4 (scales Y6) for the vector at
+// XP into IACC.
+#define Q6_K_PROD(XP, xo, IACC) \
+	VPMADDUBSW xo(XP), Y4, Y7 \
+	VPMADDWD   Y6, Y7, Y7 \
+	VPADDD     Y7, IACC, IACC
+
+#define Q6_K_GROUP4(xo, k) \
+	VPBROADCASTD sc-(32-2*(k))(SP), Y6 \
+	VPSHUFB      Y12, Y6, Y6 \
+	Q6_K_PROD(DI, xo, Y8) \
+	Q6_K_PROD(R13, xo, Y9) \
+	Q6_K_PROD(BX, xo, Y10) \
+	Q6_K_PROD(DX, xo, Y11)
+
+// Q6_K_HALF4: Q6_K_HALF with ql and qh re-read from L1 for each group
+// (the registers that held them serve the four vectors' sums).
+#define Q6_K_HALF4(h) \
+	VPAND   (64*h)(SI), Y14, Y4 \
+	VMOVDQU (128+32*h)(SI), Y5 \
+	VPSLLW  $4, Y5, Y5 \
+	VPAND   Y13, Y5, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP4(4+128*h, 8*h) \
+	VPAND   (64*h+32)(SI), Y14, Y4 \
+	VMOVDQU (128+32*h)(SI), Y5 \
+	VPSLLW  $2, Y5, Y5 \
+	VPAND   Y13, Y5, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP4(36+128*h, 8*h+2) \
+	VMOVDQU (64*h)(SI), Y4 \
+	VPSRLW  $4, Y4, Y4 \
+	VPAND   Y14, Y4, Y4 \
+	VPAND   (128+32*h)(SI), Y13, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP4(68+128*h, 8*h+4) \
+	VMOVDQU (64*h+32)(SI), Y4 \
+	VPSRLW  $4, Y4, Y4 \
+	VPAND   Y14, Y4, Y4 \
+	VMOVDQU (128+32*h)(SI), Y5 \
+	VPSRLW  $2, Y5, Y5 \
+	VPAND   Y13, Y5, Y5 \
+	VPOR    Y5, Y4, Y4 \
+	Q6_K_GROUP4(100+128*h, 8*h+6)
+
+// Q6_K_FIN4: the -32 offset, then ACC += d·dx·sum for the vector at XP
+// (scales Y7, d_w in X4).
+#define Q6_K_FIN4(XP, IACC, ACC) \
+	VPMADDWD     260(XP), Y7, Y5 \
+	VPSLLD       $5, Y5, Y5 \
+	VPSUBD       Y5, IACC, IACC \
+	VCVTDQ2PS    IACC, IACC \
+	VMULSS       (XP), X4, X5 \
+	VBROADCASTSS X5, Y5 \
+	VFMADD231PS  IACC, Y5, ACC
+
+// func dotQ6_Kx4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+// Accumulators Y0, Y2, Y3, Y15; int32 sums Y8..Y11.
+TEXT ·dotQ6_Kx4AVX2(SB), NOSPLIT, $32-56
+	QK_PROLOGUE4
+	VMOVDQU      qkPairShuf<>(SB), Y12
+	VPBROADCASTD qkBits56<>(SB), Y13
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y15, Y15, Y15
+
+block:
+	VPMOVSXBW 192(SI), Y6
+	VMOVDQU   Y6, sc-32(SP)
+	VPXOR     Y8, Y8, Y8
+	VPXOR     Y9, Y9, Y9
+	VPXOR     Y10, Y10, Y10
+	VPXOR     Y11, Y11, Y11
+	Q6_K_HALF4(0)
+	Q6_K_HALF4(1)
+	VPMOVSXBW 192(SI), Y7
+	MOVWLZX   208(SI), AX
+	VMOVD     AX, X4
+	VCVTPH2PS X4, X4
+	Q6_K_FIN4(DI, Y8, Y0)
+	Q6_K_FIN4(R13, Y9, Y2)
+	Q6_K_FIN4(BX, Y10, Y3)
+	Q6_K_FIN4(DX, Y11, Y15)
+	QK_ADVANCE4(210, 292)
+	DECQ      CX
+	JNZ       block
+	QK_STORE4(Y2, Y3, Y15)
