@@ -1,5 +1,6 @@
 // Package asm holds chatumm's SIMD primitives: dot products against f16, bf16
-// and f32 weights, format conversions, element-wise vector kernels, the GEMM
+// and f32 weights and against ggml block-quantized ones (quant.go), format
+// conversions, element-wise vector kernels, the GEMM
 // micro-kernel and panel packing, the Winograd tile transforms and the
 // FMA-peak loop.
 //

@@ -3,8 +3,7 @@ package asm
 // Tests of the block-quantized kernels. The weight layouts are decoded here a
 // second time, straight from ggml-common.h's structs (testDecode), so the
 // twins are checked against the format, and every SIMD path is checked
-// against the twins.
-// Dot-product tests are in quant_rows_test.go.
+// against the twins. The dot-product tests are in quant_rows_test.go.
 
 import (
 	"encoding/binary"
