@@ -1,8 +1,7 @@
 // Package asm holds chatumm's SIMD primitives: dot products against f16, bf16
 // and f32 weights and against ggml block-quantized ones (quant.go), format
-// conversions, element-wise vector kernels, the GEMM
-// micro-kernel and panel packing, the Winograd tile transforms and the
-// FMA-peak loop.
+// conversions, element-wise vector kernels, the GEMM micro-kernel and panel
+// packing, the Winograd tile transforms and the FMA-peak loop.
 //
 // Every primitive is a field of one table, Kernels, and every kernel path
 // fills the whole table: "generic" is the pure-Go twin (generic.go, gemm.go,
