@@ -203,6 +203,36 @@ func TestRowsQMultiMatchesRowsQ(t *testing.T) {
 	}
 }
 
+// TestRowsQAllocatesNothing: the decode path (QuantizeAct, RowsQ and
+// RowsQMulti over 1 to 7 vectors) allocates nothing on the active path.
+func TestRowsQAllocatesNothing(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for _, q := range quantTypes {
+		const rows, nb = 6, 2
+		n, rb := nb*q.BlockElems(), nb*q.BlockBytes()
+		w := randQBlocks(r, q, rows*nb, 0)
+		x := randAct(r, n, 0)
+		var xqs [][]byte
+		var ys [][]float32
+		for v := 0; v < 7; v++ {
+			xqs = append(xqs, make([]byte, ActBytes(q, n)))
+			ys = append(ys, make([]float32, rows))
+		}
+		allocs := testing.AllocsPerRun(10, func() {
+			for _, xq := range xqs {
+				QuantizeAct(q, xq, x)
+			}
+			RowsQ(q, w, rb, xqs[0], n, ys[0])
+			for nx := 1; nx <= 7; nx++ {
+				RowsQMulti(q, w, rb, xqs[:nx], n, ys[:nx], 1, rows)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%v: %v allocations per quantized matvec", q, allocs)
+		}
+	}
+}
+
 // TestDotQ8_0Exact recomputes the generic Q8_0 dot in the order the twin
 // promises (int32 per block, then float32(sumi)·(d_w·d_x) added block by
 // block) and requires the same bits.
