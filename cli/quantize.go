@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/chatumm/chatumm/asm"
@@ -64,10 +67,16 @@ func quantizeCommand() *cli.Command {
 			fileio.CleanStale(out) // what an interrupted run left
 			pool := runtime.NewPool(threads)
 			defer pool.Close()
+			// Ctrl-C or SIGTERM stops the run and removes the partial file.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			bar := &byteBar{label: "quantize", start: time.Now(), tty: isTerminal(os.Stderr)}
 			t0 := time.Now()
-			st, err := model.Quantize(src, out, q, pool, bar.update)
+			st, err := model.QuantizeContext(ctx, src, out, q, pool, bar.update)
 			bar.finish()
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s: interrupted; nothing written", out)
+			}
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -30,6 +31,8 @@ const (
 	metaConfigJSON   = "chatumm.config_json"
 	metaTokenizerJSN = "chatumm.tokenizer_json"
 	metaQuantType    = "chatumm.quantization" // the --type the file was made with
+	// Other small JSON files a family reads from its directory travel as
+	// "chatumm." + the name with '.' as '_' (sideFiles lists them).
 	// maxMetaString is the longest string weights.Open accepts in GGUF
 	// metadata (its per-string bound).
 	maxMetaString = 1 << 24
@@ -52,6 +55,12 @@ type QuantizeStats struct {
 // nil, is called after each tensor with the source bytes done and in all.
 // pool parallelises the encoding (nil: one thread).
 func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(done, total int64)) (QuantizeStats, error) {
+	return QuantizeContext(context.Background(), src, dst, q, pool, progress)
+}
+
+// QuantizeContext is Quantize that stops when ctx is done: within a few
+// rows, returning ctx's error and writing nothing.
+func QuantizeContext(ctx context.Context, src, dst string, q asm.QType, pool *runtime.Pool, progress func(done, total int64)) (QuantizeStats, error) {
 	var st QuantizeStats
 	if !slices.Contains(quant.Types, q) {
 		return st, fmt.Errorf("quantize: unsupported type %v (want q8_0, q4_0, q4_k, q5_k or q6_k)", q)
@@ -89,6 +98,19 @@ func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(do
 	}
 	if len(cfgText) > maxMetaString {
 		return st, fmt.Errorf("%s: larger than %d MiB", filepath.Join(src, "config.json"), maxMetaString>>20)
+	}
+	for _, name := range sideFiles {
+		text, err := fileio.ReadFile(filepath.Join(src, name), fileio.Config)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return st, err
+		}
+		if len(text) > maxMetaString {
+			return st, fmt.Errorf("%s: larger than %d MiB", filepath.Join(src, name), maxMetaString>>20)
+		}
+		meta = append(meta, weights.GGUFKV{Key: sideFileKey(name), Value: string(text)})
 	}
 	set, err := weights.Open(src, weights.Mmap)
 	if err != nil {
@@ -128,7 +150,7 @@ func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(do
 				st.Kept[name] = why
 			}
 			gt.DType = weights.Q4_0 + weights.DType(out-asm.Q4_0)
-			gt.Fill = func(b []byte) error { return encodeTensor(pool, out, b, t) }
+			gt.Fill = func(b []byte) error { return encodeTensor(ctx, pool, out, b, t) }
 		}
 		in := int64(len(t.Bytes()))
 		inner := gt.Fill
@@ -140,6 +162,9 @@ func Quantize(src, dst string, q asm.QType, pool *runtime.Pool, progress func(do
 					}
 				}
 			}()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if err := inner(b); err != nil {
 				return err
 			}
@@ -217,7 +242,7 @@ func tensorQType(name string, t *weights.Tensor, q asm.QType, tied bool) (out as
 
 // encodeTensor quantizes t (f32, f16 or bf16, [rows, cols]) into dst, a
 // few rows at a time per thread so the float32 copies stay small.
-func encodeTensor(pool *runtime.Pool, q asm.QType, dst []byte, t *weights.Tensor) error {
+func encodeTensor(ctx context.Context, pool *runtime.Pool, q asm.QType, dst []byte, t *weights.Tensor) error {
 	rows, cols := t.Shape[0], t.Shape[1]
 	rowBytes := quant.RowBytes(q, cols)
 	if len(dst) != rows*rowBytes {
@@ -226,7 +251,7 @@ func encodeTensor(pool *runtime.Pool, q asm.QType, dst []byte, t *weights.Tensor
 	const chunkRows = 16
 	pool.For(rows, func(lo, hi int) {
 		buf := make([]float32, min(chunkRows, hi-lo)*cols)
-		for r := lo; r < hi; r += chunkRows {
+		for r := lo; r < hi && ctx.Err() == nil; r += chunkRows {
 			n := min(chunkRows, hi-r)
 			x := buf[:n*cols]
 			switch t.DType {
@@ -240,7 +265,7 @@ func encodeTensor(pool *runtime.Pool, q asm.QType, dst []byte, t *weights.Tensor
 			quant.Quantize(q, dst[r*rowBytes:(r+n)*rowBytes], x)
 		}
 	})
-	return nil
+	return ctx.Err()
 }
 
 // sameFile reports whether a and b name one existing file.
@@ -319,6 +344,32 @@ func loadQuantized(m *Model, path string, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("%s: chatumm GGUF without %s (a string); a transformer needs it", path, metaTokenizerJSN)
 	}
 	return m.build(cfg, tok, set, tokName)
+}
+
+// sideFiles are the files besides config.json and tokenizer.json that a
+// family reads from its checkpoint directory (Janus's image processor).
+var sideFiles = []string{"preprocessor_config.json"}
+
+func sideFileKey(name string) string { return "chatumm." + strings.ReplaceAll(name, ".", "_") }
+
+// SideFile returns the content of a small file that comes with the
+// checkpoint (one of sideFiles, e.g. preprocessor_config.json) and a name
+// for it in messages: from the model directory, or from a chatumm GGUF's
+// metadata. A checkpoint without one gives an error satisfying
+// errors.Is(err, fs.ErrNotExist).
+func (m *Model) SideFile(name string) (data []byte, label string, err error) {
+	if m.Weights == nil {
+		return nil, m.Path, fmt.Errorf("%s: no weights: %w", m.Path, fs.ErrNotExist)
+	}
+	if s, ok := m.Weights.Metadata()[sideFileKey(name)].(string); ok && m.Weights.Format() == "gguf" {
+		return []byte(s), m.Path + ": " + sideFileKey(name), nil
+	}
+	if st, err := os.Stat(m.Path); err == nil && !st.IsDir() {
+		return nil, m.Path, fmt.Errorf("%s: no %s: %w", m.Path, name, fs.ErrNotExist)
+	}
+	path := filepath.Join(m.Path, name)
+	data, err = fileio.ReadFile(path, fileio.Config)
+	return data, path, err
 }
 
 // QuantizedType reports the --type a chatumm GGUF was made with ("" for

@@ -1,6 +1,9 @@
 package model
 
 import (
+	"context"
+	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -198,6 +201,67 @@ func TestQuantizeRefusals(t *testing.T) {
 				t.Errorf("left behind: %s", filepath.Join(d, e.Name()))
 			}
 		}
+	}
+}
+
+// Cancelling stops the run with the context's error and writes nothing,
+// before the first tensor or in the middle of the file.
+func TestQuantizeCancelled(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.gguf")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := QuantizeContext(ctx, embeddedDir, out, asm.Q4_K, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before: err = %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	calls := 0
+	_, err := QuantizeContext(ctx, embeddedDir, out, asm.Q4_K, nil, func(done, total int64) {
+		if calls++; calls == 3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || calls != 3 {
+		t.Errorf("cancelled after 3 tensors: err = %v after %d tensors", err, calls)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// Janus's preprocessor_config.json travels in the file and SideFile reads
+// it from either form of the checkpoint; a checkpoint without one says
+// fs.ErrNotExist.
+func TestQuantizeCarriesSideFiles(t *testing.T) {
+	src := filepath.Join("..", "testdata", "ref", "janus-b")
+	want, err := os.ReadFile(filepath.Join(src, "preprocessor_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "janus.gguf")
+	if _, err := Quantize(src, out, asm.Q8_0, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{src, out} {
+		set, err := weights.Open(path, weights.Mmap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &Model{Path: path, Weights: set}
+		got, label, err := m.SideFile("preprocessor_config.json")
+		if err != nil || string(got) != string(want) || !strings.HasPrefix(label, path) {
+			t.Errorf("%s: SideFile = %d bytes from %q, %v; want the %d bytes of the directory's", path, len(got), label, err, len(want))
+		}
+		set.Close()
+	}
+	set, err := weights.Open(embeddedDir, weights.Mmap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	m := &Model{Path: embeddedDir, Weights: set}
+	if _, _, err := m.SideFile("preprocessor_config.json"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("embedded: err = %v, want not-exist", err)
 	}
 }
 

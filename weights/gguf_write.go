@@ -108,7 +108,7 @@ func WriteGGUF(path string, metadata []GGUFKV, tensors []GGUFTensor) error {
 		b := buf[:n]
 		clear(b)
 		if err := t.Fill(b); err != nil {
-			return fmt.Errorf("%s: tensor %q: %v", path, t.Name, err)
+			return fmt.Errorf("%s: tensor %q: %w", path, t.Name, err)
 		}
 		if _, err := w.Write(b); err != nil {
 			return failed(err)

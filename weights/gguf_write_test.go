@@ -88,7 +88,7 @@ func TestWriteGGUFFailureLeavesNothing(t *testing.T) {
 		{Name: "a", DType: F32, Shape: []int{4}, Fill: ramp(0)},
 		{Name: "b", DType: F32, Shape: []int{4}, Fill: func([]byte) error { return fillErr }},
 	})
-	if err == nil || !strings.Contains(err.Error(), `tensor "b": source tensor unreadable`) || !strings.Contains(err.Error(), path) {
+	if !errors.Is(err, fillErr) || !strings.Contains(err.Error(), `tensor "b": source tensor unreadable`) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("err = %v", err)
 	}
 	if names := leftovers(t, dir); len(names) != 0 {
