@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -279,4 +280,32 @@ func TestGemmRowsEqualsGemm(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkGemmRows: a ViT-L projection (576 patches, 1024×1024 and
+// 4096×1024 BF16) through Gemm and through GemmRows.
+func BenchmarkGemmRows(b *testing.B) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	const m = 576
+	for _, shape := range [][2]int{{1024, 1024}, {4096, 1024}} {
+		w := benchMat(rng, BF16, shape[0], shape[1])
+		x, y := randVec(rng, m*shape[1]), make([]float32, m*shape[0])
+		for _, threads := range []int{1, 2} {
+			for _, f := range []struct {
+				name string
+				fn   func(*runtime.Pool, *Mat, []float32, int, []float32)
+			}{{"Gemm", Gemm}, {"GemmRows", GemmRows}} {
+				b.Run(fmt.Sprintf("%s/%dx%d/threads=%d", f.name, shape[0], shape[1], threads), func(b *testing.B) {
+					pool := runtime.NewPool(threads)
+					defer pool.Close()
+					f.fn(pool, w, x, m, y)
+					b.ResetTimer()
+					for range b.N {
+						f.fn(pool, w, x, m, y)
+					}
+					reportGFLOPS(b, 2*float64(m)*float64(shape[0]*shape[1]))
+				})
+			}
+		}
+	}
 }
