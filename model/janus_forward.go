@@ -29,6 +29,10 @@ type janusScratch struct {
 	mid, mid2 [][]float32 // [rows, width] head and aligner intermediates
 	x8        []float32
 	outs      [][]float32
+	last      []int       // [rows] the id each row's head follows
+	textRows  []int       // rows that take the text head
+	codeRows  []int       // rows that take the code head
+	xs, ys    [][]float32 // views handed to the multi-vector matvec
 }
 
 var janusScratches = sync.Pool{New: func() any { return new(janusScratch) }}
@@ -125,7 +129,7 @@ func addBias(y, b []float32) {
 func (j *Janus) heads(m *Model, sc *janusScratch, lastIDs []int, hs, logits [][]float32) error {
 	V := m.Cfg.VocabSize
 	ninf := float32(math.Inf(-1))
-	var textRows, codeRows []int
+	textRows, codeRows := sc.textRows[:0], sc.codeRows[:0]
 	for r, id := range lastIDs {
 		if id == m.Proto.Image.Begin || m.isCodeID(id) {
 			codeRows = append(codeRows, r)
@@ -133,13 +137,15 @@ func (j *Janus) heads(m *Model, sc *janusScratch, lastIDs []int, hs, logits [][]
 			textRows = append(textRows, r)
 		}
 	}
+	sc.textRows, sc.codeRows = textRows, codeRows
 	if len(textRows) > 0 {
-		xs, ys := make([][]float32, 0, len(textRows)), make([][]float32, 0, len(textRows))
+		xs, ys := sc.xs[:0], sc.ys[:0]
 		for _, r := range textRows {
 			xs, ys = append(xs, hs[r]), append(ys, logits[r][:V])
 			fill(logits[r][V:], ninf)
 		}
 		matVecRows(m, m.T.LMHead, xs, ys)
+		sc.xs, sc.ys = xs, ys
 	}
 	if len(codeRows) == 0 {
 		return nil
@@ -149,7 +155,7 @@ func (j *Janus) heads(m *Model, sc *janusScratch, lastIDs []int, hs, logits [][]
 	}
 	proj, head := j.GenHead[0], j.GenHead[1]
 	sc.mid = growRows(sc.mid, len(codeRows), proj.W.Rows)
-	xs, ys := make([][]float32, 0, len(codeRows)), make([][]float32, 0, len(codeRows))
+	xs, ys := sc.xs[:0], sc.ys[:0]
 	for k, r := range codeRows {
 		xs, ys = append(xs, hs[r]), append(ys, sc.mid[k])
 	}
@@ -164,6 +170,7 @@ func (j *Janus) heads(m *Model, sc *janusScratch, lastIDs []int, hs, logits [][]
 	for _, r := range codeRows {
 		addBias(logits[r][V:], head.B)
 	}
+	sc.xs, sc.ys = xs, ys
 	return nil
 }
 
@@ -214,12 +221,13 @@ func (j *Janus) prefill(m *Model, s *decoder.State, ids []int, vecs [][]float32,
 		return nil
 	}
 	sc.hs, sc.outs = sc.hs[:0], sc.outs[:0]
-	last := make([]int, rows)
+	last := sc.last[:0]
 	for r := 0; r < rows; r++ {
 		sc.hs = append(sc.hs, hidden[r*D:(r+1)*D])
 		sc.outs = append(sc.outs, logits[r*W:(r+1)*W])
-		last[r] = -1 // text logits for every row of a whole-prompt pass
+		last = append(last, -1) // text logits for every row of a whole-prompt pass
 	}
+	sc.last = last
 	if !all {
 		last[0] = ids[len(ids)-1]
 	}

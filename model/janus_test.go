@@ -187,3 +187,30 @@ func TestJanusOriginalConfig(t *testing.T) {
 		t.Fatalf("disagreeing vision sizes: %v", err)
 	}
 }
+
+// TestJanusGuidedStepAllocates: a guided step (two rows, a drawn code fed
+// back, the code head) allocates nothing once warm.
+func TestJanusGuidedStepAllocates(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	m := janusTiny(t, nil)
+	V, W := m.Cfg.VocabSize, m.LogitsSize()
+	states := []*decoder.State{m.NewState(), m.NewState()}
+	logits := [][]float32{make([]float32, W), make([]float32, W)}
+	for i, ids := range [][]int{{256, 40, 262}, {256, 258, 262}} {
+		if err := m.Prefill(states[i], ids, nil, logits[i], false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := []int{V + 1, V + 1}
+	step := func() {
+		if err := m.StepBatch(states, ids, logits); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if n := testing.AllocsPerRun(20, step); n > 0 {
+		t.Fatalf("%v allocations per guided step", n)
+	}
+}
