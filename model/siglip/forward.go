@@ -17,12 +17,13 @@ func (t *Tower) Preprocess(img image.Image) []float32 { return t.cfg.Preprocess(
 // row per patch in raster order, ready to replace the embeddings of the N
 // image placeholder tokens.
 //
-// Every matrix product is a GEMM over all N patches (ops.Gemm, weights
-// widened panel by panel); attention, norms and activations are split over
-// p's threads by row or head. The result is bit-identical for any thread
-// count. Scratch (about (7·Hv + Fv + 2·LMDim)·N floats) is allocated per
-// call, so concurrent calls share nothing. Pixels of the wrong length are a
-// programming error and panic.
+// Every Linear layer is one GEMM over all N patches (ops.GemmRows: the
+// patches split over p's threads, weights widened panel by panel);
+// attention is split by head, norms and activations by row. The result is
+// bit-identical for any thread count. Scratch (about (5·Hv + Fv)·N floats,
+// plus 2·LMDim·N for the aligner) is allocated per call, so concurrent
+// calls share nothing. Pixels of the wrong length are a programming error
+// and panic.
 func (t *Tower) Features(p *runtime.Pool, pixels []float32) []float32 {
 	return t.align(p, t.encode(p, pixels))
 }
@@ -36,10 +37,10 @@ func (t *Tower) encode(p *runtime.Pool, pixels []float32) []float32 {
 		panic(fmt.Sprintf("siglip: Features needs %d pixel values ([3, %d, %d]), got %d", 3*S*S, S, S, len(pixels)))
 	}
 	x := make([]float32, N*D)   // the residual stream
-	h := make([]float32, N*D)   // normed input, then attention output
+	h := make([]float32, N*D)   // normed input, then attention output, finally the output
 	q := make([]float32, N*D)   // queries, then projected attention / MLP output
-	k := make([]float32, N*D)   //
-	v := make([]float32, N*D)   //
+	k := make([]float32, N*D)   // keys
+	v := make([]float32, N*D)   // values
 	mlp := make([]float32, N*F) // fc1 output
 	ops.PatchEmbed(p, pixels, c.Channels, S, S, c.PatchSize, t.patch.w, t.patch.b, x)
 	ops.AddInto(x, t.pos)
