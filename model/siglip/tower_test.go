@@ -388,3 +388,38 @@ func toOriginal(ts *tensorSet, cfg Config) *tensorSet {
 	}
 	return o
 }
+
+// TestFeaturesConcurrent: goroutines sharing one Tower and one pool each
+// get what a lone call gives (nothing mutable lives in the Tower).
+func TestFeaturesConcurrent(t *testing.T) {
+	cfg := tinyConfig(t)
+	rng := rand.New(rand.NewPCG(5, 5))
+	tower, err := Load(randomTower(rng, cfg, true).write(t, nil), cfg, "model.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := runtime.NewPool(2)
+	defer pool.Close()
+	inputs := make([][]float32, 4)
+	want := make([][]float32, len(inputs))
+	for i := range inputs {
+		inputs[i] = randomPixels(rng, 3*cfg.ImageSize*cfg.ImageSize)
+		want[i] = tower.Features(pool, inputs[i])
+	}
+	got := make([][]float32, len(inputs))
+	done := make(chan int)
+	for i := range inputs {
+		go func() {
+			got[i] = tower.Features(pool, inputs[i])
+			done <- i
+		}()
+	}
+	for range inputs {
+		<-done
+	}
+	for i := range inputs {
+		if !slices.Equal(got[i], want[i]) {
+			t.Fatalf("concurrent call %d differs from a lone one", i)
+		}
+	}
+}
