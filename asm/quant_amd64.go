@@ -18,10 +18,12 @@ func withQuantAVX2(k *Kernels) *Kernels {
 	k.RowsQ2[Q4_0] = rowsQ2Asm(Q4_0, dotQ4_0x2AVX2)
 	k.RowsQ2[Q8_0] = rowsQ2Asm(Q8_0, dotQ8_0x2AVX2)
 	k.RowsQ2[Q4_K] = rowsQ2Asm(Q4_K, dotQ4_Kx2AVX2)
+	k.RowsQ2[Q5_K] = rowsQ2Asm(Q5_K, dotQ5_Kx2AVX2)
 	k.RowsQ2[Q6_K] = rowsQ2Asm(Q6_K, dotQ6_Kx2AVX2)
 	k.RowsQ4[Q4_0] = rowsQ4Asm(Q4_0, dotQ4_0x4vAVX2)
 	k.RowsQ4[Q8_0] = rowsQ4Asm(Q8_0, dotQ8_0x4AVX2)
 	k.RowsQ4[Q4_K] = rowsQ4Asm(Q4_K, dotQ4_Kx4AVX2)
+	k.RowsQ4[Q5_K] = rowsQ4Asm(Q5_K, dotQ5_Kx4AVX2)
 	k.RowsQ4[Q6_K] = rowsQ4Asm(Q6_K, dotQ6_Kx4AVX2)
 	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
 		k.QuantizeAct[q] = quantizeActAsm(32, q8_0Bytes, quantQ8_0AVX2)
@@ -197,3 +199,9 @@ func dotQ4_Kx4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
 
 //go:noescape
 func dotQ6_Kx4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
+
+//go:noescape
+func dotQ5_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
+
+//go:noescape
+func dotQ5_Kx4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
