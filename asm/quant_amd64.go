@@ -3,9 +3,12 @@
 package asm
 
 // withQuantAVX2 fills the block-quantized entries of an amd64 table with
-// the AVX2 kernels (quant_amd64.s); the avx512 path uses them too (this
-// code has no AVX-512 VNNI kernels yet). Entries left nil get the generic
-// twins from fillFromGeneric.
+// the AVX2 kernels (quant_amd64.s and quantk*_amd64.s: every type's RowsQ,
+// the multi-vector RowsQ2/RowsQ4 of Q4_0, Q8_0 and the K types, the three
+// activation quantizers); the avx512 path uses them too (there are no
+// AVX-512 VNNI kernels yet). Dequantize stays the generic twin (one
+// embedding row per token); Q4_1/Q5_0/Q5_1's RowsQ2/RowsQ4 run their RowsQ
+// per vector (fillFromGeneric).
 func withQuantAVX2(k *Kernels) *Kernels {
 	k.RowsQ[Q4_0] = rowsQAsm4(Q4_0, dotQ4_0x4AVX2, dotQ4_0AVX2)
 	k.RowsQ[Q4_1] = rowsQAsm(Q4_1, dotQ4_1AVX2)
