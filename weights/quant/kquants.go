@@ -8,17 +8,15 @@ package quant
 
 const qkK = 256
 
-// makeQKX2 is ggml's make_qkx2_quants: the scale and minimum of one
-// sub-block of n values with levels 0..nmax, minimising the weighted
-// squared error over nstep+1 trial scales around (max-min)/nmax. It
-// writes the levels to l (aux is scratch) and returns the scale and the
-// minimum to subtract (≥ 0).
-func makeQKX2(nmax int, x, w []float32, l, aux []uint8, rmin, rdelta float32, nstep int) (scale, negMin float32) {
-	n := len(x)
+// makeQKX2 is ggml's make_qkx2_quants for a sub-block of 32: the scale
+// and minimum with levels 0..nmax, minimising the weighted squared error
+// over nstep+1 trial scales around (max-min)/nmax. It writes the levels to
+// l and returns the scale and the minimum to subtract (≥ 0).
+func makeQKX2(nmax int, x, w *[32]float32, l *[32]uint8, rmin, rdelta float32, nstep int) (scale, negMin float32) {
 	mn, mx := x[0], x[0]
 	sumW := w[0]
 	sumX := float32(sumW * x[0])
-	for i := 1; i < n; i++ {
+	for i := 1; i < 32; i++ {
 		if x[i] < mn { // comparisons, not min/max, which order −0 below +0
 			mn = x[i]
 		}
@@ -32,32 +30,31 @@ func makeQKX2(nmax int, x, w []float32, l, aux []uint8, rmin, rdelta float32, ns
 		mn = 0
 	}
 	if mx == mn {
-		clear(l[:n])
+		*l = [32]uint8{}
 		return 0, -mn
 	}
 	fmax := float32(nmax)
 	iscale := fmax / (mx - mn)
 	scale = 1 / iscale
 	var bestErr float32
-	for i := range n {
+	for i := range 32 {
 		q := clampInt(nearestInt(float32(iscale*(x[i]-mn))), 0, nmax)
 		l[i] = uint8(q)
 		diff := float32(scale*float32(q)) + mn - x[i]
 		bestErr += float32(w[i] * float32(diff*diff))
 	}
-	if nstep < 1 {
-		return scale, -mn
-	}
+	var aux [32]uint8
 	for is := 0; is <= nstep; is++ {
 		iscale = (rmin + float32(rdelta*float32(is)) + fmax) / (mx - mn)
 		var sumL, sumL2, sumXL float32
-		for i := range n {
+		for i := range 32 {
 			q := clampInt(nearestInt(float32(iscale*(x[i]-mn))), 0, nmax)
 			aux[i] = uint8(q)
 			fq := float32(q)
-			sumL += float32(w[i] * fq)
-			sumL2 += float32(float32(w[i]*fq) * fq)
-			sumXL += float32(float32(w[i]*fq) * x[i])
+			wq := float32(w[i] * fq)
+			sumL += wq
+			sumL2 += float32(wq * fq)
+			sumXL += float32(wq * x[i])
 		}
 		det := float32(sumW*sumL2) - float32(sumL*sumL)
 		if det > 0 {
@@ -68,12 +65,12 @@ func makeQKX2(nmax int, x, w []float32, l, aux []uint8, rmin, rdelta float32, ns
 				thisScale = sumXL / sumL2
 			}
 			var curErr float32
-			for i := range n {
+			for i := range 32 {
 				diff := float32(thisScale*float32(aux[i])) + thisMin - x[i]
 				curErr += float32(w[i] * float32(diff*diff))
 			}
 			if curErr < bestErr {
-				copy(l[:n], aux[:n])
+				*l = aux
 				bestErr, scale, mn = curErr, thisScale, thisMin
 			}
 		}
@@ -85,11 +82,11 @@ func makeQKX2(nmax int, x, w []float32, l, aux []uint8, rmin, rdelta float32, ns
 // below it is all zeros.
 const groupMaxEps = 1e-15
 
-// makeQX is ggml's make_qx_quants with rmse_type 1 and no importance
-// weights (as Q6_K's reference quantizer calls it): symmetric levels
-// −nmax..nmax−1 stored as 0..2·nmax−1 in l, the scale chosen among 19
-// trials to maximise the x²-weighted fit.
-func makeQX(nmax int, x []float32, l []int8) float32 {
+// makeQX is ggml's make_qx_quants for a group of 16 with rmse_type 1 and
+// no importance weights (as Q6_K's reference quantizer calls it):
+// symmetric levels −nmax..nmax−1 stored as 0..2·nmax−1 in l, the scale
+// chosen among 19 trials to maximise the x²-weighted fit.
+func makeQX(nmax int, x *[16]float32, l *[16]int8) float32 {
 	var amax, mx float32
 	for _, v := range x {
 		if a := abs32(v); a > amax {
@@ -97,23 +94,10 @@ func makeQX(nmax int, x []float32, l []int8) float32 {
 		}
 	}
 	if amax < groupMaxEps {
-		clear(l[:len(x)])
+		*l = [16]int8{}
 		return 0
 	}
-	fit := func(iscale float32, store bool) (sumLX, sumL2 float32) {
-		for i, v := range x {
-			q := clampInt(nearestInt(float32(iscale*v)), -nmax, nmax-1)
-			if store {
-				l[i] = int8(q + nmax)
-			}
-			w := float32(v * v)
-			fq := float32(q)
-			sumLX += float32(float32(w*v) * fq)
-			sumL2 += float32(float32(w*fq) * fq)
-		}
-		return sumLX, sumL2
-	}
-	sumLX, sumL2 := fit(float32(-nmax)/mx, true)
+	sumLX, sumL2 := fitQX(nmax, x, float32(-nmax)/mx, l)
 	var scale float32
 	if sumL2 != 0 {
 		scale = sumLX / sumL2
@@ -124,14 +108,30 @@ func makeQX(nmax int, x []float32, l []int8) float32 {
 			continue
 		}
 		iscale := -(float32(nmax) + float32(0.1*float32(is))) / mx
-		sumLX, sumL2 = fit(iscale, false)
+		sumLX, sumL2 = fitQX(nmax, x, iscale, nil)
 		if sumL2 > 0 && float32(sumLX*sumLX) > float32(best*sumL2) {
-			fit(iscale, true)
+			fitQX(nmax, x, iscale, l)
 			scale = sumLX / sumL2
 			best = float32(scale * sumLX)
 		}
 	}
 	return scale
+}
+
+// fitQX is one trial scale of makeQX: the weighted sums, and the levels
+// into l unless l is nil.
+func fitQX(nmax int, x *[16]float32, iscale float32, l *[16]int8) (sumLX, sumL2 float32) {
+	for i, v := range x {
+		q := clampInt(nearestInt(float32(iscale*v)), -nmax, nmax-1)
+		if l != nil {
+			l[i] = int8(q + nmax)
+		}
+		w := float32(v * v)
+		fq := float32(q)
+		sumLX += float32(float32(w*v) * fq)
+		sumL2 += float32(float32(w*fq) * fq)
+	}
+	return sumLX, sumL2
 }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
@@ -187,10 +187,9 @@ func blockQ5_K(out []byte, x []float32) {
 func scalesMinsK(packed, dOut, dminOut []byte, levels []uint8, x []float32, nmax int, rmin, rdelta float32, nstep int) {
 	var scales, mins [8]float32
 	var wts [32]float32
-	var aux [32]uint8
 	var maxScale, maxMin float32
 	for j := range 8 {
-		sub := x[32*j : 32*j+32]
+		sub := (*[32]float32)(x[32*j : 32*j+32])
 		var sumX2 float32
 		for _, v := range sub {
 			sumX2 += float32(v * v)
@@ -199,7 +198,7 @@ func scalesMinsK(packed, dOut, dminOut []byte, levels []uint8, x []float32, nmax
 		for i, v := range sub {
 			wts[i] = avX + abs32(v)
 		}
-		scales[j], mins[j] = makeQKX2(nmax, sub, wts[:], levels[32*j:32*j+32], aux[:], rmin, rdelta, nstep)
+		scales[j], mins[j] = makeQKX2(nmax, sub, &wts, (*[32]uint8)(levels[32*j:32*j+32]), rmin, rdelta, nstep)
 		if scales[j] > maxScale {
 			maxScale = scales[j]
 		}
@@ -257,7 +256,7 @@ func blockQ6_K(out []byte, x []float32) {
 	var scales [16]float32
 	var maxScale, maxAbs float32
 	for ib := range 16 {
-		s := makeQX(32, x[16*ib:16*ib+16], levels[16*ib:16*ib+16])
+		s := makeQX(32, (*[16]float32)(x[16*ib:16*ib+16]), (*[16]int8)(levels[16*ib:16*ib+16]))
 		scales[ib] = s
 		if abs32(s) > maxAbs {
 			maxAbs, maxScale = abs32(s), s

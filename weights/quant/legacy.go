@@ -18,8 +18,21 @@ func blockQ8_0(out []byte, x []float32) {
 	}
 	putF16(out, d)
 	for j, v := range x {
-		out[2+j] = byte(int8(math.Round(float64(v * id)))) // roundf: half away from zero
+		out[2+j] = byte(int8(roundAway(float32(v * id))))
 	}
+}
+
+// roundAway is C's roundf (half away from zero) for |v| < 2^31: the
+// fraction v − trunc(v) is exact in float32, so comparing it with ±0.5
+// decides exactly.
+func roundAway(v float32) int32 {
+	t := int32(v)
+	if d := v - float32(t); d >= 0.5 {
+		t++
+	} else if d <= -0.5 {
+		t--
+	}
+	return t
 }
 
 // blockQ4_0 is quantize_row_q4_0_ref for one block of 32: block_q4_0 is d

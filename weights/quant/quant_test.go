@@ -181,3 +181,16 @@ func TestQuantizePanicsOnMisuse(t *testing.T) {
 		}()
 	}
 }
+
+func BenchmarkQuantize(b *testing.B) {
+	x := gaussianRows(16, 4096, 3)
+	for _, q := range Types {
+		b.Run(q.String(), func(b *testing.B) {
+			dst := make([]byte, RowBytes(q, len(x)))
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				Quantize(q, dst, x)
+			}
+		})
+	}
+}
