@@ -217,3 +217,33 @@ func TestJanusImageLogitsReference(t *testing.T) {
 		})
 	}
 }
+
+// TestJanusImageFeaturesBytes: a picture given as bytes (a server request)
+// reads as the same picture given as a file.
+func TestJanusImageFeaturesBytes(t *testing.T) {
+	m, _, dir := loadJanusFixture(t, "janus-b")
+	path := filepath.Join(dir, "..", "image.png")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := m.ReadImageFeatures(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.ImageFeaturesBytes("request", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%d and %d features", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("feature %d: %g from the file, %g from bytes", i, a[i], b[i])
+		}
+	}
+	if _, err := m.ImageFeaturesBytes("request", data[:len(data)/2]); err == nil {
+		t.Fatal("half a PNG was read")
+	}
+}

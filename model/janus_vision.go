@@ -39,3 +39,20 @@ func (m *Model) ReadImageFeatures(path string) ([]float32, error) {
 	}
 	return f, nil
 }
+
+// ImageFeaturesBytes reads PNG or JPEG bytes (a request body) through the
+// understanding tower; name labels errors.
+func (m *Model) ImageFeaturesBytes(name string, data []byte) ([]float32, error) {
+	if m.Janus != nil && m.Janus.Vision == nil {
+		return nil, fmt.Errorf("%s: %w: %s", m.Path, ErrNoVisionTower, m.Janus.missingVision)
+	}
+	img, err := imageio.DecodeImage(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	f, err := m.ImageFeatures(img)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return f, nil
+}

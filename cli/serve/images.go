@@ -85,11 +85,16 @@ func (s *Server) encodeImage(name string, data []byte) (chat.Image, error) {
 	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil && int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
 		return chat.Image{}, &apiError{status: 413, msg: fmt.Sprintf("%s: a %d×%d image is more than the %d megapixels allowed", name, cfg.Width, cfg.Height, maxImagePixels/1_000_000), typ: "invalid_request_error", param: name, code: "image_too_large"}
 	}
-	codes, err := s.m.EncodeImageBytes(name, data)
+	var im chat.Image
+	var err error
+	if s.m.Proto.Image.Features { // read by the vision tower (Janus)
+		im.Features, err = s.m.ImageFeaturesBytes(name, data)
+	} else {
+		im.Codes, err = s.m.EncodeImageBytes(name, data)
+	}
 	if err != nil {
 		return chat.Image{}, badRequest(name, "%v", err)
 	}
-	im := chat.Image{Codes: codes}
 	s.images.put(data, im)
 	return im, nil
 }
