@@ -61,7 +61,13 @@ func newMasks(m *model.Model) *masks {
 			deny[id], denyAll[id], allowImg[id] = true, true, true
 		}
 	}
-	for _, id := range []int{f.End, m.Proto.Pad, f.RowEnd} {
+	never := []int{f.End, m.Proto.Pad, f.RowEnd}
+	if f.Features {
+		// A placeholder stands for a picture's feature row: one the model
+		// wrote itself would have none.
+		never = append(never, f.Placeholder)
+	}
+	for _, id := range never {
 		if id >= 0 && id < n {
 			deny[id], denyAll[id] = true, true
 		}

@@ -219,3 +219,20 @@ func TestJanusReenterDrawn(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestJanusNeverWritesPlaceholders: a text reply never contains
+// <image_placeholder>, even when the logits favour it most.
+func TestJanusNeverWritesPlaceholders(t *testing.T) {
+	m := loadJanusTiny(t)
+	c, _ := New(m)
+	ph := m.Proto.Image.Placeholder
+	if !c.masks.text.Deny[ph] || !c.masks.textNoImage.Deny[ph] {
+		t.Fatal("text masks allow <image_placeholder>")
+	}
+	logits := make([]float32, m.LogitsSize())
+	logits[ph], logits[40] = 100, 1
+	tok, err := c.sample(sample.New(1), logits, nil, sample.Params{}, &c.masks.textNoImage)
+	if err != nil || tok != 40 {
+		t.Fatalf("sampled %d (%v), want 40", tok, err)
+	}
+}
