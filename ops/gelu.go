@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/chatumm/chatumm/asm"
@@ -104,10 +105,13 @@ func BiasGELU(p *runtime.Pool, x []float32, rows int, bias []float32) {
 	}
 	d := len(bias)
 	if bias == nil {
+		if len(x)%rows != 0 {
+			panic(fmt.Sprintf("ops.BiasGELU: %d values are not %d whole rows", len(x), rows))
+		}
 		d = len(x) / rows
 	}
 	if d == 0 || len(x) < rows*d {
-		panic("ops.BiasGELU: x is shorter than rows×len(bias)")
+		panic(fmt.Sprintf("ops.BiasGELU: %d rows of %d need %d values, have %d", rows, d, rows*d, len(x)))
 	}
 	t := &geluTask{x: x[:rows*d], d: d, bias: bias}
 	if p == nil {

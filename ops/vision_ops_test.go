@@ -240,6 +240,7 @@ func TestVisionOpsBadShapesPanic(t *testing.T) {
 	})
 	mustPanic("LayerNormRows short", func() { LayerNormRows(nil, make([]float32, 8), make([]float32, 8), 3, make([]float32, 4), nil, 1e-6) })
 	mustPanic("BiasGELU short", func() { BiasGELU(nil, make([]float32, 8), 3, make([]float32, 4)) })
+	mustPanic("BiasGELU ragged", func() { BiasGELU(nil, make([]float32, 8), 3, nil) })
 }
 
 // BenchmarkBiasGELU: one ViT-L MLP's activations (576 patches × 4096).
