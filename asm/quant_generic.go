@@ -110,9 +110,15 @@ func quantizeQ8_32(qs []byte, x []float32) (d float32, sum int32) {
 		amax = max(amax, float32(math.Abs(float64(v))))
 	}
 	d = amax / 127
+	// id = 0 quantizes to zeros: an all-zero block, and one so small that
+	// 127/amax overflows (amax below about 4e-37; its f16 d is 0 anyway),
+	// where ggml's x·Inf would give out-of-range integers.
 	var id float32
 	if amax != 0 {
 		id = 127 / amax
+	}
+	if math.IsInf(float64(id), 0) {
+		id = 0
 	}
 	for j, v := range x[:32] {
 		q := roundEven(v * id)
@@ -149,11 +155,11 @@ func quantizeQ8_KGeneric(dst []byte, x []float32) {
 				amax, signed = a, v
 			}
 		}
-		if amax == 0 {
-			clear(blk)
+		iscale := -127 / signed
+		if amax == 0 || math.IsInf(float64(iscale), 0) {
+			clear(blk) // as quantizeQ8_32: zeros, and d = 0
 			continue
 		}
-		iscale := -127 / signed
 		for g := 0; g < 16; g++ {
 			var sum int32
 			for j := g * 16; j < g*16+16; j++ {

@@ -262,7 +262,10 @@ func TestQuantizeActEdges(t *testing.T) {
 		x[i] = float32(i%100-50) + 0.5
 	}
 	x[7], x[9] = -127, 127     // q8_K: max = -127, iscale = 1; q8_0 block 0: amax 127
-	x[256+5], x[256+6] = 3, -3 // block 1 (K): max = +3 first; the rest of block 1 and block 2 stay 0
+	x[256+5], x[256+6] = 3, -3 // block 1 (K): max = +3 first; the rest of block 1 stays 0
+	for i := 2 * 256; i < 3*256; i++ { // block 2: so small that 127/amax overflows
+		x[i] = float32(i%7-3) * 1e-38
+	}
 	for _, q := range []QType{Q8_0, Q4_1, Q6_K} {
 		want := make([]byte, ActBytes(q, len(x)))
 		Generic().QuantizeAct[q](want, x)
@@ -282,7 +285,20 @@ func TestQuantizeActEdges(t *testing.T) {
 			}
 			for i, v := range want[2*292 : 3*292] {
 				if v != 0 {
-					t.Fatalf("q8_K zero block: byte %d = %d", i, v)
+					t.Fatalf("q8_K block of 1e-38s: byte %d = %d, want zeros", i, v)
+				}
+			}
+		}
+		if q != Q6_K { // the 32-value blocks of 1e-38s are zeros too
+			bs, qo := 34, 2
+			if q == Q4_1 {
+				bs, qo = 36, 4
+			}
+			for b := 16; b < 24; b++ {
+				for j, v := range want[b*bs+qo : (b+1)*bs] {
+					if v != 0 {
+						t.Fatalf("%v block %d of 1e-38s: value %d = %d, want 0", q, b, j, int8(v))
+					}
 				}
 			}
 		}

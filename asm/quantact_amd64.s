@@ -3,9 +3,10 @@
 #include "textflag.h"
 #include "quant_amd64.h"
 
-// Activation quantizers. Both round with VCVTPS2DQ under the default MXCSR
+// Activation quantizers. They round with VCVTPS2DQ under the default MXCSR
 // (to nearest, ties to even), as the Go twins do with math.RoundToEven, and
-// give the same bytes.
+// give the same bytes; a block whose multiplier overflows to infinity
+// (amax below about 4e-37) is stored as zeros, as in the twins.
 
 DATA qkAbs<>+0(SB)/4, $0x7fffffff
 GLOBL qkAbs<>(SB), RODATA|NOPTR, $4
@@ -17,6 +18,8 @@ DATA qkOnef<>+0(SB)/4, $0x3f800000 // 1.0
 GLOBL qkOnef<>(SB), RODATA|NOPTR, $4
 DATA qk127i<>+0(SB)/4, $127
 GLOBL qk127i<>(SB), RODATA|NOPTR, $4
+DATA qkInf<>+0(SB)/4, $0x7f800000 // +Inf
+GLOBL qkInf<>(SB), RODATA|NOPTR, $4
 DATA qkOnes8<>+0(SB)/4, $0x01010101
 GLOBL qkOnes8<>(SB), RODATA|NOPTR, $4
 
@@ -83,6 +86,9 @@ block: \
 	VUCOMISS     X2, X0 \
 	JEQ          scaled \
 	VDIVSS       X0, X14, X2 \
+	VUCOMISS     qkInf<>(SB), X2 \
+	JNE          scaled \
+	VXORPS       X2, X2, X2 \
 scaled: \
 	VBROADCASTSS X2, Y2 \
 	VMULPS       Y2, Y4, Y4 \
@@ -186,6 +192,9 @@ found:
 	VMOVSS       (SI)(BX*4), X1
 	VMOVSS       qkMinus127f<>(SB), X2
 	VDIVSS       X1, X2, X2
+	VANDPS       X15, X2, X3
+	VUCOMISS     qkInf<>(SB), X3
+	JEQ          zeroblock
 	VMOVSS       qkOnef<>(SB), X3
 	VDIVSS       X2, X3, X3
 	VMOVSS       X3, (DI)
