@@ -85,7 +85,7 @@ func (j *Janus) inputs(m *Model, sc *janusScratch, ids []int, vecs [][]float32) 
 				v = sc.vecs[i-1]
 			} else {
 				v = sc.vecBuf[k*D : (k+1)*D]
-				j.codeVector(sc, id-m.Cfg.VocabSize, v)
+				j.codeVector(m, sc, id-m.Cfg.VocabSize, v)
 				k++
 			}
 		}
@@ -96,8 +96,8 @@ func (j *Janus) inputs(m *Model, sc *janusScratch, ids []int, vecs [][]float32) 
 
 // codeVector writes the decoder input of a drawn code: the generation
 // aligner (fc1, then GELU and a Linear per further layer) of its
-// generation embedding.
-func (j *Janus) codeVector(sc *janusScratch, code int, out []float32) {
+// generation embedding, on m's pool (a WithPool view's own).
+func (j *Janus) codeVector(m *Model, sc *janusScratch, code int, out []float32) {
 	E := j.Cfg.CodeDim
 	x := append(sc.x8[:0], j.GenEmbed[code*E:(code+1)*E]...)
 	sc.x8 = x
@@ -110,7 +110,7 @@ func (j *Janus) codeVector(sc *janusScratch, code int, out []float32) {
 		if li > 0 {
 			ops.GELU(x, x)
 		}
-		ops.MatVec(j.pool, l.W, x, y)
+		ops.MatVec(m.Pool, l.W, x, y)
 		addBias(y, l.B)
 		x = y
 	}

@@ -31,7 +31,6 @@ type Janus struct {
 	// original: the tensors have deepseek-ai's names (whatever the config's
 	// layout: a converted checkpoint may keep either config).
 	original bool
-	pool     *runtime.Pool
 }
 
 // ImageReader is an understanding tower: Preprocess makes a picture into
@@ -73,7 +72,7 @@ func janusAlias(cfg *Config, set *weights.Set) map[string]string {
 // above the vocabulary), the generation parts and the vision tower.
 func (m *Model) loadJanus() error {
 	jc := m.Cfg.Janus
-	j := &Janus{Cfg: jc, pool: m.Pool}
+	j := &Janus{Cfg: jc}
 	_, j.original = m.Weights.Tensor("language_model.model.embed_tokens.weight")
 	p, err := janus{}.protocol(m.Tok)
 	if err != nil {
