@@ -261,8 +261,8 @@ func TestQuantizeActEdges(t *testing.T) {
 	for i := range 256 { // block 0: multiplier 1, every value a tie
 		x[i] = float32(i%100-50) + 0.5
 	}
-	x[7], x[9] = -127, 127     // q8_K: max = -127, iscale = 1; q8_0 block 0: amax 127
-	x[256+5], x[256+6] = 3, -3 // block 1 (K): max = +3 first; the rest of block 1 stays 0
+	x[7], x[9] = -127, 127             // q8_K: max = -127, iscale = 1; q8_0 block 0: amax 127
+	x[256+5], x[256+6] = 3, -3         // block 1 (K): max = +3 first; the rest of block 1 stays 0
 	for i := 2 * 256; i < 3*256; i++ { // block 2: so small that 127/amax overflows
 		x[i] = float32(i%7-3) * 1e-38
 	}
