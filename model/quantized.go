@@ -34,7 +34,8 @@ const (
 	// Other small JSON files a family reads from its directory travel as
 	// "chatumm." + the name with '.' as '_' (sideFiles lists them).
 	// maxMetaString is the longest string weights.Open accepts in GGUF
-	// metadata (its per-string bound).
+	// metadata (its per-string bound): a larger config, tokenizer or side
+	// file is refused ("larger than 16 MiB") rather than written unreadable.
 	maxMetaString = 1 << 24
 )
 
@@ -78,6 +79,9 @@ func QuantizeContext(ctx context.Context, src, dst string, q asm.QType, pool *ru
 	if err != nil {
 		return st, fmt.Errorf("%s: %v", filepath.Join(src, "config.json"), err)
 	}
+	if len(cfgText) > maxMetaString {
+		return st, fmt.Errorf("%s: larger than %d MiB", filepath.Join(src, "config.json"), maxMetaString>>20)
+	}
 	if cfg.Dim == 0 {
 		return st, fmt.Errorf("%s: a VQ-GAN alone has no transformer matrices to quantize", src)
 	}
@@ -90,14 +94,11 @@ func QuantizeContext(ctx context.Context, src, dst string, q asm.QType, pool *ru
 	tokPath := filepath.Join(src, "tokenizer.json")
 	if tokText, err := fileio.ReadFile(tokPath, fileio.Tokenizer); err == nil {
 		if len(tokText) > maxMetaString {
-			return st, fmt.Errorf("%s: %d MiB, more than the %d MiB a GGUF metadata string may hold here", tokPath, len(tokText)>>20, maxMetaString>>20)
+			return st, fmt.Errorf("%s: larger than %d MiB", tokPath, maxMetaString>>20)
 		}
 		meta = append(meta, weights.GGUFKV{Key: metaTokenizerJSN, Value: string(tokText)})
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return st, err
-	}
-	if len(cfgText) > maxMetaString {
-		return st, fmt.Errorf("%s: larger than %d MiB", filepath.Join(src, "config.json"), maxMetaString>>20)
 	}
 	for _, name := range sideFiles {
 		text, err := fileio.ReadFile(filepath.Join(src, name), fileio.Config)
