@@ -4,7 +4,9 @@ package asm
 // Each dot product sums value products in int32 within a block, then adds
 // float32(sumi)*(d_w*d_x) (and the min term, for the types that have one)
 // across blocks in block order, as ggml's scalar code does. Dequantization
-// follows ggml's dequantize_row_* operation by operation.
+// follows ggml's dequantize_row_* operation by operation. Every product is
+// rounded by an explicit float32() before it is added, so no compiler fuses
+// it into an FMA and the twins give the same bits on every GOARCH.
 
 import (
 	"encoding/binary"
@@ -184,7 +186,7 @@ func dotQ4_0Generic(w, x []byte, nb int) float32 {
 			q := wb[2+j]
 			s += (int32(q&15)-8)*i8(xb[2+j]) + (int32(q>>4)-8)*i8(xb[18+j])
 		}
-		sum += float32(s) * (f16At(wb, 0) * f16At(xb, 0))
+		sum += float32(float32(s) * (f16At(wb, 0) * f16At(xb, 0)))
 	}
 	return sum
 }
@@ -198,7 +200,7 @@ func dotQ4_1Generic(w, x []byte, nb int) float32 {
 			q := wb[4+j]
 			s += int32(q&15)*i8(xb[4+j]) + int32(q>>4)*i8(xb[20+j])
 		}
-		sum += float32(s)*(f16At(wb, 0)*f16At(xb, 0)) + f16At(wb, 2)*f16At(xb, 2)
+		sum += float32(float32(s)*(f16At(wb, 0)*f16At(xb, 0))) + float32(f16At(wb, 2)*f16At(xb, 2))
 	}
 	return sum
 }
@@ -219,7 +221,7 @@ func dotQ5_0Generic(w, x []byte, nb int) float32 {
 			v0, v1 := q5Values(wb[6+j], qh, j)
 			s += (v0-16)*i8(xb[2+j]) + (v1-16)*i8(xb[18+j])
 		}
-		sum += float32(s) * (f16At(wb, 0) * f16At(xb, 0))
+		sum += float32(float32(s) * (f16At(wb, 0) * f16At(xb, 0)))
 	}
 	return sum
 }
@@ -234,7 +236,7 @@ func dotQ5_1Generic(w, x []byte, nb int) float32 {
 			v0, v1 := q5Values(wb[8+j], qh, j)
 			s += v0*i8(xb[4+j]) + v1*i8(xb[20+j])
 		}
-		sum += float32(s)*(f16At(wb, 0)*f16At(xb, 0)) + f16At(wb, 2)*f16At(xb, 2)
+		sum += float32(float32(s)*(f16At(wb, 0)*f16At(xb, 0))) + float32(f16At(wb, 2)*f16At(xb, 2))
 	}
 	return sum
 }
@@ -247,7 +249,7 @@ func dotQ8_0Generic(w, x []byte, nb int) float32 {
 		for j := 2; j < 34; j++ {
 			s += i8(wb[j]) * i8(xb[j])
 		}
-		sum += float32(s) * (f16At(wb, 0) * f16At(xb, 0))
+		sum += float32(float32(s) * (f16At(wb, 0) * f16At(xb, 0)))
 	}
 	return sum
 }
@@ -294,7 +296,7 @@ func dotQ4_KGeneric(w, x []byte, nb int) float32 {
 			s += sc0*s0 + sc1*s1
 		}
 		dx := q8KScale(xb)
-		sum += float32(s)*(f16At(wb, 0)*dx) - float32(q8KMinSum(scales, xb))*(f16At(wb, 2)*dx)
+		sum += float32(float32(s)*(f16At(wb, 0)*dx)) - float32(float32(q8KMinSum(scales, xb))*(f16At(wb, 2)*dx))
 	}
 	return sum
 }
@@ -317,7 +319,7 @@ func dotQ5_KGeneric(w, x []byte, nb int) float32 {
 			s += sc0*s0 + sc1*s1
 		}
 		dx := q8KScale(xb)
-		sum += float32(s)*(f16At(wb, 0)*dx) - float32(q8KMinSum(scales, xb))*(f16At(wb, 2)*dx)
+		sum += float32(float32(s)*(f16At(wb, 0)*dx)) - float32(float32(q8KMinSum(scales, xb))*(f16At(wb, 2)*dx))
 	}
 	return sum
 }
@@ -349,7 +351,7 @@ func dotQ6_KGeneric(w, x []byte, nb int) float32 {
 			}
 			s += i8(wb[192+g]) * sg
 		}
-		sum += float32(s) * (f16At(wb, 208) * q8KScale(xb))
+		sum += float32(float32(s) * (f16At(wb, 208) * q8KScale(xb)))
 	}
 	return sum
 }

@@ -309,11 +309,21 @@ func TestQuantizeActEdges(t *testing.T) {
 				t.Errorf("%v: %g quantized to %d, want %d (ties to even)", q, v, got, wantQ)
 			}
 		}
+		// Every path gives the twin's bytes for blocks 0 and 1; for block 2
+		// the contract is only d = 0 (so its values count for nothing),
+		// which the neon path meets with other bytes.
+		normal := ActBytes(q, 512)
 		for _, k := range simdImplsOrNone() {
 			got := make([]byte, len(want))
 			k.QuantizeAct[q](got, x)
-			if string(got) != string(want) {
+			if string(got[:normal]) != string(want[:normal]) {
 				t.Errorf("%s %v: edge-case activations differ from generic", k.Name, q)
+			}
+			xd, _ := actDecode(q, got, len(x))
+			for i, v := range xd[512:] {
+				if v != 0 {
+					t.Fatalf("%s %v: value %d of the 1e-38 block dequantizes to %g, want 0", k.Name, q, 512+i, v)
+				}
 			}
 		}
 	}
