@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"regexp"
+	"testing"
+)
+
+// TestBenchModelQuant: --random tiny --quant q4_k benchmarks the random
+// checkpoint quantized (the table names the block type); --quant without
+// --random, or with an unknown type or shape, is one error naming the flag.
+func TestBenchModelQuant(t *testing.T) {
+	args := []string{"bench", "model", "--random", "tiny", "--quant", "q4_k", "-p", "8", "-n", "4", "-t", "1", "-r", "1"}
+	r := chatumm(t, args...)
+	wantSuccess(t, r, args...)
+	for _, test := range []string{"pp8", "tg4"} {
+		row := regexp.MustCompile(`(?m)^\| chameleon .* Q4_K \|.*\| ` + test + ` \| [0-9.]+ ± [0-9.]+ \|$`)
+		if !row.MatchString(r.stdout) {
+			t.Errorf("no Q4_K %s row in:\n%s", test, r.stdout)
+		}
+	}
+	runBadCases(t, []badCase{
+		{"quant without random", nil, func(t *testing.T, dir string) ([]string, []string) {
+			return []string{"bench", "model", "--quant", "q8_0", "-p", "8"}, []string{"--quant", "--random", "chatumm quantize"}
+		}},
+		{"unknown quant type", nil, func(t *testing.T, dir string) ([]string, []string) {
+			return []string{"bench", "model", "--random", "tiny", "--quant", "q3_k", "-p", "8"}, []string{"--quant", "q3_k", "q8_0"}
+		}},
+		{"unknown random shape", nil, func(t *testing.T, dir string) ([]string, []string) {
+			return []string{"bench", "model", "--random", "13b", "-p", "8"}, []string{"--random", "13b", "anole-7b"}
+		}},
+	})
+}
