@@ -107,6 +107,15 @@ func describeModel(out io.Writer, m *model.Model) {
 			fmt.Fprintf(out, "extra tensors not used by the model (%d): %s\n", len(m.T.Unused), printable(strings.Join(m.T.Unused, ", ")))
 		}
 	}
+	if j := m.Janus; j != nil {
+		reads, draws, missing := j.Parts()
+		fmt.Fprintf(out, "janus: reads pictures %v (%d features each), draws pictures %v (%d codes, %d×%d grid)",
+			reads, j.Cfg.ImageTokens, draws, j.Cfg.Codes, j.Cfg.Grid, j.Cfg.Grid)
+		if missing != "" {
+			fmt.Fprintf(out, "; missing: %s", printable(missing))
+		}
+		fmt.Fprintln(out)
+	}
 	if cfg.VQ != nil {
 		fmt.Fprintf(out, "vq-gan: %d codes × %d, resolution %d, grid %d×%d\n", cfg.VQ.NumEmbeddings, cfg.VQ.EmbedDim, cfg.VQ.Resolution, cfg.VQ.GridSize(), cfg.VQ.GridSize())
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chatumm/chatumm/weights"
 )
 
 // janusExpected reads a Janus fixture's expected.json
@@ -254,4 +256,38 @@ func TestJanusImageCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJanusMissingPartCLI: a Janus checkpoint without its generation head
+// loads, inspect says what it lacks, it still answers about a picture, and
+// a drawing request fails with one line naming the missing part.
+func TestJanusMissingPartCLI(t *testing.T) {
+	src, dir := refDir(t, "janus-b"), t.TempDir()
+	for _, f := range []string{"config.json", "tokenizer.json", "preprocessor_config.json", "image.png", "model.safetensors"} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, f), data)
+	}
+	editTensors(t, dir, func(ts []weights.WriteTensor) []weights.WriteTensor {
+		var kept []weights.WriteTensor
+		for _, w := range ts {
+			if !strings.HasPrefix(w.Name, "model.generation_") {
+				kept = append(kept, w)
+			}
+		}
+		return kept
+	})
+	args := []string{"inspect", dir}
+	r := chatumm(t, args...)
+	wantSuccess(t, r, args...)
+	if !strings.Contains(r.stdout, "draws pictures false") || !strings.Contains(r.stdout, "missing: no generation embedding") {
+		t.Fatalf("inspect:\n%s", r.stdout)
+	}
+	args = []string{"describe", "--model", dir, "--image", filepath.Join(dir, "image.png"), "--max-tokens", "3"}
+	wantSuccess(t, chatumm(t, args...), args...)
+	out := filepath.Join(t.TempDir(), "x.png")
+	args = []string{"generate", "--model", dir, "-o", out, "a cat"}
+	wantError(t, chatumm(t, args...), args, "no image generation head", "model.generation_embeddings.weight")
 }

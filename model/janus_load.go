@@ -106,7 +106,27 @@ func (m *Model) loadJanus() error {
 		}
 	}
 	m.Janus = j
+	// The decoder lists what it did not read; the Janus parts read these.
+	kept := m.T.Unused[:0]
+	for _, name := range m.T.Unused {
+		if !janusPart(name) {
+			kept = append(kept, name)
+		}
+	}
+	m.T.Unused = kept
 	return nil
+}
+
+// janusPart reports a tensor of the Janus parts beyond the decoder, in
+// either layout's names.
+func janusPart(name string) bool {
+	for _, p := range []string{"model.vision_model.", "model.aligner.", "model.generation_", "model.vqmodel.",
+		"vision_model.", "aligner.", "gen_embed.", "gen_aligner.", "gen_head.", "gen_vision_model."} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasPrefix(set *weights.Set, prefixes ...string) bool {

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"image"
+	"strings"
 
 	"github.com/chatumm/chatumm/model/imageio"
 )
@@ -55,4 +56,16 @@ func (m *Model) ImageFeaturesBytes(name string, data []byte) ([]float32, error) 
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	return f, nil
+}
+
+// Parts says what a Janus checkpoint can do with pictures, and what it
+// lacks ("" when complete).
+func (j *Janus) Parts() (reads, draws bool, missing string) {
+	var miss []string
+	for _, s := range []string{j.missingVision, j.missingGen} {
+		if s != "" {
+			miss = append(miss, s)
+		}
+	}
+	return j.Vision != nil, j.missingGen == "", strings.Join(miss, "; ")
 }
