@@ -110,9 +110,11 @@ func (s *imageRows) row(y int, dst []uint8) {
 		}
 		return
 	case *image.YCbCr:
+		// The planes directly: YCbCrAt per pixel costs more than the resize.
+		yRow := im.Y[im.YOffset(x0, y):]
 		for x := 0; x < w; x++ {
-			c := im.YCbCrAt(x0+x, y)
-			dst[3*x], dst[3*x+1], dst[3*x+2] = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+			ci := im.COffset(x0+x, y)
+			dst[3*x], dst[3*x+1], dst[3*x+2] = color.YCbCrToRGB(yRow[x], im.Cb[ci], im.Cr[ci])
 		}
 		return
 	}

@@ -171,13 +171,15 @@ func resizeRGB(src rgbSource, w, h int, filter pilFilter) []uint8 {
 		}
 		src.row(y, line)
 		for xx := 0; xx < w; xx++ {
-			k := horiz.k[xx*horiz.ksize:]
+			lo, n := horiz.lo[xx], horiz.n[xx]
+			k := horiz.k[xx*horiz.ksize : xx*horiz.ksize+n]
+			px := line[3*lo : 3*(lo+n)]
 			s0, s1, s2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
-			px := line[3*horiz.lo[xx]:]
-			for x := 0; x < horiz.n[xx]; x++ {
-				s0 += int32(px[3*x]) * k[x]
-				s1 += int32(px[3*x+1]) * k[x]
-				s2 += int32(px[3*x+2]) * k[x]
+			for x, kv := range k {
+				p := px[3*x : 3*x+3]
+				s0 += int32(p[0]) * kv
+				s1 += int32(p[1]) * kv
+				s2 += int32(p[2]) * kv
 			}
 			out[3*xx], out[3*xx+1], out[3*xx+2] = clip8(s0), clip8(s1), clip8(s2)
 		}
@@ -185,18 +187,24 @@ func resizeRGB(src rgbSource, w, h int, filter pilFilter) []uint8 {
 	if !needV {
 		return tmp
 	}
-	// Vertical pass.
+	// Vertical pass, a row of accumulators at a time so the input rows are
+	// read in order (integer sums: the order does not change them).
 	res := make([]uint8, 3*w*h)
+	acc := make([]int32, 3*w)
 	for yy := 0; yy < h; yy++ {
-		k := vert.k[yy*vert.ksize:]
 		y0, n := vert.lo[yy]-first, vert.n[yy]
-		out := res[3*w*yy:]
-		for xx := 0; xx < 3*w; xx++ {
-			s := int32(1 << (precisionBits - 1))
-			for y := 0; y < n; y++ {
-				s += int32(tmp[3*w*(y0+y)+xx]) * k[y]
+		for i := range acc {
+			acc[i] = 1 << (precisionBits - 1)
+		}
+		for y, kv := range vert.k[yy*vert.ksize : yy*vert.ksize+n] {
+			row := tmp[3*w*(y0+y) : 3*w*(y0+y+1)]
+			for i, v := range row {
+				acc[i] += int32(v) * kv
 			}
-			out[xx] = clip8(s)
+		}
+		out := res[3*w*yy : 3*w*(yy+1)]
+		for i, s := range acc {
+			out[i] = clip8(s)
 		}
 	}
 	return res

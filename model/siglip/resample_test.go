@@ -76,12 +76,27 @@ func TestPixelTypes(t *testing.T) {
 	if got := rgbBytes(nrgba)[:3]; !slices.Equal(got, []uint8{200, 100, 50}) {
 		t.Errorf("transparent NRGBA pixel reads %v, want [200 100 50]", got)
 	}
-	// YCbCr (JPEG) converts with Go's YCbCr→RGB.
-	ycc := image.NewYCbCr(image.Rect(0, 0, 2, 1), image.YCbCrSubsampleRatio444)
-	ycc.Y[0], ycc.Cb[0], ycc.Cr[0] = 100, 90, 160
-	r, g, b := color.YCbCrToRGB(100, 90, 160)
-	if got := rgbBytes(ycc)[:3]; !slices.Equal(got, []uint8{r, g, b}) {
-		t.Errorf("YCbCr reads %v, want %v", got, []uint8{r, g, b})
+	// YCbCr (JPEG) converts with Go's YCbCr→RGB, chroma subsampled, bounds
+	// off the origin.
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio422} {
+		ycc := image.NewYCbCr(image.Rect(3, 1, 10, 6), ratio)
+		for i := range ycc.Y {
+			ycc.Y[i] = uint8(37 * i)
+		}
+		for i := range ycc.Cb {
+			ycc.Cb[i], ycc.Cr[i] = uint8(91*i+5), uint8(53*i+200)
+		}
+		var want []uint8
+		for y := 1; y < 6; y++ {
+			for x := 3; x < 10; x++ {
+				c := ycc.YCbCrAt(x, y)
+				r, g, b := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+				want = append(want, r, g, b)
+			}
+		}
+		if got := rgbBytes(ycc); !slices.Equal(got, want) {
+			t.Errorf("YCbCr %v reads %v, want %v", ratio, got, want)
+		}
 	}
 }
 
