@@ -236,3 +236,70 @@ func TestJanusNeverWritesPlaceholders(t *testing.T) {
 		t.Fatalf("sampled %d (%v), want 40", tok, err)
 	}
 }
+
+// TestJanusEvictionKeepsFeatures: in a long dialogue of pictures read and
+// drawn, eviction drops whole turns with their features, so every
+// placeholder left still has its row: after each turn the cache holds what
+// a fresh prefill of the history computes.
+func TestJanusEvictionKeepsFeatures(t *testing.T) {
+	m, err := model.Load("../../testdata/ref/janus-b", model.Options{Pool: runtime.NewPool(2), F32KV: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	feats, err := m.ReadImageFeatures("../../testdata/ref/janus-b/image.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := New(m)
+	c.Evict = EvictOldest
+	g, _ := model.GuidanceByName("janus")
+	D := m.Cfg.Dim
+	for turn := 0; turn < 14; turn++ {
+		if turn%3 == 2 {
+			if err := c.AddUserDrawing("a cat", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Reply(context.Background(), sample.New(1), GenOptions{StartImage: true, Guidance: g, TextScale: 5}, nil); err != nil {
+				t.Fatalf("turn %d: %v", turn, err)
+			}
+			continue
+		}
+		text := "and this?"
+		if turn == 0 {
+			text = "first"
+		}
+		if err := c.AddUser(text, []Image{{Features: feats}}); err != nil {
+			t.Fatalf("turn %d: %v", turn, err)
+		}
+		// The cache against a fresh prefill of the history.
+		vecs, err := c.inputVectors(0, len(c.tokens))
+		if err != nil {
+			t.Fatalf("turn %d: %v", turn, err)
+		}
+		n := 0
+		for _, v := range vecs {
+			if v != nil {
+				if len(v) != D {
+					t.Fatalf("a feature row of %d values", len(v))
+				}
+				n++
+			}
+		}
+		want := make([]float32, m.LogitsSize())
+		if err := m.Prefill(m.NewState(), c.tokens, vecs, want, false); err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < m.Cfg.VocabSize; k++ {
+			if d := want[k] - c.logits[k]; d > 1e-4 || d < -1e-4 {
+				t.Fatalf("turn %d (%d placeholders): logit %d %g, fresh prefill %g", turn, n, k, c.logits[k], want[k])
+			}
+		}
+		if _, err := c.Reply(context.Background(), sample.New(1), GenOptions{MaxTokens: 3}, nil); err != nil {
+			t.Fatalf("turn %d: %v", turn, err)
+		}
+	}
+	if c.Turns()[0].Text == "first" {
+		t.Fatal("nothing was evicted: the test did not exercise eviction")
+	}
+}
