@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/chatumm/chatumm/model"
@@ -301,5 +303,42 @@ func TestJanusEvictionKeepsFeatures(t *testing.T) {
 	}
 	if c.Turns()[0].Text == "first" {
 		t.Fatal("nothing was evicted: the test did not exercise eviction")
+	}
+}
+
+// TestJanusUserTurnWithPicture: a user turn with a picture is the
+// reference's understanding prompt (the block, a newline, the question,
+// the assistant tag), after the system prompt that opens a dialogue
+// answered in text.
+func TestJanusUserTurnWithPicture(t *testing.T) {
+	m, err := model.Load("../../testdata/ref/janus-a", model.Options{Pool: runtime.NewPool(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var exp struct {
+		Understanding struct {
+			IDs []int `json:"ids"`
+		} `json:"understanding"`
+	}
+	data, err := os.ReadFile("../../testdata/ref/janus-a/expected/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &exp); err != nil {
+		t.Fatal(err)
+	}
+	feats, err := m.ReadImageFeatures("../../testdata/ref/janus-a/image.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := New(m)
+	got, err := c.UserTokens("Describe this picture.", []Image{{Features: feats}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(m.Tok.Encode(m.Proto.Template.System+"\n\n", false), exp.Understanding.IDs[1:]...)
+	if !equalInts(got, want) {
+		t.Fatalf("user turn\n%v\nwant\n%v", got, want)
 	}
 }
