@@ -1,12 +1,17 @@
 package model
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/chatumm/chatumm/ops"
 	"github.com/chatumm/chatumm/runtime"
+	"github.com/chatumm/chatumm/runtime/fileio"
 	"github.com/chatumm/chatumm/weights"
 )
 
@@ -83,6 +88,9 @@ func (m *Model) loadJanus() error {
 	}
 	if p.Image.Placeholder < 0 {
 		return fmt.Errorf("%s: the vocabulary has no <image_placeholder> and config.json no image_token_id", m.Path)
+	}
+	if err := janusGenerationConfig(m.Path, &p, m.Cfg.VocabSize); err != nil {
+		return err
 	}
 	m.Proto = p
 	V := m.Cfg.VocabSize
@@ -259,4 +267,34 @@ func (l *janusLoader) linear(name string, rows, cols int) janusLinear {
 		return janusLinear{}
 	}
 	return janusLinear{W: w, B: bias}
+}
+
+// janusGenerationConfig takes guidance's pad from generation_config.json
+// when the checkpoint directory has one (transformers pads the
+// unconditional sequence with its pad_token_id; the original code with
+// <｜▁pad▁｜>, the same token in Janus's vocabulary).
+func janusGenerationConfig(dir string, p *Protocol, vocab int) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil
+	}
+	path := filepath.Join(dir, "generation_config.json")
+	data, err := fileio.ReadFile(path, fileio.Config)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var g struct {
+		Pad *int `json:"pad_token_id"`
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if g.Pad != nil {
+		if *g.Pad < 0 || *g.Pad >= vocab {
+			return fmt.Errorf("%s: pad_token_id %d outside the vocabulary of %d", path, *g.Pad, vocab)
+		}
+		p.Pad = *g.Pad
+	}
+	return nil
 }

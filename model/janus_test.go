@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"os"
@@ -212,5 +213,34 @@ func TestJanusGuidedStepAllocates(t *testing.T) {
 	step()
 	if n := testing.AllocsPerRun(20, step); n > 0 {
 		t.Fatalf("%v allocations per guided step", n)
+	}
+}
+
+// TestJanusGenerationConfigPad: generation_config.json's pad_token_id is
+// guidance's pad; one outside the vocabulary is refused.
+func TestJanusGenerationConfigPad(t *testing.T) {
+	dir := t.TempDir()
+	if err := randmodel.WriteJanus(dir, randmodel.JanusShapes["janus-tiny"], 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pad int
+		ok  bool
+	}{{259, true}, {5000, false}} {
+		os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(fmt.Sprintf(`{"pad_token_id": %d, "guidance_scale": 5}`, c.pad)), 0o644)
+		m, err := Load(dir, Options{Pool: runtime.NewPool(1)})
+		if !c.ok {
+			if err == nil || !strings.Contains(err.Error(), "pad_token_id 5000") {
+				t.Fatalf("pad %d: %v", c.pad, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Proto.Pad != c.pad {
+			t.Fatalf("pad %d, want %d", m.Proto.Pad, c.pad)
+		}
+		m.Close()
 	}
 }
