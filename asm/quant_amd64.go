@@ -54,8 +54,8 @@ func quantizeActAsm(elems, blockBytes int, quant func(dst *byte, x *float32, nb 
 }
 
 // rowsQAsm runs a one-row assembly dot product over the rows of w. The
-// table's callers have checked the slices (quant.go), and nb >= 1 keeps
-// every pointer inside them.
+// exported wrappers have checked the slices (quant.go); the checks here make
+// a bad direct call of the table panic instead of reading past a slice.
 func rowsQAsm(q QType, dot func(w, x *byte, nb int) float32) func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
 	return func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
 		if len(y) == 0 {
@@ -66,6 +66,7 @@ func rowsQAsm(q QType, dot func(w, x *byte, nb int) float32) func(w []byte, rowB
 			return
 		}
 		_ = w[(len(y)-1)*rowBytes+nb*q.BlockBytes()-1]
+		_ = xq[ActBytes(q, nb*q.BlockElems())-1]
 		for r := range y {
 			y[r] = dot(&w[r*rowBytes], &xq[0], nb)
 		}
@@ -133,6 +134,7 @@ func rowsQAsm4(q QType, dot4 func(w *byte, rowBytes int, x *byte, nb int, y *flo
 			return
 		}
 		_ = w[(len(y)-1)*rowBytes+nb*q.BlockBytes()-1]
+		_ = xq[ActBytes(q, nb*q.BlockElems())-1]
 		r := 0
 		for ; r+4 <= len(y); r += 4 {
 			dot4(&w[r*rowBytes], rowBytes, &xq[0], nb, &y[r])

@@ -261,3 +261,36 @@ func TestDotQ8_0Exact(t *testing.T) {
 		t.Fatalf("generic Q8_0 dot = %g, block-by-block recomputation = %g", got[0], want)
 	}
 }
+
+// TestRowsQTableChecksSlices: a direct call of a path's table with too short
+// a weight or activation slice panics instead of reading past it.
+func TestRowsQTableChecksSlices(t *testing.T) {
+	for _, k := range Available() {
+		for _, q := range quantTypes {
+			const rows, nb = 5, 2
+			rb := nb * q.BlockBytes()
+			w := make([]byte, rows*rb)
+			xq := make([]byte, ActBytes(q, nb*q.BlockElems()))
+			y := make([]float32, rows)
+			shortW, shortX := w[:len(w)-1:len(w)-1], xq[:len(xq)-1:len(xq)-1] // no capacity beyond
+			for _, c := range []struct {
+				what string
+				f    func()
+			}{
+				{"weights", func() { k.RowsQ[q](shortW, rb, nb, xq, y) }},
+				{"activations", func() { k.RowsQ[q](w, rb, nb, shortX, y) }},
+				{"RowsQ2 activations", func() { k.RowsQ2[q](w, rb, nb, xq, shortX, y, y) }},
+				{"RowsQ4 weights", func() { k.RowsQ4[q](shortW, rb, nb, [4][]byte{xq, xq, xq, xq}, [4][]float32{y, y, y, y}) }},
+			} {
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Errorf("%s %v: short %s did not panic", k.Name, q, c.what)
+						}
+					}()
+					c.f()
+				}()
+			}
+		}
+	}
+}
