@@ -1,6 +1,6 @@
 // Macros and constants shared by the AVX2 block-quantized kernels
-// (quant_amd64.s, quantk_amd64.s): see quant_amd64.s for the scheme.
-// Each including file gets its own copy of the constants.
+// (quant_amd64.s, quantk*_amd64.s, quantact_amd64.s): see quant_amd64.s for
+// the scheme. Each including file gets its own copy of the constants.
 
 DATA qkOnes16<>+0(SB)/4, $0x00010001
 GLOBL qkOnes16<>(SB), RODATA|NOPTR, $4
@@ -18,7 +18,7 @@ GLOBL qkBit4<>(SB), RODATA|NOPTR, $4
 	VPBROADCASTD qkOnes16<>(SB), Y15 \
 	VPBROADCASTD qkLow4<>(SB), Y14
 
-// The two-vector kernels' prologue and result stores (see RowsQ2 below).
+// The two-vector kernels' prologue and result stores (RowsQ2).
 // QK_STORE_Y0 stores the sum of Y0's lanes to the *float32 argument at
 // arg(FP).
 #define QK_STORE_Y0(arg) \

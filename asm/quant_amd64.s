@@ -8,13 +8,13 @@
 // (quant.go has the block layouts; the K types are in quantk_amd64.s, the
 // activation quantizers in quantact_amd64.s, shared macros in
 // quant_amd64.h). Each dot function computes one weight row against one
-// quantized activation vector (or two, the x2 kernels; or four rows, the x4
-// kernel), nb >= 1 blocks: the Go wrappers handle nb = 0.
+// quantized activation vector (x2/x4: two or four vectors; dotQ4_0x4AVX2:
+// four rows), nb >= 1 blocks: the Go wrappers handle nb = 0.
 //
 // Within a block the integer products are summed exactly: VPMADDUBSW
 // multiplies unsigned weight bytes by signed activation bytes and adds
-// pairs to int16 (no saturation: weights are at most 63 and activations
-// never -128, or, for the signed formats, the sign of the weight is moved
+// pairs to int16 (no saturation: unsigned weights are at most 63 and
+// activations never -128; for Q8_0 and Q5_0 the sign of the weight is moved
 // onto the activation with VPSIGNB first, as ggml's mul_sum_i8_pairs does),
 // VPMADDWD by ones (or by the sub-block scale) widens to int32. The int32
 // lanes are converted to float and multiplied by d_w·d_x with one FMA per
