@@ -16,6 +16,10 @@ import (
 type guidance struct {
 	scheme model.GuidanceScheme
 	states []*decoder.State
+	// ctx[i] is the context states[i] was last prefilled with; the next
+	// picture reuses the cache of the prefix the new context shares with
+	// it (Janus's unconditional sequence of pads grows with the dialogue).
+	ctx    [][]int
 	logits [][]float32
 	mixed  []float32
 	// batch views reused every step
@@ -38,15 +42,22 @@ func (c *Conversation) startGuidance(scheme model.GuidanceScheme, start, n int) 
 		need := len(ids) + n + 2
 		if i >= len(g.states) {
 			g.states = append(g.states, nil)
+			g.ctx = append(g.ctx, nil)
 			g.logits = append(g.logits, make([]float32, V))
 		}
 		if g.states[i] == nil || g.states[i].Capacity() < need {
 			g.states[i] = c.M.T.NewState(need, c.state.KV.IsF32()) // as precise as the conversation's
+			g.ctx[i] = nil
 		}
-		g.states[i].Truncate(0)
-		if err := c.M.Prefill(g.states[i], ids, nil, g.logits[i], false); err != nil {
+		// Positions past the old context hold the old picture's tokens;
+		// at least the last new token runs again, for its logits.
+		keep := min(commonPrefix(g.ctx[i], ids), g.states[i].Len, len(ids)-1)
+		g.states[i].Truncate(keep)
+		g.ctx[i] = nil // until the prefill succeeds
+		if err := c.M.Prefill(g.states[i], ids[keep:], nil, g.logits[i], false); err != nil {
 			return nil, fmt.Errorf("guidance: %v", err)
 		}
+		g.ctx[i] = append(g.ctx[i][:0], ids...)
 	}
 	if g.mixed == nil {
 		g.mixed = make([]float32, V)
@@ -259,4 +270,13 @@ func (c *Conversation) sampleError(err error, pos int) error {
 		return fmt.Errorf("no token left to sample: the sampling settings and the mask exclude every token")
 	}
 	return err
+}
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []int) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }

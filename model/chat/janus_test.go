@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/chatumm/chatumm/model"
@@ -340,5 +341,50 @@ func TestJanusUserTurnWithPicture(t *testing.T) {
 	want := append(m.Tok.Encode(m.Proto.Template.System+"\n\n", false), exp.Understanding.IDs[1:]...)
 	if !equalInts(got, want) {
 		t.Fatalf("user turn\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestJanusGuidanceReusesItsCache: a second picture in a dialogue reuses
+// the unconditional sequence's cache of the pads it shares with the first
+// one's, and draws what a guidance prefilled from scratch draws.
+func TestJanusGuidanceReusesItsCache(t *testing.T) {
+	m, err := model.Load("../../testdata/ref/janus-b", model.Options{Pool: runtime.NewPool(2), F32KV: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	g, _ := model.GuidanceByName("janus")
+	draw := GenOptions{StartImage: true, Guidance: g, TextScale: 5}
+	var second [2][]int
+	for k := range second {
+		c, _ := New(m)
+		for _, step := range []string{"draw:a cat", "text:nice", "draw:a dog"} {
+			kind, text, _ := strings.Cut(step, ":")
+			o := GenOptions{MaxTokens: 3}
+			add := c.AddUser
+			if kind == "draw" {
+				o, add = draw, c.AddUserDrawing
+			}
+			if err := add(text, nil); err != nil {
+				t.Fatal(err)
+			}
+			if step == "draw:a dog" {
+				if k == 1 {
+					c.guide = nil // from scratch
+				} else if kept := commonPrefix(c.guide.ctx[0], g.Contexts(&m.Proto, append(c.Tokens(), m.Proto.Image.Begin), len(c.Tokens()), m.IsImageToken)[0]); kept < 10 {
+					t.Fatalf("the new unconditional sequence shares only %d tokens with the old", kept)
+				}
+			}
+			turn, err := c.Reply(context.Background(), sample.New(1), o, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if step == "draw:a dog" {
+				second[k] = turn.Images[0].Codes
+			}
+		}
+	}
+	if !equalInts(second[0], second[1]) {
+		t.Fatalf("reused guidance drew %v, from scratch %v", second[0], second[1])
 	}
 }
