@@ -11,9 +11,9 @@ import (
 // pictures are read as features (model.Protocol.Template,
 // model.ImageFormat.Features: Janus). A picture read is its block —
 // Begin, one placeholder per feature row, End — and its features live in
-// its Image (Features), so the k-th placeholder run of the history takes
-// the k-th featured image of the turns: eviction and rollback, which drop
-// whole turns, keep the two in step. A picture the model drew sits in the
+// its Image (Features): the j-th image block of a turn is the turn's j-th
+// Image, so eviction and rollback, which drop whole turns, keep the two
+// in step. A picture the model drew sits in the
 // history as its codes (ids VocabSize + code, entered through the
 // generation embedding) until the dialogue goes on; then it is re-entered
 // as a picture read (reenterDrawn), the path Janus was trained to
@@ -99,46 +99,86 @@ func (c *Conversation) featureBlock(im Image) ([]int, error) {
 
 // inputVectors are the input vectors of history tokens [from, to): the
 // feature rows of the placeholders among them (nil elsewhere), or nil when
-// there are none.
+// there are none. The j-th image block of a turn is its j-th Image; a
+// block of placeholders takes that image's features, read again if the
+// image has none (a resumed session keeps codes and file names only).
 func (c *Conversation) inputVectors(from, to int) ([][]float32, error) {
 	f := &c.M.Proto.Image
 	if !f.Features {
 		return nil, nil
 	}
-	skip, need := 0, 0
-	for i, id := range c.tokens[:to] {
-		if id == f.Placeholder {
-			if i < from {
-				skip++
-			} else {
-				need++
-			}
-		}
+	need := false
+	for _, id := range c.tokens[from:to] {
+		need = need || id == f.Placeholder
 	}
-	if need == 0 {
+	if !need {
 		return nil, nil
 	}
 	D := c.M.Cfg.Dim
-	var rows [][]float32 // every feature row of the history, in order
-	for _, t := range c.turns {
-		for _, im := range t.Images {
-			for r := 0; r+D <= len(im.Features); r += D {
-				rows = append(rows, im.Features[r:r+D])
+	vecs := make([][]float32, to-from)
+	for ti := range c.turns {
+		t := &c.turns[ti]
+		j := 0
+		for i := t.Start; i < t.End && i < to; i++ {
+			if c.tokens[i] != f.Begin {
+				continue
+			}
+			read := i+1 < len(c.tokens) && c.tokens[i+1] == f.Placeholder
+			if j >= len(t.Images) {
+				if read {
+					return nil, fmt.Errorf("turn %d has more image blocks than images", ti+1)
+				}
+				continue // the picture being drawn
+			}
+			im := &t.Images[j]
+			j++
+			if !read || i+1 >= to {
+				continue // a drawn picture's codes, or a block not wanted
+			}
+			if len(im.Features) == 0 {
+				feats, err := c.rereadPicture(im)
+				if err != nil {
+					return nil, fmt.Errorf("turn %d: %v", ti+1, err)
+				}
+				im.Features = feats
+			}
+			for k := 0; i+1+k < to && c.tokens[i+1+k] == f.Placeholder; k++ {
+				if (k+1)*D > len(im.Features) {
+					return nil, fmt.Errorf("turn %d: an image block longer than its picture's %d features", ti+1, len(im.Features)/D)
+				}
+				if p := i + 1 + k; p >= from {
+					vecs[p-from] = im.Features[k*D : (k+1)*D]
+				}
 			}
 		}
 	}
-	if len(rows) < skip+need {
-		return nil, fmt.Errorf("%d image placeholders in the history but %d feature rows (a resumed or resent picture that was not read again)", skip+need, len(rows))
-	}
-	vecs := make([][]float32, to-from)
-	k := skip
 	for i, id := range c.tokens[from:to] {
-		if id == f.Placeholder {
-			vecs[i] = rows[k]
-			k++
+		if id == f.Placeholder && vecs[i] == nil {
+			return nil, fmt.Errorf("an <image_placeholder> at position %d belongs to no picture", from+i)
 		}
 	}
 	return vecs, nil
+}
+
+// rereadPicture reads a picture of the history through the vision tower
+// again: a drawn one from its codes, a given one from its file.
+func (c *Conversation) rereadPicture(im *Image) ([]float32, error) {
+	m := c.M
+	switch {
+	case len(im.Codes) > 0:
+		png, err := m.DecodeImagePNG(im.Codes, im.Rows, im.Cols)
+		if err != nil {
+			return nil, fmt.Errorf("re-reading a drawn picture: %v", err)
+		}
+		img, err := imageio.DecodeImage(png)
+		if err != nil {
+			return nil, fmt.Errorf("re-reading a drawn picture: %v", err)
+		}
+		return m.ImageFeatures(img)
+	case im.Path != "":
+		return m.ReadImageFeatures(im.Path)
+	}
+	return nil, fmt.Errorf("a picture without features, codes or file cannot be read again")
 }
 
 // reenterDrawn re-enters the pictures the last reply drew, before the
@@ -163,15 +203,7 @@ func (c *Conversation) reenterDrawn() error {
 		if start < 0 {
 			continue
 		}
-		png, err := m.DecodeImagePNG(im.Codes, im.Rows, im.Cols)
-		if err != nil {
-			return fmt.Errorf("re-reading the drawn picture: %v", err)
-		}
-		img, err := imageio.DecodeImage(png)
-		if err != nil {
-			return fmt.Errorf("re-reading the drawn picture: %v", err)
-		}
-		feats, err := m.ImageFeatures(img)
+		feats, err := c.rereadPicture(im)
 		if err != nil {
 			return err
 		}

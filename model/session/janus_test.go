@@ -11,10 +11,10 @@ import (
 	"github.com/chatumm/chatumm/runtime"
 )
 
-// TestJanusSessionAfterDrawing: a Janus dialogue saved right after a
-// picture was drawn (its codes are ids above the vocabulary) resumes,
-// with or without its KV cache, and goes on: the picture is then re-read
-// through the vision tower.
+// TestJanusSessionAfterDrawing: a Janus dialogue with a picture read from
+// a file, saved right after a picture was drawn (its codes are ids above
+// the vocabulary), resumes with or without its KV cache and goes on: the
+// pictures are read again (from the file, from the codes) as needed.
 func TestJanusSessionAfterDrawing(t *testing.T) {
 	m, err := model.Load(filepath.Join("..", "..", "testdata", "ref", "janus-a"), model.Options{Pool: runtime.NewPool(2), F32KV: true})
 	if err != nil {
@@ -22,6 +22,17 @@ func TestJanusSessionAfterDrawing(t *testing.T) {
 	}
 	defer m.Close()
 	c, _ := chat.New(m)
+	pic := filepath.Join("..", "..", "testdata", "ref", "janus-a", "image.png")
+	feats, err := m.ReadImageFeatures(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddUser("look", []chat.Image{{Features: feats, Path: pic}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Reply(context.Background(), sample.New(1), chat.GenOptions{MaxTokens: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.AddUserDrawing("a red cat", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +51,7 @@ func TestJanusSessionAfterDrawing(t *testing.T) {
 		if err := r.AddUser("what is it?", nil); err != nil {
 			t.Fatalf("kv %v: %v", withKV, err)
 		}
-		if got := r.Turns()[1].Images[0].Features; len(got) != m.Cfg.Janus.ImageTokens*m.Cfg.Dim {
+		if got := r.Turns()[3].Images[0].Features; len(got) != m.Cfg.Janus.ImageTokens*m.Cfg.Dim {
 			t.Fatalf("kv %v: the resumed picture was not re-read (%d features)", withKV, len(got))
 		}
 		if _, err := r.Reply(context.Background(), sample.New(1), chat.GenOptions{MaxTokens: 3}, nil); err != nil {
