@@ -192,7 +192,7 @@ func fill(xs []float32, v float32) {
 	}
 }
 
-// janusPrefill is Model.Prefill for Janus; with all, every row gets text
+// prefill is Model.Prefill for Janus; with all, every row gets text
 // logits (what `chatumm logits` writes).
 func (j *Janus) prefill(m *Model, s *decoder.State, ids []int, vecs [][]float32, logits []float32, all bool) error {
 	D, W := m.Cfg.Dim, m.LogitsSize()
