@@ -55,8 +55,8 @@ func gemmKC(K int) int {
 // they must not overlap. A block-quantized W multiplies as ggml does: each
 // row of X is quantized once and every output is the integer dot product
 // the matvec computes (gemmQuant), so a prefill gives, row for row, the
-// logits of token-by-token decoding. W may be F32, F16 or BF16: it is widened to float32
-// panel by panel (once per call, or once per 512 rows of X for larger m) in
+// logits of token-by-token decoding. An F32, F16 or BF16 W is widened to
+// float32 panel by panel (once per call, or once per 512 rows of X for larger m) in
 // per-worker scratch reused across calls, so nothing allocates in steady
 // state. Work is split over output columns (weight rows), so each weight is
 // read by one worker and the result does not depend on the pool's thread
@@ -264,10 +264,10 @@ func gemmPackColMajor(dst []float32, m *Mat, r0, rows, k0, kc, width int) {
 }
 
 // gemmPackQuant is gemmPackRows for a block-quantized m (k0 and kc whole
-// blocks, gemmKCBlocks): each row's k block is dequantized exactly, as
-// ggml's dequantize_row_* does, into deq and packed like f32 rows. Prefill
-// and many-row GEMMs thus run the f32 micro-kernel on the stored weights'
-// exact values; the weights are widened once per call (per 512 rows of X).
+// blocks, gemmKCBlocks), for the widening path (quantGemmWidens): each
+// row's k block is dequantized exactly, as ggml's dequantize_row_* does,
+// into deq and packed like f32 rows, so the f32 micro-kernel runs on the
+// stored weights' exact values, widened once per call (per 512 rows of X).
 // deq is the worker's scratch, returned grown to width×kc if it was
 // shorter.
 func gemmPackQuant(dst, deq []float32, m *Mat, r0, rows, k0, kc, width int) []float32 {
