@@ -20,14 +20,12 @@ func relRMS(got, want []float32) float64 {
 }
 
 // Every family's fixture quantizes to q8_0 and the file runs as --model
-// with logits close to the directory's. (Janus joins once its image
-// processor reads preprocessor_config.json through model.SideFile, which
-// finds it in the file too.) The bound is 1.5× the largest
+// with logits close to the directory's. The bound is 1.5× the largest
 // relative rms error measured on these random-weight fixtures (0.021; the
 // embedded model, trained, measures 0.0066 — see model's quantize test).
 func TestQuantizeEveryFamily(t *testing.T) {
 	dir := t.TempDir()
-	for _, fixture := range []string{"chameleon-bf16", "chameleon-mot", "chameleon-swin", "llama", "lumina-qknorm"} {
+	for _, fixture := range []string{"chameleon-bf16", "chameleon-mot", "chameleon-swin", "llama", "lumina-qknorm", "janus-a", "janus-b"} {
 		out := filepath.Join(dir, fixture+".gguf")
 		args := []string{"quantize", refDir(t, fixture), "-o", out, "--type", "q8_0"}
 		r := chatumm(t, args...)
