@@ -166,7 +166,7 @@ func TestREPLOnATerminal(t *testing.T) {
 
 	// A new chat: Up brings back the last line typed in the old one.
 	p = startPTYChat(t, env, "--temp", "0", "--max-tokens", "8")
-	mark = p.waitFor(0, ">>> ")
+	p.waitFor(0, ">>> ")
 	p.send("\x1b[A") // Up: "/quit"
 	p.send("\r")
 	if err := p.wait(); err != nil {

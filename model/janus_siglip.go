@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/chatumm/chatumm/model/siglip"
-	"github.com/chatumm/chatumm/runtime/fileio"
 )
 
 // loadSiglip builds Janus's understanding tower (package siglip) with the
@@ -20,19 +18,17 @@ func (m *Model) loadSiglip(original bool) (ImageReader, error) {
 	if cfg.LMDim != m.Cfg.Dim {
 		return nil, fmt.Errorf("vision_config: projection_dim %d, but the decoder's hidden_size is %d", cfg.LMDim, m.Cfg.Dim)
 	}
-	// A checkpoint directory may carry preprocessor_config.json; a single
-	// file (a chatumm GGUF) has none, and Janus-Pro's values apply.
-	if st, err := os.Stat(m.Path); err == nil && st.IsDir() {
-		path := filepath.Join(m.Path, "preprocessor_config.json")
-		data, err := fileio.ReadFile(path, fileio.Config)
-		switch {
-		case err == nil:
-			if err := cfg.ApplyPreprocessor(data, path); err != nil {
-				return nil, err
-			}
-		case !errors.Is(err, os.ErrNotExist):
+	// A checkpoint directory may carry preprocessor_config.json, and a
+	// chatumm GGUF carries it in its metadata; without one, Janus-Pro's
+	// values apply.
+	data, path, err := m.SideFile("preprocessor_config.json")
+	switch {
+	case err == nil:
+		if err := cfg.ApplyPreprocessor(data, path); err != nil {
 			return nil, err
 		}
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
 	}
 	prefix := "model."
 	if original {
