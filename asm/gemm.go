@@ -97,7 +97,7 @@ func GemmPackColsF32(dst, src []float32, stride, n, kc, nr int) {
 // packer do the first k values of a panel and Go the rest (simd.go).
 
 func gemmPackF32Generic(dst, src []float32, stride, rows, kc, nr int) {
-	packRowsGo(dst, src, stride, rows, 0, kc, nr, func(v float32) float32 { return v })
+	packRowsF32Go(dst, src, stride, rows, 0, kc, nr)
 }
 
 func gemmPackF16Generic(dst []float32, src []uint16, stride, rows, kc, nr int) {
@@ -138,6 +138,29 @@ func packRowsGo[T uint16 | float32](dst []float32, src []T, stride, rows, from, 
 		for _, h := range src[j*stride+from : j*stride+kc] {
 			dst[at] = widen(h)
 			at += nr
+		}
+	}
+}
+
+// packRowsF32Go is packRowsGo for f32 rows: no widening call per value
+// (activations, packed at every GEMM, spend a tenth of a prefill here).
+func packRowsF32Go(dst, src []float32, stride, rows, from, kc, nr int) {
+	for j := 0; j < nr; j++ {
+		at := from*nr + j
+		if j >= rows {
+			for p := from; p < kc; p++ {
+				dst[at] = 0
+				at += nr
+			}
+			continue
+		}
+		row := src[j*stride+from : j*stride+kc]
+		if len(row) == 0 {
+			continue
+		}
+		out := dst[at : at+(len(row)-1)*nr+1]
+		for p, v := range row {
+			out[p*nr] = v
 		}
 	}
 }

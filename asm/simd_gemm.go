@@ -40,7 +40,13 @@ func packRows[T uint16 | float32](s *simdAsm, kernel func(dst *float32, src *T, 
 }
 
 func (s *simdAsm) gemmPackF32(dst, src []float32, stride, rows, kc, nr int) {
-	packRows(s, s.packF32, func(v float32) float32 { return v }, dst, src, stride, rows, kc, nr)
+	gemmPackCheck(len(dst), len(src), stride, rows, kc, nr)
+	done := 0
+	if nr == s.gemmNR && rows == nr && kc >= s.packChunk {
+		done = kc - kc%s.packChunk
+		s.packF32(&dst[0], &src[0], stride, done/s.packChunk)
+	}
+	packRowsF32Go(dst, src, stride, rows, done, kc, nr)
 }
 
 func (s *simdAsm) gemmPackF16(dst []float32, src []uint16, stride, rows, kc, nr int) {
