@@ -1,7 +1,10 @@
 // Package model turns a checkpoint into a runnable chatumm model: it reads
 // its config (config.json, or GGUF metadata), recognises its family
-// (Chameleon/Anole, Lumina-mGPT, Llama — one file each), and ties together
-// the decoder, the tokenizer, the family's token protocol and the VQ-GAN.
+// (Chameleon/Anole, Lumina-mGPT, Janus-Pro, Llama — one file each), and ties
+// together the decoder, the tokenizer, the family's token protocol, its
+// image parts (a VQ-GAN; Janus's understanding tower and generation head)
+// and, for GGUF files, block-quantized weights (quantized.go writes and
+// reads chatumm's own self-contained GGUF).
 //
 // A loaded Model is immutable and safe for concurrent use: conversations
 // (package chat) each keep their own decoder State.
