@@ -154,12 +154,14 @@ func (t *matvecTask) chunk(c int) {
 	r1 := min(r0+claimRows, w.Rows)
 	for b := r0; b < r1; b += rowGrain {
 		e := min(b+rowGrain, r1)
+		if w.Quantized() {
+			// Each weight block read once for up to four vectors (guided
+			// decoding, prefill); every result has the bits of one RowsQ.
+			asm.RowsQMulti(w.Q, w.Raw, w.RowBytes(), t.xq[i*nx:(i+1)*nx], w.Cols, t.ys[i*nx:(i+1)*nx], b, e)
+			continue
+		}
 		for j, x := range t.xs {
-			if w.Quantized() {
-				rowsQ(w, t.xq[i*nx+j], t.ys[i*nx+j], b, e)
-			} else {
-				rows(w, x, t.ys[i*nx+j], b, e)
-			}
+			rows(w, x, t.ys[i*nx+j], b, e)
 		}
 	}
 }

@@ -72,16 +72,6 @@ func (t *matvecTask) quantizeInputs() {
 	}
 }
 
-// rowsQ computes y[r] for r in [lo, hi) of a quantized w against one
-// quantized input.
-func rowsQ(w *Mat, xq []byte, y []float32, lo, hi int) {
-	if lo >= hi {
-		return
-	}
-	rb := w.RowBytes()
-	asm.RowsQ(w.Q, w.Raw[lo*rb:hi*rb], rb, xq, w.Cols, y[lo:hi])
-}
-
 // quantGemmWidens makes Gemm of a quantized W widen it into f32 panels
 // (gemmPackQuant) instead of running the integer dot products: exact
 // weights times unquantized activations, but not llama.cpp's numerics.
