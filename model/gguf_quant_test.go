@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chatumm/chatumm/runtime"
@@ -74,6 +75,9 @@ func TestGGUFQuantizedAgainstLlamaCpp(t *testing.T) {
 				}
 				if q := m.T.Layers[0].Experts[0].Q; !q.Quantized() || m.T.Embed == nil || !m.T.Embed.Quantized() {
 					t.Fatalf("%s: weights not kept quantized (q_proj %s)", label, q.TypeString())
+				}
+				if got, want := m.WeightDType(), m.T.Layers[0].Experts[0].Q.Q.String(); got != want || !strings.HasPrefix(got, "Q") {
+					t.Fatalf("%s: WeightDType %q, want %q (what serve reports as the quantization level)", label, got, want)
 				}
 				st := m.NewState()
 				got := make([]float32, P*V)

@@ -279,12 +279,12 @@ func (m *Model) Family() Family {
 }
 
 // WeightDType is the storage type of the decoder's weights ("f16",
-// "bf16", "f32"; "" without a decoder).
+// "bf16", "f32", or a block type such as "Q4_K"; "" without a decoder).
 func (m *Model) WeightDType() string {
 	if m.T == nil || len(m.T.Layers) == 0 {
 		return ""
 	}
-	return m.T.Layers[0].Experts[0].Q.DType.String()
+	return m.T.Layers[0].Experts[0].Q.TypeString() // "Q4_K" for a quantized model
 }
 
 // WithPool returns a view of m that runs its decoder on pool p (bench
