@@ -64,7 +64,7 @@ def make_dialogues(args, seed, n, shown_edit, hard_edit):
                                hard_edit=hard_edit)
     if not args.nl_share:
         return [template() for _ in range(n)]
-    return [N.natural_dialogue(nrng) if nrng.random() < args.nl_share else N.fix_old(template())
+    return [N.natural_dialogue(nrng, default_place=args.nl_default_place) if nrng.random() < args.nl_share else N.fix_old(template())
             for _ in range(n)]
 
 
@@ -226,6 +226,9 @@ def main():
                     help="share of the dialogues (main and tail) in everyday words (tools/world/natural.py); "
                          "the rest are the templates' with the out-of-world reply to 'who are you?' "
                          "made small talk (natural.fix_old)")
+    ap.add_argument("--nl-default-place", action="store_true",
+                    help="requests in everyday words that name no place put their objects in the "
+                         "center or the middle row (natural.ROW_LAYOUT) instead of at random")
     ap.add_argument("--lowercase", action="store_true",
                     help="a Lowercase normalizer in tokenizer.json (and in this trainer's BPE), so upper "
                          "case reads as the lower-case training text")

@@ -194,9 +194,21 @@ def pick_obj(rng, shape=None, color=None, size=None, pos=None):
             return Obj(s, c, size or rng.choice(["big", "small"]), pos)
 
 
-def draw_request(rng):
+# Where objects go when a request names no place, with default_place
+# (train.py --nl-default-place, run s32): one object in the center, two or
+# three in the middle row in the order named, an added one in the first free
+# cell of ADD_ORDER. Picked at random instead (run s31), no cell is likelier
+# than "no object here" for greedy decoding, and the model drew empty pictures
+# and doubled objects.
+ROW_LAYOUT = {1: [4], 2: [3, 5], 3: [3, 4, 5]}
+ADD_ORDER = [4, 3, 5, 1, 7, 0, 2, 6, 8]
+
+
+def draw_request(rng, default_place=False):
     """-> (words, scene): a drawing request naming some attributes and the
-    scene it asks for, the rest chosen at random."""
+    scene it asks for, the rest chosen at random (the places by
+    ROW_LAYOUT with default_place)."""
+    placed = False
     cells = list(range(GRID * GRID))
     rng.shuffle(cells)
     bg = rng.choice(BG_NAMES)
@@ -205,12 +217,13 @@ def draw_request(rng):
     if u < 0.5 or (u < 0.58):  # one object, maybe with "one"
         o = pick_obj(rng, pos=cells.pop())
         say = {a for a, p in (("color", 0.65), ("size", 0.45), ("pos", 0.35)) if rng.random() < p}
+        placed = "pos" in say
         cw = rng.choice(NUMBER_WORDS[1]) if u >= 0.5 else None
         parts.append(obj_words(o, say, rng, cw))
         objs.append(o)
     elif u < 0.78:  # several objects, each its own phrase
         n = rng.randint(2, 3)
-        say_pos = rng.random() < 0.35
+        say_pos = placed = rng.random() < 0.35
         for _ in range(n):
             o = pick_obj(rng, pos=cells.pop())
             say = {a for a, p in (("color", 0.7), ("size", 0.4)) if rng.random() < p}
@@ -231,6 +244,9 @@ def draw_request(rng):
             o = pick_obj(rng, pos=cells.pop())
             parts.append(obj_words(o, {a for a in ("color", "size") if rng.random() < 0.5}, rng))
             objs.append(o)
+    if default_place and not placed:
+        for o, cell in zip(objs, ROW_LAYOUT[len(objs)]):
+            o.pos = cell
     words = join_and(parts, rng)
     if rng.random() < 0.45:
         frame = rng.choice(BG_FRAMES) % bg
@@ -279,7 +295,7 @@ def direction_target(scene, o, rng):
 
 # ---------------------------------------------------------------- edits and questions
 
-def nl_edit(scene, focus, rng):
+def nl_edit(scene, focus, rng, default_place=False):
     """-> (words, new scene, new focus, kind, the object before) for an edit in everyday words."""
     kinds = ["recolor", "recolor", "resize", "move", "move", "background"]
     if len(scene.objs) < 3:
@@ -300,6 +316,8 @@ def nl_edit(scene, focus, rng):
     if kind == "add":
         o = pick_obj(rng, pos=rng.choice(scene.free_cells()))
         say = {a for a, p in (("color", 0.75), ("size", 0.5), ("pos", 0.5)) if rng.random() < p}
+        if default_place and "pos" not in say:
+            o.pos = [c for c in ADD_ORDER if c in scene.free_cells()][0]
         phrase = obj_words(o, say, rng)
         if rng.random() < 0.15 and any(p.shape == o.shape for p in scene.objs):
             phrase = "another " + " ".join(([o.color] if "color" in say else []) + [o.shape]) + \
@@ -447,7 +465,7 @@ def outside(rng):
     return rng.choice(OUTSIDE_QUESTIONS + D.OUTSIDE_QUESTIONS[:2] + D.OUTSIDE_QUESTIONS[3:]), D.CANNOT_ANSWER
 
 
-def natural_dialogue(rng, max_turns=5):
+def natural_dialogue(rng, max_turns=5, default_place=False):
     """One dialogue in everyday words: maybe small talk or an honest 'no
     picture yet' first, then a picture (asked for in everyday words, by a
     template, or shown) and follow-ups that edit it, ask about it, caption it,
@@ -467,7 +485,7 @@ def natural_dialogue(rng, max_turns=5):
         say(*((lambda q, a: (q, ("text", a)))(*outside(rng))))
     u = rng.random()
     if u < 0.65:
-        words, s = draw_request(rng)
+        words, s = draw_request(rng, default_place)
         say(words, ("image", s), expect={"category": "generate", "scene": s})
     elif u < 0.8:
         s = random_scene(rng)
@@ -485,7 +503,7 @@ def natural_dialogue(rng, max_turns=5):
         cur = st.current
         u = rng.random()
         if u < 0.5:
-            words, new, focus, kind, old = nl_edit(cur, focus, rng)
+            words, new, focus, kind, old = nl_edit(cur, focus, rng, default_place)
             if kind == "recolor":
                 st.recolors.append((cur, old))
             st.edits.append((cur, new))
@@ -499,7 +517,7 @@ def natural_dialogue(rng, max_turns=5):
         elif u < 0.85:
             say(*((lambda q, a: (q, ("text", a)))(*rng.choice(THANKS))))
         elif u < 0.93:
-            words, s = draw_request(rng)
+            words, s = draw_request(rng, default_place)
             st.images.append(s)
             focus = s.objs[0] if len(s.objs) == 1 else None
             say(words, ("image", s))
