@@ -99,7 +99,10 @@ func TestJanusCLIContract(t *testing.T) {
 }
 
 // TestJanusVQDecodeCLI: vq decode --model of a Janus checkpoint turns the
-// reference's codes into the reference's PNG at PSNR ≥ 40 dB.
+// reference's codes into the reference's PNG: the issue asks for PSNR ≥ 40
+// dB; truncating to bytes as Janus does gives 89 dB (janus-a: one value
+// one step off, at a float tie) and an identical PNG (janus-b), so 60 dB
+// catches a change of the rounding.
 func TestJanusVQDecodeCLI(t *testing.T) {
 	for _, fixture := range []string{"janus-a", "janus-b"} {
 		t.Run(fixture, func(t *testing.T) {
@@ -115,8 +118,8 @@ func TestJanusVQDecodeCLI(t *testing.T) {
 			args := []string{"vq", "decode", "--model", dir, "--codes", codes, "-o", out}
 			wantSuccess(t, chatumm(t, args...), args...)
 			psnr := pngPSNR(t, out, filepath.Join(dir, "expected", vq.PNG))
-			if psnr < 40 {
-				t.Fatalf("PSNR %.1f dB < 40", psnr)
+			if psnr < 60 {
+				t.Fatalf("PSNR %.1f dB < 60", psnr)
 			}
 			t.Logf("PSNR %.1f dB", psnr)
 		})

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/chatumm/chatumm/model/imageio"
 
@@ -111,6 +112,10 @@ func (m *Model) DecodeImagePNG(codes []int, rows, cols int) ([]byte, error) {
 		return nil, err
 	}
 	f := m.VQ.Cfg.Resolution / m.VQ.Cfg.GridSize()
+	if m.VQ.Cfg.Arch == vqgan.ArchLlamaGen {
+		// Janus writes uint8(clip((x+1)/2·255)): truncated, not rounded.
+		return imageio.EncodePNGWith(pix, cols*f, rows*f, math.Trunc)
+	}
 	return imageio.EncodePNG(pix, cols*f, rows*f)
 }
 

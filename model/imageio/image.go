@@ -88,6 +88,13 @@ func checkSize(format string, w, h int) error {
 
 // EncodePNG turns decoder output [3, h, w] in [-1, 1] into PNG bytes.
 func EncodePNG(pixels []float32, w, h int) ([]byte, error) {
+	return EncodePNGWith(pixels, w, h, math.Round)
+}
+
+// EncodePNGWith is EncodePNG with the given rounding of each value in
+// [0, 255] to its byte: Janus's own decoders truncate (math.Trunc), where
+// Chameleon's round.
+func EncodePNGWith(pixels []float32, w, h int, round func(float64) float64) ([]byte, error) {
 	if len(pixels) != 3*w*h {
 		return nil, fmt.Errorf("pixel tensor has %d values, want 3×%d×%d", len(pixels), h, w)
 	}
@@ -96,7 +103,7 @@ func EncodePNG(pixels []float32, w, h int) ([]byte, error) {
 	for i := 0; i < n; i++ {
 		for c := 0; c < 3; c++ {
 			v := (float64(pixels[c*n+i]) + 1) * 127.5
-			img.Pix[4*i+c] = uint8(math.Round(math.Max(0, math.Min(255, v))))
+			img.Pix[4*i+c] = uint8(round(math.Max(0, math.Min(255, v))))
 		}
 		img.Pix[4*i+3] = 255
 	}
