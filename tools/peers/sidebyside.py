@@ -99,7 +99,9 @@ def run_llama(a, model, lm, t):
 
 
 def measure(a, out_jsonl):
-    models = {m: os.path.join(a.peers, "models", "%s-f16.gguf" % m) for m in a.models.split(",")}
+    # "1B" is models/1B-f16.gguf; "1B-Q4_K_M" is models/1B-Q4_K_M.gguf (run.sh quantize makes those)
+    models = {m: os.path.join(a.peers, "models", ("%s.gguf" if "-" in m else "%s-f16.gguf") % m)
+              for m in a.models.split(",")}
     threads = [int(t) for t in a.threads.split(",")]
     with open(out_jsonl, "a") as log:
         for name, path in models.items():
