@@ -40,7 +40,8 @@ const defaultGGUFContext = 4096
 // loadGGUF runs a llama GGUF file with F32/F16/BF16 tensors or ggml's
 // block-quantized ones (Q8_0, Q4_0, Q4_K, Q6_K, ... as llama-quantize mixes
 // them), used in place from the mapping or the read-in copy. Its tokenizer
-// metadata is not read yet, so such a model takes token ids (logits, bench).
+// is the one in its metadata (tokenizer.FromGGUF), with the file's BOS, EOS
+// and end-of-turn ids; a file without one takes token ids (logits, bench).
 func loadGGUF(m *Model, path string, opts Options) (*Model, error) {
 	set, err := weights.Open(path, opts.Load)
 	if err != nil {
@@ -58,12 +59,38 @@ func loadGGUF(m *Model, path string, opts Options) (*Model, error) {
 	}
 	m.Cfg, m.Weights = cfg, set
 	m.Proto = noProtocol()
+	if err := m.ggufTokenizer(path); err != nil {
+		set.Close()
+		return nil, err
+	}
 	m.T, err = decoder.Load(set, &cfg.Config, nil, m.Pool, g.HFNames)
 	if err != nil {
 		set.Close()
 		return nil, err
 	}
 	return m, m.finish()
+}
+
+// ggufTokenizer reads the tokenizer in a GGUF file's metadata, if any,
+// and takes the protocol tokens from it: BOS only where llama.cpp adds it.
+func (m *Model) ggufTokenizer(path string) error {
+	tok, special, err := tokenizer.FromGGUF(m.Weights.Metadata(), path)
+	if err != nil || tok == nil {
+		return err
+	}
+	m.Tok = tok
+	if err := m.setVocab(); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	m.Proto.BOS, m.Proto.EOS, m.Proto.Pad = -1, special.EOS, special.Pad
+	if special.AddBOS {
+		m.Proto.BOS = special.BOS
+	}
+	m.Proto.EndOfTurn = special.EndOfTurn
+	if m.Proto.EndOfTurn < 0 {
+		m.Proto.EndOfTurn = special.EOS
+	}
+	return nil
 }
 
 // ggufConfig checks a GGUF file's llama metadata against the same limits

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/chatumm/chatumm/weights"
@@ -243,14 +242,4 @@ func TestGGUFAgainstLlamaCpp(t *testing.T) {
 			}
 		}
 	}
-}
-
-// sortedKeys is for deterministic iteration in tests.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
