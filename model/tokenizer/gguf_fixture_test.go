@@ -21,7 +21,8 @@ import (
 // tokenizes the fixture strings with llama.cpp in these files:
 //
 //	go test ./model/tokenizer -run TestWriteGGUFFixtures -gguf-out DIR
-//	node tools/peers/gguf_tokenize.mjs DIR/*.gguf testdata/weights/tiny-llama.gguf > testdata/tokenizer/gguf-llamacpp.json
+//	NODE_PATH=/tmp/peers/node_modules node tools/peers/gguf_tokenize.mjs DIR/*.gguf \
+//		testdata/weights/tiny-llama.gguf > testdata/tokenizer/gguf-llamacpp.json
 
 var ggufOut = flag.String("gguf-out", "", "write the GGUF files of the llama.cpp tokenizer fixture into this directory")
 
@@ -29,6 +30,73 @@ var ggufOut = flag.String("gguf-out", "", "write the GGUF files of the llama.cpp
 var ggufFixtures = map[string]func(t *testing.T) []weights.GGUFKV{
 	"gpt2-tiny.gguf": gpt2TinyMeta,
 	"spm-rich.gguf":  spmRichMeta,
+	// The same vocabulary under other pre-tokenizers: Llama 3's split
+	// (ignore_merges, BOS by default), Qwen2's, llama.cpp's default (no
+	// tokenizer.ggml.pre key), Falcon's, StarCoder's and Chameleon's.
+	"gpt2-llama3.gguf":    gpt2Pre("llama-bpe"),
+	"gpt2-qwen2.gguf":     gpt2Pre("qwen2"),
+	"gpt2-default.gguf":   gpt2Pre(""),
+	"gpt2-falcon.gguf":    gpt2Pre("falcon"),
+	"gpt2-starcoder.gguf": gpt2Pre("starcoder"),
+	"gpt2-chameleon.gguf": gpt2Pre("chameleon"),
+}
+
+// crossingMerges join what the pre-tokenizers split differently (runs of
+// whitespace and newlines, digit groups, a space before punctuation or a
+// digit, a contraction, punctuation runs), so that each pre-tokenizer
+// gives its own ids; a word that is a token but not reachable by merges
+// ("Ġworldwide") shows ignore_merges.
+var crossingMerges = [][2]string{
+	{"Ġ", "Ġ"}, {"ĠĠ", "ĠĠ"}, {"Ċ", "Ċ"}, {"Ġ", "Ċ"}, {"ĉ", "ĉ"}, {"1", "2"}, {"12", "3"}, {"123", "4"},
+	{"4", "5"}, {"45", "6"}, {"456", "7"}, {"Ġ", "1"}, {"Ġ", "$"}, {"$", "5"}, {"'", "s"}, {"'", "T"},
+	{"N", "'"}, {".", "b"}, {"!", "d"}, {"+", "$"}, {"=", "<"}, {"^", "~"}, {"Ġ", "("}, {"(", ")"},
+	{"2", "0"}, {"20", "2"}, {"202", "6"}, {"Ġ", "s"},
+}
+
+// gpt2Pre is gpt2TinyMeta with another tokenizer.ggml.pre ("" for none)
+// and the crossing merges.
+func gpt2Pre(pre string) func(t *testing.T) []weights.GGUFKV {
+	return func(t *testing.T) []weights.GGUFKV {
+		var out []weights.GGUFKV
+		var tokens []string
+		var types []int32
+		var merges []string
+		for _, kv := range gpt2TinyMeta(t) {
+			switch kv.Key {
+			case "tokenizer.ggml.pre":
+				if pre != "" {
+					out = append(out, weights.GGUFKV{Key: kv.Key, Value: pre})
+				}
+			case "tokenizer.ggml.add_bos_token": // the pre-tokenizer's default
+			case "tokenizer.ggml.tokens":
+				tokens = kv.Value.([]string)
+			case "tokenizer.ggml.token_type":
+				types = kv.Value.([]int32)
+			case "tokenizer.ggml.merges":
+				merges = kv.Value.([]string)
+			default:
+				out = append(out, kv)
+			}
+		}
+		have := map[string]bool{}
+		for _, tok := range tokens {
+			have[tok] = true
+		}
+		for _, m := range append(crossingMerges, [2]string{"Ġworld", "wide"}) {
+			for _, tok := range []string{m[0], m[1], m[0] + m[1]} {
+				if !have[tok] {
+					have[tok] = true
+					tokens, types = append(tokens, tok), append(types, ggufTokenNormal)
+				}
+			}
+			if m[0] != "Ġworld" { // a token without a merge: reachable only by ignore_merges
+				merges = append(merges, m[0]+" "+m[1])
+			}
+		}
+		return append(out, weights.GGUFKV{Key: "tokenizer.ggml.tokens", Value: tokens},
+			weights.GGUFKV{Key: "tokenizer.ggml.token_type", Value: types},
+			weights.GGUFKV{Key: "tokenizer.ggml.merges", Value: merges})
+	}
 }
 
 // gpt2TinyMeta converts model/embedded's tokenizer.json to GGUF keys:
@@ -221,8 +289,8 @@ func TestGGUFAgainstLlamaCpp(t *testing.T) {
 	if err := json.Unmarshal(data, &fx); err != nil {
 		t.Fatal(err)
 	}
-	if len(fx.Models) != 3 {
-		t.Fatalf("fixture has %d models, want 3", len(fx.Models))
+	if len(fx.Models) != len(ggufFixtures)+1 {
+		t.Fatalf("fixture has %d models, want %d", len(fx.Models), len(ggufFixtures)+1)
 	}
 	dir := t.TempDir()
 	for _, m := range fx.Models {

@@ -24,6 +24,8 @@ const texts = [
   "e\u0301 combining", "ß and ∑ and €", "<s>Hello</s>", "<|user|>hi<|eot|>", "a<|user|> b", "</s></s>",
   "IMGIMGAZ text <racm3:break>", "hello<pad>world", "<unk>", "worldworld inging", "H", "He said \"hi\"",
   "emoji👨‍👩‍👧 family", "¡Hola! ¿Qué tal?", "tab\tand space \t mix", "end with newline\n",
+  "$5+$10=<$15>^~|`", "x  \n\n  y", "    code();", "<sentinel:3> s", "IMGIMGBCZ IMGIMGQZ",
+  "2026-12-06 12:34:56", "don't DON'T Don'T", "٣٤٥ ½ ⅔ digits", "a.b,c!d?e…f", "worldwide Worldwide  worldwide",
 ];
 
 const llama = await getLlama({
