@@ -47,6 +47,9 @@ func loadGGUF(m *Model, path string, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if arch, _ := set.Metadata()["general.architecture"].(string); arch == "chameleon" {
+		return loadChameleonGGUF(m, set, path)
+	}
 	g, err := weights.LlamaFromGGUF(set)
 	if err != nil {
 		set.Close()
