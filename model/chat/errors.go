@@ -13,7 +13,7 @@ var (
 	ErrNoImages = errors.New("this model has no image tokens")
 	// ErrNoTokenizer: the checkpoint carries no tokenizer (a GGUF file), so
 	// it takes token ids, not text.
-	ErrNoTokenizer = errors.New("no tokenizer (GGUF tokenizer metadata is not supported yet); give token ids instead")
+	ErrNoTokenizer = errors.New("no tokenizer (this GGUF file carries no tokenizer metadata); give token ids instead")
 )
 
 // NonFiniteError says the model produced a NaN or infinite logit: its
