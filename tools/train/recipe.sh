@@ -25,9 +25,9 @@ mkdir -p "$WORK"
 
 # Step counts of the shipped run; SMOKE=1 shrinks them (and the data) to check
 # that every stage starts and the export loads.
-VQ1=600 VQ2=450 VQ3=1100 MAIN=7064 TAIL=2249 NTRAIN=90000 NTAIL=30000 NLSTEPS=1500 NNL=24000 PLACESTEPS=600 NPLACE=9000
+VQ1=600 VQ2=450 VQ3=1100 MAIN=7064 TAIL=2249 NTRAIN=90000 NTAIL=30000 NLSTEPS=1500 NNL=24000 PLACESTEPS=600 NPLACE=9000 T33=400 N33=6000
 if [ "${SMOKE:-0}" = 1 ]; then
-  VQ1=4 VQ2=2 VQ3=2 MAIN=3 TAIL=2 NTRAIN=300 NTAIL=100 NLSTEPS=3 NNL=200 PLACESTEPS=2 NPLACE=100
+  VQ1=4 VQ2=2 VQ3=2 MAIN=3 TAIL=2 NTRAIN=300 NTAIL=100 NLSTEPS=3 NNL=200 PLACESTEPS=2 NPLACE=100 T33=2 N33=100
 fi
 
 # VQ-GAN: three runs, each continuing the last (batch 32 at two threads, then
@@ -71,13 +71,24 @@ $PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$WORK/chatumm
 # edits), 40 % in everyday words, where a request in everyday words that names no place
 # puts its objects in the center or the middle row (natural.ROW_LAYOUT): with
 # random places s31 drew empty pictures and doubled objects for "draw a circle".
-$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$OUT" --init "$WORK/s31.pt" \
+$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$WORK/chatumm-tiny-s32" --init "$WORK/s31.pt" \
   --n-train $NPLACE --steps $PLACESTEPS --max-seconds 14000 \
   --d 192 --layers 5 --heads 3 --ff 512 --budget 3072 --lr 3e-4 --warmup 30 \
   --seed 51 --tag s32 --save-every 100 --threads 1 \
   --object-weight 8 --change-weight 8 --text-weight 2 \
   --look-burst 1.0 --look-edit 1.0 --first-burst 1.0 --shown-edit 0.7 --hard-edit 1.0 \
   --nl-share 0.4 --nl-default-place --lowercase
+
+# Replay tail (run s33): $T33 steps on $N33 dialogues of seed 61 at lr 2e-4, a
+# quarter in everyday words, to win back the edits and context the new
+# language cost (s32: edit 89, context k = 1 and 4 at 92).
+$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$OUT" --init "$WORK/s32.pt" \
+  --n-train $N33 --steps $T33 --max-seconds 14000 \
+  --d 192 --layers 5 --heads 3 --ff 512 --budget 3072 --lr 2e-4 --warmup 20 \
+  --seed 61 --tag s33 --save-every 100 --threads 1 \
+  --object-weight 8 --change-weight 8 --text-weight 2 \
+  --look-burst 1.0 --look-edit 1.0 --first-burst 1.0 --shown-edit 0.7 --hard-edit 1.0 \
+  --nl-share 0.25 --nl-default-place --lowercase
 
 $PY tools/train/plot_losses.py "$WORK/s30_log.txt" "$WORK/vq1_log.txt" "$WORK/vq2_log.txt" \
   "$WORK/vq3_log.txt" "$WORK/loss_curves.png"
