@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the embedded model (model/embedded/chatumm-tiny, run "s30") from a
-# clean checkout: the VQ-GAN chain, the transformer's two phases, the export.
+# clean checkout: the VQ-GAN chain, the transformer's two phases, the export to
+# WORK_DIR/chatumm-tiny-s30; then the everyday-language fine-tunes s31-s33
+# (issue 27; not embedded yet, see docs/experiments.md), exported to OUT_DIR.
 #
 #   bash tools/train/recipe.sh [WORK_DIR [OUT_DIR]]      # defaults below
 #   SMOKE=1 bash tools/train/recipe.sh /tmp/smoke        # a few steps of each stage, to check the setup
@@ -92,7 +94,9 @@ $PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$OUT" --init 
 
 $PY tools/train/plot_losses.py "$WORK/s30_log.txt" "$WORK/vq1_log.txt" "$WORK/vq2_log.txt" \
   "$WORK/vq3_log.txt" "$WORK/loss_curves.png"
-echo "exported to $OUT; judge it with:"
+echo "s30 (the embedded model) exported to $WORK/chatumm-tiny-s30"
+echo "s33 (everyday language) exported to $OUT; judge it with:"
 echo "  make build && /usr/bin/python3 tools/eval/eval_binary.py --binary ./chatumm --model $OUT --json $WORK/results.json"
 echo "  CHATUMM_TEST_MODEL=$OUT make test-quality"
+echo "  /usr/bin/python3 tools/eval/eval_nl.py --binary ./chatumm --model $OUT"
 echo "ship it by copying $OUT over model/embedded/chatumm-tiny and re-running tools/train/tokenizer_check.py"
