@@ -7,6 +7,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -173,7 +174,7 @@ func TestBadSessionPath(t *testing.T) {
 func TestBadHints(t *testing.T) {
 	runBadCases(t, []badCase{
 		{"--text to a model without a tokenizer", nil, func(t *testing.T, dir string) ([]string, []string) {
-			m := repoPath(t, "testdata", "weights", "tiny-llama.gguf")
+			m := ggufWithoutTokenizer(t, repoPath(t, "testdata", "weights", "tiny-llama.gguf"), dir)
 			return []string{"logits", "--model", m, "--text", "hi", "--out", filepath.Join(dir, "o.f32")}, []string{m, "tokenizer", "--ids"}
 		}},
 		{"prompt longer than --ctx", nil, func(t *testing.T, dir string) ([]string, []string) {
@@ -273,4 +274,34 @@ func TestNoTerminalInjection(t *testing.T) {
 			t.Errorf("the transcript lost the C1 character instead of escaping it:\n%s", r.stdout)
 		}
 	})
+}
+
+// ggufWithoutTokenizer copies a GGUF file into dir without its tokenizer
+// metadata: a model that takes token ids only.
+func ggufWithoutTokenizer(t *testing.T, src, dir string) string {
+	t.Helper()
+	set, err := weights.Open(src, weights.Read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	var meta []weights.GGUFKV
+	for k, v := range set.Metadata() {
+		if !strings.HasPrefix(k, "tokenizer.") && k != "general.alignment" {
+			meta = append(meta, weights.GGUFKV{Key: k, Value: v})
+		}
+	}
+	sort.Slice(meta, func(i, j int) bool { return meta[i].Key < meta[j].Key })
+	var tensors []weights.GGUFTensor
+	for _, name := range set.Names() {
+		tt, _ := set.Tensor(name)
+		data := tt.Bytes()
+		tensors = append(tensors, weights.GGUFTensor{Name: name, DType: tt.DType, Shape: tt.Shape,
+			Fill: func(dst []byte) error { copy(dst, data); return nil }})
+	}
+	out := filepath.Join(dir, "no-tokenizer.gguf")
+	if err := weights.WriteGGUF(out, meta, tensors); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
