@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"image"
 	"image/jpeg"
 	"image/png"
 	"os"
@@ -103,7 +102,7 @@ func TestOneShotJSONAndScale(t *testing.T) {
 			t.Fatalf("generate --json: %+v", res)
 		}
 	}
-	a, b := decodePNGFile(t, small), decodePNGFile(t, big)
+	a, b := readPNG(t, small), readPNG(t, big)
 	if b.Bounds().Dx() != 3*a.Bounds().Dx() || b.Bounds().Dy() != 3*a.Bounds().Dy() {
 		t.Fatalf("--scale 3: %v, unscaled %v", b.Bounds(), a.Bounds())
 	}
@@ -138,23 +137,9 @@ func TestOneShotChat(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "chatumm-001.png") {
 		t.Fatalf("chat %q: exit %d, stdout %q, stderr %q", drawRequest, r.code, r.stdout, r.stderr)
 	}
-	decodePNGFile(t, filepath.Join(dir, "chatumm-001.png"))
+	readPNG(t, filepath.Join(dir, "chatumm-001.png"))
 	args := []string{"chat", "what is this? @missing.png"}
 	wantError(t, invoke(t, invocation{args: args}), args, "missing.png")
-}
-
-func decodePNGFile(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }
 
 // TestContextAboveTheModelsMaximum: --ctx beyond max_position_embeddings
