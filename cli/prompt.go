@@ -70,8 +70,10 @@ func (o *onceSource) record(string) {}
 // SIGINT.
 type termSource struct {
 	fd      int
+	in      *os.File
 	t       *term.Terminal
 	history *historyFile
+	plain   *pipeSource // set when the terminal refused raw mode
 
 	mu  sync.Mutex
 	raw *term.State // the state to restore while in raw mode
@@ -84,7 +86,7 @@ func newTermSource(in, out *os.File, history string) *termSource {
 	}{in, out}, "")
 	h := loadHistory(history)
 	t.History = lineEditorHistory{h}
-	return &termSource{fd: int(in.Fd()), t: t, history: h}
+	return &termSource{fd: int(in.Fd()), in: in, t: t, history: h}
 }
 
 // lineEditorHistory is the history as the line editor sees it: it reads
@@ -105,12 +107,18 @@ func (s *termSource) record(msg string) {
 }
 
 func (s *termSource) readLine(prompt string) (string, error) {
+	if s.plain != nil {
+		return s.plain.readLine(prompt)
+	}
 	s.mu.Lock()
 	raw, err := term.MakeRaw(s.fd)
 	s.raw = raw
 	s.mu.Unlock()
 	if err != nil {
-		return "", err
+		// A terminal that refuses raw mode still gives lines: read them
+		// without the editor from now on.
+		s.plain = &pipeSource{lr: newLineReader(s.in, maxMessageBytes)}
+		return s.plain.readLine(prompt)
 	}
 	defer s.restore()
 	if w, h, err := term.GetSize(s.fd); err == nil {
@@ -130,7 +138,10 @@ func (s *termSource) readLine(prompt string) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", err
+			// Ctrl-D, Ctrl-C, or a read error (a hung-up terminal): as for
+			// a pipe, any of them ends the input, so a terminal that fails
+			// never turns into a loop of errors.
+			return "", io.EOF
 		}
 		if len(pasted) > 0 {
 			line = strings.Join(append(pasted, line), "\n")
