@@ -80,6 +80,10 @@ const (
 type Conversation struct {
 	M     *model.Model
 	Evict EvictPolicy
+	// Batcher, when set, steps this conversation's decoding together with
+	// the other conversations of M that use it (a server's slots); the
+	// tokens are the same as without one.
+	Batcher *Batcher
 
 	tokens []int // the whole history, <s> first
 	turns  []Turn
@@ -94,6 +98,9 @@ type Conversation struct {
 	guide     *guidance
 	prefilled int  // tokens run through the decoder so far (tests bound eviction's cost with it)
 	drawing   bool // the user turn being built asks for a picture (AddUserDrawing)
+	inBatch   bool // counted by Batcher as generating (batcher.go)
+	breq      *stepRequest
+	one       oneStep
 }
 
 // New starts an empty conversation: the history is just <s>.
@@ -302,6 +309,9 @@ func (c *Conversation) syncContext(ctx context.Context, progress func(done, tota
 		c.state.Truncate(c.cached)
 	}
 	total, done := len(c.tokens)-c.cached, 0
+	if total > 1 && c.standAside() { // the other generators need not wait for a prefill
+		defer c.batchJoin()
+	}
 	for c.cached < len(c.tokens) {
 		n := len(c.tokens) - c.cached
 		if n > 2*prefillChunk {

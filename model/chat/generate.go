@@ -118,6 +118,8 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 	c.turns = append(c.turns, turn)
 	c.replyTurn = len(c.turns) - 1
 	defer func() { c.replyTurn = -1 }()
+	c.batchJoin()
+	defer c.batchLeave()
 	cur := func() *Turn { return &c.turns[c.replyTurn] }
 
 	var dec *tokenizer.StreamDecoder
@@ -164,7 +166,11 @@ func (c *Conversation) Reply(ctx context.Context, smp *sample.Sampler, o GenOpti
 			cur().Images = append(cur().Images, im)
 			afterImage = true
 			if emit != nil {
+				aside := c.standAside() // the caller may encode the picture
 				emit(Event{Kind: EventImage, Image: im})
+				if aside {
+					c.batchJoin()
+				}
 			}
 			if o.StartImage && !o.Images && textCount == 0 {
 				// One-shot image generation: the image is the answer.
@@ -231,5 +237,5 @@ func (c *Conversation) feed(tok int) error {
 		return err
 	}
 	c.append(tok)
-	return c.sync()
+	return c.syncStep()
 }

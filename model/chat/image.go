@@ -123,8 +123,13 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 	start = len(c.tokens) - fromEnd
 	var g *guidance
 	if o.Guidance != nil {
+		aside := c.standAside() // a prefill: the other generators need not wait
 		var err error
-		if g, err = c.startGuidance(o.Guidance, start, f.BlockLen(rows, cols)); err != nil {
+		g, err = c.startGuidance(o.Guidance, start, f.BlockLen(rows, cols))
+		if aside {
+			c.batchJoin()
+		}
+		if err != nil {
 			return fail(err)
 		}
 	}
@@ -138,7 +143,12 @@ func (c *Conversation) drawImage(ctx context.Context, smp *sample.Sampler, o Gen
 		emit(Event{Kind: EventImageStart, Total: total})
 	}
 	if o.Speculative > 1 {
+		// Speculative windows are not batched across conversations.
+		aside := c.standAside()
 		codes, passes, err := c.drawSpeculative(ctx, smp, o, g, rows, cols, emit)
+		if aside {
+			c.batchJoin()
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -209,7 +219,7 @@ func (c *Conversation) stepGuided(g *guidance, tok int) error {
 		g.bIDs = append(g.bIDs, tok)
 		g.bLogits = append(g.bLogits, g.logits[i])
 	}
-	if err := c.M.StepBatch(g.bStates, g.bIDs, g.bLogits); err != nil {
+	if err := c.stepBatch(g.bStates, g.bIDs, g.bLogits); err != nil {
 		c.logitsValid = false
 		return err
 	}

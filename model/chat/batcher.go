@@ -1,0 +1,375 @@
+package chat
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chatumm/chatumm/model"
+	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/ops"
+	"github.com/klauspost/cpuid/v2"
+)
+
+// A Batcher steps the decoding conversations of one model together: the
+// decode step of each conversation attached to it (one row for a text
+// token, two or three for a guided image token) waits until every
+// conversation that is generating has asked for its step, and then all of
+// them run as one Model.StepBatch, so each weight matrix is read from memory
+// once per step for all of them instead of once per conversation. On a
+// model whose weights do not fit the caches a decode step is bound by that
+// read, so N conversations step in about the time of one.
+//
+// Each row of a batch is computed exactly as it is alone (the decoder's
+// multi-vector matvec gives every vector the bits of a single matvec, up to
+// maxBatchRows rows), so a conversation generates the same tokens with or
+// without a Batcher and whoever else is generating.
+//
+// A Conversation uses its Batcher only while it is in Reply's decode loop,
+// and stands aside (is not waited for) while it prefills, draws
+// speculatively or hands a finished picture to its caller. Its own step
+// then runs alone.
+type Batcher struct {
+	m *model.Model
+
+	mu     sync.Mutex
+	queue  []*stepRequest
+	active int       // conversations in a decode loop, not standing aside
+	first  time.Time // when the oldest queued request came
+	closed bool
+	wake   chan struct{} // a request came, a generator left, or Close
+
+	// The views of one forward, reused every step.
+	batch   []*stepRequest
+	states  []*decoder.State
+	ids     []int
+	logits  [][]float32
+	batches int // forwards run (tests see that steps were batched)
+	rows    int // rows they covered
+	done    chan struct{}
+}
+
+// maxBatchRows is the most rows one batched forward takes. The decoder
+// multiplies up to four rows with the multi-vector matvec, which computes
+// every row as a single matvec does; more rows take the GEMM, whose
+// blocked sums differ in the last bits for float weights. More waiting
+// rows run as several forwards of at most four.
+const maxBatchRows = 4
+
+// batchWait bounds how long the oldest waiting step waits for the other
+// generators. A generator that has not asked by then is busy with
+// something else; the steps that are waiting run without it. Two
+// milliseconds cover the sampling of every slot after a shared step
+// (microseconds to a millisecond over a large vocabulary) and are a small
+// part of a decode step on a model large enough to batch.
+const batchWait = 2 * time.Millisecond
+
+// stepRequest is one conversation's step: its states (the conversation's
+// own first, then any guidance sequences), one token each and where their
+// logits go. A Conversation owns one and reuses it every step.
+type stepRequest struct {
+	states []*decoder.State
+	ids    []int
+	logits [][]float32
+	joined bool // from a generator the batcher counts as active
+	err    error
+	done   chan struct{} // receives when the step has run
+}
+
+func newStepRequest() *stepRequest { return &stepRequest{done: make(chan struct{}, 1)} }
+
+// NewBatcher starts the batcher of m; Close stops it. A family whose
+// decode steps take input vectors or have their own heads (Janus) is not
+// batched across conversations and gets an error, as does a model whose
+// MLP width the SIMD activation kernels would split differently for a
+// batch than for one row.
+func NewBatcher(m *model.Model) (*Batcher, error) {
+	if m.T == nil {
+		return nil, fmt.Errorf("%s: the checkpoint has no transformer", m.Path)
+	}
+	if m.Janus != nil {
+		return nil, fmt.Errorf("%s: %s models are not batched across conversations", m.Path, m.Family().Name())
+	}
+	// SwiGLU runs over the rows of a batch as one vector; every row starts
+	// on a SIMD boundary (so gets the bits it gets alone) only when the
+	// width is a multiple of the widest vector (16 floats).
+	if m.Cfg.FFN%16 != 0 {
+		return nil, fmt.Errorf("%s: MLP width %d is not a multiple of 16, so a batched step would round differently", m.Path, m.Cfg.FFN)
+	}
+	b := &Batcher{m: m, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go b.loop()
+	return b, nil
+}
+
+// BatchingPays reports whether stepping the conversations of m together
+// is worth it on this machine: when one decode step reads more weight
+// bytes than the last-level cache holds, each step streams them from
+// memory and a batch shares that read. A model that stays in the cache is
+// bound by arithmetic, which a batch does not share, and would only pay
+// for the waiting.
+func BatchingPays(m *model.Model) bool {
+	cache := max(cpuid.CPU.Cache.L3, cpuid.CPU.Cache.L2, 8<<20)
+	return m.T != nil && m.Janus == nil && StepWeightBytes(m.T) > int64(cache)
+}
+
+// StepWeightBytes is how many bytes of weights one decode step of t reads:
+// every layer's matrices (all experts of a Mixture-of-Transformers model,
+// the most a batch can touch) and the output head.
+func StepWeightBytes(t *decoder.Transformer) int64 {
+	n := matBytes(t.LMHead)
+	for li := range t.Layers {
+		for _, e := range t.Layers[li].Experts {
+			for _, w := range []*ops.Mat{e.Q, e.K, e.V, e.O, e.Gate, e.Up, e.Down} {
+				n += matBytes(w)
+			}
+		}
+	}
+	return n
+}
+
+func matBytes(w *ops.Mat) int64 {
+	switch {
+	case w == nil:
+		return 0
+	case w.Quantized():
+		return int64(w.Rows) * int64(w.RowBytes())
+	}
+	return int64(w.Rows) * int64(w.Cols) * int64(w.DType.Size())
+}
+
+// Close stops the batcher once the steps already asked for have run. A
+// step asked for afterwards runs alone.
+func (b *Batcher) Close() {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.closed = true
+	b.mu.Unlock()
+	b.signal()
+	<-b.done
+}
+
+// Stats reports how many batched forwards ran and how many rows they
+// covered in all.
+func (b *Batcher) Stats() (forwards, rows int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.batches, b.rows
+}
+
+func (b *Batcher) signal() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// join counts a generator as active: its steps are waited for.
+func (b *Batcher) join() {
+	b.mu.Lock()
+	b.active++
+	b.mu.Unlock()
+}
+
+// leave stops waiting for a generator; steps waiting for it may run now.
+func (b *Batcher) leave() {
+	b.mu.Lock()
+	b.active--
+	b.mu.Unlock()
+	b.signal()
+}
+
+// step runs r in the next batch and returns its own error. It does not
+// watch a context: once queued the step takes at most batchWait and one
+// forward pass, and the states must not change while a forward may use
+// them, so a cancelled generation stops after its step (Reply checks its
+// context between tokens).
+func (b *Batcher) step(r *stepRequest) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return b.m.StepBatch(r.states, r.ids, r.logits)
+	}
+	if len(b.queue) == 0 {
+		b.first = time.Now()
+	}
+	b.queue = append(b.queue, r)
+	b.mu.Unlock()
+	b.signal()
+	<-r.done
+	return r.err
+}
+
+// ready says whether the queued steps should run now: every active
+// generator has asked, a full batch is waiting, the oldest has waited
+// batchWait, or the batcher is closing.
+func (b *Batcher) ready() bool {
+	if len(b.queue) == 0 {
+		return false
+	}
+	joined, rows := 0, 0
+	for _, r := range b.queue {
+		if r.joined {
+			joined++
+		}
+		rows += len(r.states)
+	}
+	return b.closed || joined >= b.active || rows >= maxBatchRows || time.Since(b.first) >= batchWait
+}
+
+// loop runs batches until Close.
+func (b *Batcher) loop() {
+	defer close(b.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		b.mu.Lock()
+		for !b.ready() {
+			if b.closed {
+				b.mu.Unlock()
+				return
+			}
+			var timeout <-chan time.Time
+			if len(b.queue) > 0 {
+				timer.Reset(batchWait - time.Since(b.first))
+				timeout = timer.C
+			}
+			b.mu.Unlock()
+			select {
+			case <-b.wake:
+			case <-timeout:
+			}
+			timer.Stop()
+			b.mu.Lock()
+		}
+		b.take()
+		b.mu.Unlock()
+		b.run()
+	}
+}
+
+// take moves the oldest queued requests, up to maxBatchRows rows (always
+// at least one request), into b.batch. b.mu is held.
+func (b *Batcher) take() {
+	b.batch = b.batch[:0]
+	rows, n := 0, 0
+	for _, r := range b.queue {
+		if n > 0 && rows+len(r.states) > maxBatchRows {
+			break
+		}
+		b.batch = append(b.batch, r)
+		rows += len(r.states)
+		n++
+	}
+	rest := copy(b.queue, b.queue[n:])
+	clear(b.queue[rest:])
+	b.queue = b.queue[:rest]
+	if rest > 0 {
+		b.first = time.Now() // the rest wait afresh, behind this forward
+	}
+	b.batches++
+	b.rows += rows
+}
+
+// run steps b.batch as one forward and wakes each requester. When the
+// batch fails (a state whose context is full, a bad token) nothing has
+// changed, so each request runs alone and gets its own error: one bad
+// request cannot fail the others.
+func (b *Batcher) run() {
+	b.states, b.ids, b.logits = b.states[:0], b.ids[:0], b.logits[:0]
+	for _, r := range b.batch {
+		b.states = append(b.states, r.states...)
+		b.ids = append(b.ids, r.ids...)
+		b.logits = append(b.logits, r.logits...)
+	}
+	if len(b.batch) > 1 && b.m.StepBatch(b.states, b.ids, b.logits) == nil {
+		for _, r := range b.batch {
+			r.err = nil
+		}
+	} else {
+		for _, r := range b.batch {
+			r.err = b.m.StepBatch(r.states, r.ids, r.logits)
+		}
+	}
+	for _, r := range b.batch {
+		r.done <- struct{}{}
+	}
+	clear(b.batch)
+	clear(b.states)
+	clear(b.logits)
+}
+
+// The Conversation's side.
+
+// batchJoin counts c as a generator its Batcher waits for (Reply's decode
+// loop).
+func (c *Conversation) batchJoin() {
+	if c.Batcher != nil && !c.inBatch {
+		c.Batcher.join()
+		c.inBatch = true
+	}
+}
+
+// batchLeave stops c's Batcher waiting for it.
+func (c *Conversation) batchLeave() {
+	if c.inBatch {
+		c.Batcher.leave()
+		c.inBatch = false
+	}
+}
+
+// standAside leaves the batch for a piece of work that is not a decode
+// step (a prefill, speculative drawing, handing out a picture), so the
+// other generators do not wait for c meanwhile; it reports whether c must
+// rejoin (batchJoin) afterwards.
+func (c *Conversation) standAside() bool {
+	if !c.inBatch {
+		return false
+	}
+	c.batchLeave()
+	return true
+}
+
+// stepBatch is Model.StepBatch through c's Batcher while c is in a decode
+// loop, so the step shares its forward pass with the other generators'.
+func (c *Conversation) stepBatch(states []*decoder.State, ids []int, logits [][]float32) error {
+	if !c.inBatch {
+		return c.M.StepBatch(states, ids, logits)
+	}
+	if c.breq == nil {
+		c.breq = newStepRequest()
+	}
+	r := c.breq
+	r.states, r.ids, r.logits, r.joined = states, ids, logits, true
+	err := c.Batcher.step(r)
+	r.states, r.ids, r.logits = nil, nil, nil
+	return err
+}
+
+// syncStep is sync for the one token feed appended: a decode step, shared
+// with the other generators when c is in a batch.
+func (c *Conversation) syncStep() error {
+	if !c.inBatch || c.cached != len(c.tokens)-1 || c.state.Len != c.cached || c.M.Proto.Image.Features {
+		return c.sync()
+	}
+	c.one.states[0], c.one.ids[0], c.one.logits[0] = c.state, c.tokens[c.cached], c.logits
+	c.prefilled++
+	err := c.stepBatch(c.one.states[:], c.one.ids[:], c.one.logits[:])
+	c.one.states[0], c.one.logits[0] = nil, nil
+	if err != nil {
+		c.logitsValid = false
+		return err
+	}
+	c.cached++
+	c.logitsValid = true
+	return nil
+}
+
+// oneStep is the backing of a one-state step's slices, reused every token.
+type oneStep struct {
+	states [1]*decoder.State
+	ids    [1]int
+	logits [1][]float32
+}
