@@ -84,9 +84,17 @@ func TestMalformed(t *testing.T) {
 // TestConcurrentNotMixed: different dialogues sent at once on four slots
 // each get exactly the reply they get alone (seeded sampling makes every
 // reply depend on its own request only), so no reply holds another's
-// tokens.
+// tokens. Also with the slots' decode steps batched (BatchOn): the
+// replies are those of an unbatched server, and steps did run together.
 func TestConcurrentNotMixed(t *testing.T) {
-	s, ts := newTestServer(t, Config{Parallel: 4, Cache: 6})
+	for _, mode := range []BatchMode{BatchOff, BatchOn} {
+		t.Run(fmt.Sprint("batch=", mode == BatchOn), func(t *testing.T) { testConcurrentNotMixed(t, mode) })
+	}
+}
+
+func testConcurrentNotMixed(t *testing.T, mode BatchMode) {
+	s, ts := newTestServer(t, Config{Parallel: 4, Cache: 6, Batch: mode})
+	_, aloneTS := newTestServer(t, Config{Parallel: 1, Batch: BatchOff})
 	colors := []string{"red", "blue", "green", "yellow", "purple", "orange", "white", "gray"}
 	req := func(k int) map[string]any {
 		return map[string]any{"seed": k, "temperature": 0.9, "max_tokens": 24, "modalities": []string{"text", "image"},
@@ -95,7 +103,7 @@ func TestConcurrentNotMixed(t *testing.T) {
 	const n = 12
 	alone := make([]string, n)
 	for k := range alone {
-		r := chatOK(t, ts.URL, req(k))
+		r := chatOK(t, aloneTS.URL, req(k))
 		alone[k] = r.Choices[0].Message.Content + "|" + fmt.Sprint(len(r.Choices[0].Message.Images))
 		if len(r.Choices[0].Message.Images) > 0 {
 			alone[k] += r.Choices[0].Message.Images[0].ImageURL.URL
@@ -125,6 +133,16 @@ func TestConcurrentNotMixed(t *testing.T) {
 	}
 	if s.pool.busy() != 0 {
 		t.Errorf("%d slots still busy", s.pool.busy())
+	}
+	if s.Batched() != (mode == BatchOn) {
+		t.Fatalf("Batched() = %v with mode %d", s.Batched(), mode)
+	}
+	if mode == BatchOn {
+		forwards, rows := s.batcher.Stats()
+		if rows <= forwards {
+			t.Errorf("%d batched forwards covered %d rows: no steps ran together", forwards, rows)
+		}
+		t.Logf("%d forwards, %.2f rows each", forwards, float64(rows)/float64(max(forwards, 1)))
 	}
 }
 

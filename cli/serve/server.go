@@ -46,7 +46,24 @@ type Config struct {
 	// Timeout bounds one request, queueing included.
 	Timeout time.Duration
 	Version string
+	// Batch says whether the decode steps of the slots generating at once
+	// run together, one forward pass for all of them (chat.Batcher).
+	Batch BatchMode
 }
+
+// BatchMode chooses whether slots step together.
+type BatchMode int
+
+const (
+	// BatchAuto batches when more than one slot may generate and a decode
+	// step reads more weight bytes than the CPU's last-level cache holds
+	// (chat.BatchingPays): then the steps are bound by reading the weights,
+	// which a batch shares. A model that fits the cache is bound by
+	// arithmetic, which it does not share.
+	BatchAuto BatchMode = iota
+	BatchOn
+	BatchOff
+)
 
 // Server is the HTTP handler of one model. Handler serves it; Shutdown
 // cancels whatever is still generating.
@@ -54,6 +71,7 @@ type Server struct {
 	cfg     Config
 	m       *model.Model
 	pool    *slotPool
+	batcher *chat.Batcher // nil: each slot steps alone
 	images  *imageCache
 	mux     *http.ServeMux
 	keyHash [32]byte
@@ -107,11 +125,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "0.1.0"
 	}
-	pool, err := newSlotPool(m, cfg.Parallel, cfg.Cache, cfg.Queue, cfg.Evict)
+	var batcher *chat.Batcher
+	if cfg.Parallel > 1 && (cfg.Batch == BatchOn || cfg.Batch == BatchAuto && chat.BatchingPays(m)) {
+		// A model the batcher cannot step (Janus) generates unbatched.
+		batcher, _ = chat.NewBatcher(m)
+	}
+	pool, err := newSlotPool(m, cfg.Parallel, cfg.Cache, cfg.Queue, cfg.Evict, batcher)
 	if err != nil {
+		if batcher != nil {
+			batcher.Close()
+		}
 		return nil, err
 	}
-	s := &Server{cfg: cfg, m: m, pool: pool, images: newImageCache(4096), started: time.Now()}
+	s := &Server{cfg: cfg, m: m, pool: pool, batcher: batcher, images: newImageCache(4096), started: time.Now()}
 	if cfg.APIKey != "" {
 		s.keyHash = sha256.Sum256([]byte(cfg.APIKey))
 	}
@@ -150,7 +176,12 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /static/{file}", s.static)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "busy": s.pool.busy(), "waiting": s.pool.waitingCount()})
+		health := map[string]any{"status": "ok", "busy": s.pool.busy(), "waiting": s.pool.waitingCount()}
+		if s.batcher != nil {
+			forwards, rows := s.batcher.Stats()
+			health["batched_forwards"], health["batched_rows"] = forwards, rows
+		}
+		writeJSON(w, http.StatusOK, health)
 	})
 	// Anything else under the APIs is a 404 in that API's shape.
 	mux.Handle("/v1/", s.guard(func(w http.ResponseWriter, r *http.Request) {
@@ -196,6 +227,17 @@ func (s *Server) authorized(r *http.Request) bool {
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	return subtle.ConstantTimeCompare(got[:], s.keyHash[:]) == 1
+}
+
+// Batched reports whether the slots' decode steps run together.
+func (s *Server) Batched() bool { return s.batcher != nil }
+
+// Close stops the batcher (Serve does on return); generations still
+// running afterwards step alone.
+func (s *Server) Close() {
+	if s.batcher != nil {
+		s.batcher.Close()
+	}
 }
 
 // Handler is the server's HTTP handler.
@@ -252,5 +294,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	}
 	s.CancelAll()
 	<-done
+	s.Close()
 	return err
 }

@@ -41,7 +41,7 @@ type slot struct {
 	used uint64 // the pool's clock when it was last released (LRU)
 }
 
-func newSlotPool(m *model.Model, parallel, cache, queue int, evict chat.EvictPolicy) (*slotPool, error) {
+func newSlotPool(m *model.Model, parallel, cache, queue int, evict chat.EvictPolicy, batcher *chat.Batcher) (*slotPool, error) {
 	p := &slotPool{m: m, evict: evict, permits: make(chan struct{}, parallel), maxWait: queue}
 	for i := 0; i < cache; i++ {
 		c, err := chat.New(m)
@@ -49,6 +49,7 @@ func newSlotPool(m *model.Model, parallel, cache, queue int, evict chat.EvictPol
 			return nil, err
 		}
 		c.Evict = evict
+		c.Batcher = batcher
 		p.convs = append(p.convs, &slot{conv: c})
 	}
 	var err error
