@@ -44,6 +44,15 @@ type Kernels struct {
 	RowsF32  func(w []float32, stride int, x, y []float32)
 	RowsF16  func(w []uint16, stride int, x, y []float32)
 	RowsBF16 func(w []uint16, stride int, x, y []float32)
+	// RowsF32Multi/F16Multi/BF16Multi compute ys[v][r] = dot(row r, xs[v])
+	// for lo <= r < hi and every v (rows_multi.go): each row read once for
+	// several vectors, every result with the bits of RowsF32/F16/BF16.
+	RowsF32Multi  func(w []float32, stride int, xs, ys [][]float32, lo, hi int)
+	RowsF16Multi  func(w []uint16, stride int, xs, ys [][]float32, lo, hi int)
+	RowsBF16Multi func(w []uint16, stride int, xs, ys [][]float32, lo, hi int)
+	// RowsPrefetch says the Rows kernels prefetch their weights in
+	// software, which keeps rows wider than L1 streaming at full speed.
+	RowsPrefetch bool
 
 	// F16ToF32 and BF16ToF32 widen len(dst) values; F32ToF16 narrows len(dst)
 	// values with round-to-nearest-even (IEEE, like VCVTPS2PH $0 / FCVTN).
@@ -217,6 +226,16 @@ func fillFromGeneric(k *Kernels) {
 	}
 	if k.GemmMicroSet == nil {
 		k.GemmMicroSet = gemmMicroSetByClear(k.GemmMR, k.GemmNR, k.GemmMicro)
+	}
+	// The float RowsMulti kernels must give the path's own Rows bits too.
+	if k.RowsF32Multi == nil {
+		k.RowsF32Multi = rowsMultiByOne(k.RowsF32)
+	}
+	if k.RowsF16Multi == nil {
+		k.RowsF16Multi = rowsMultiByOne(k.RowsF16)
+	}
+	if k.RowsBF16Multi == nil {
+		k.RowsBF16Multi = rowsMultiByOne(k.RowsBF16)
 	}
 	// RowsQ2 and RowsQ4 must give the path's own RowsQ bits: a path with
 	// RowsQ assembly but no multi-vector kernel runs its RowsQ per vector.

@@ -26,13 +26,15 @@ func BF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 func ToF16(f float32) uint16 { return float16.Fromfloat32(f).Bits() }
 
 var generic = &Kernels{
-	Name:      "generic",
-	DotF32:    dotF32Generic,
-	DotF16:    dotF16Generic,
-	DotBF16:   dotBF16Generic,
-	RowsF32:   rowsF32Generic,
-	RowsF16:   rowsF16Generic,
-	RowsBF16:  rowsBF16Generic,
+	Name:     "generic",
+	DotF32:   dotF32Generic,
+	DotF16:   dotF16Generic,
+	DotBF16:  dotBF16Generic,
+	RowsF32:  rowsF32Generic,
+	RowsF16:  rowsF16Generic,
+	RowsBF16: rowsBF16Generic,
+	// RowsF32Multi, RowsF16Multi, RowsBF16Multi: one pass per vector,
+	// built from the Rows fields above by fillFromGeneric.
 	F16ToF32:  f16ToF32Generic,
 	BF16ToF32: bf16ToF32Generic,
 	F32ToF16:  f32ToF16Generic,

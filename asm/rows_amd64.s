@@ -52,61 +52,8 @@
 	VZEROUPPER \
 	RET
 
-// ROWS_AVX2: LOAD widens 8 weights, wstep is their byte size, xs the byte
-// size of 8 floats of x (32).
-#define ROWS_AVX2(LOAD, wstep, shift) \
-	ROWS_SETUP(shift, -64) \
-row: \
-	XORQ   AX, AX \
-	VXORPS Y0, Y0, Y0 \
-	VXORPS Y1, Y1, Y1 \
-	VXORPS Y2, Y2, Y2 \
-	VXORPS Y3, Y3, Y3 \
-	VXORPS Y8, Y8, Y8 \
-	VXORPS Y9, Y9, Y9 \
-	VXORPS Y10, Y10, Y10 \
-	VXORPS Y11, Y11, Y11 \
-	CMPQ   DX, $0 \
-	JE     one \
-eight: \
-	LOAD(0, Y4) \
-	LOAD(wstep, Y5) \
-	LOAD(2*wstep, Y6) \
-	LOAD(3*wstep, Y7) \
-	VFMADD231PS (DI)(AX*4), Y4, Y0 \
-	VFMADD231PS 32(DI)(AX*4), Y5, Y1 \
-	VFMADD231PS 64(DI)(AX*4), Y6, Y2 \
-	VFMADD231PS 96(DI)(AX*4), Y7, Y3 \
-	LOAD(4*wstep, Y12) \
-	LOAD(5*wstep, Y13) \
-	LOAD(6*wstep, Y14) \
-	LOAD(7*wstep, Y15) \
-	VFMADD231PS 128(DI)(AX*4), Y12, Y8 \
-	VFMADD231PS 160(DI)(AX*4), Y13, Y9 \
-	VFMADD231PS 192(DI)(AX*4), Y14, Y10 \
-	VFMADD231PS 224(DI)(AX*4), Y15, Y11 \
-	ADDQ $64, AX \
-	CMPQ AX, DX \
-	JLT  eight \
-one: \
-	CMPQ AX, CX \
-	JGE  done \
-	LOAD(0, Y4) \
-	VFMADD231PS (DI)(AX*4), Y4, Y0 \
-	ADDQ $8, AX \
-	JMP  one \
-done: \
-	VADDPS Y8, Y0, Y0 \
-	VADDPS Y9, Y1, Y1 \
-	VADDPS Y10, Y2, Y2 \
-	VADDPS Y11, Y3, Y3 \
-	VADDPS Y1, Y0, Y0 \
-	VADDPS Y3, Y2, Y2 \
-	VADDPS Y2, Y0, Y0 \
-	HSUM_Y0 \
-	ROWS_NEXT
-
-// ROWS_AVX512: as ROWS_AVX2 with 16-float vectors.
+// ROWS_AVX512: LOAD widens 16 weights, wstep is their byte size; eight
+// 16-float accumulators, eight vectors per iteration, then one at a time.
 #define ROWS_AVX512(LOAD, wstep, shift) \
 	ROWS_SETUP(shift, -128) \
 row: \
@@ -158,18 +105,6 @@ done: \
 	VADDPS        Z2, Z0, Z0 \
 	HSUM_Z0 \
 	ROWS_NEXT
-
-// func rowsF32AVX2(w *float32, stride int, x *float32, n int, y *float32, m int)
-TEXT ·rowsF32AVX2(SB), NOSPLIT, $0-48
-	ROWS_AVX2(ROWF32, 32, 2)
-
-// func rowsF16AVX2(w *uint16, stride int, x *float32, n int, y *float32, m int)
-TEXT ·rowsF16AVX2(SB), NOSPLIT, $0-48
-	ROWS_AVX2(ROWF16, 16, 1)
-
-// func rowsBF16AVX2(w *uint16, stride int, x *float32, n int, y *float32, m int)
-TEXT ·rowsBF16AVX2(SB), NOSPLIT, $0-48
-	ROWS_AVX2(ROWBF16, 16, 1)
 
 // func rowsF32AVX512(w *float32, stride int, x *float32, n int, y *float32, m int)
 TEXT ·rowsF32AVX512(SB), NOSPLIT, $0-48

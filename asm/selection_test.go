@@ -72,6 +72,7 @@ func TestEveryFieldFilled(t *testing.T) {
 		comparedBy[f] = "TestDotMatchesGeneric"
 	}
 	for _, f := range strings.Fields("RowsF32 RowsF16 RowsBF16") {
+		comparedBy[f+"Multi"] = "TestRowsMultiMatchesRows"
 		comparedBy[f] = "TestRowsMatchGeneric"
 	}
 	for _, f := range strings.Fields("F16ToF32 BF16ToF32 F32ToF16") {

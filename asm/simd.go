@@ -33,6 +33,14 @@ type simdAsm struct {
 	rowsF32  func(w *float32, stride int, x *float32, n int, y *float32, m int)
 	rowsF16  func(w *uint16, stride int, x *float32, n int, y *float32, m int)
 	rowsBF16 func(w *uint16, stride int, x *float32, n int, y *float32, m int)
+	// rows2*/rows3* (optional, all six or none) do the same for two or
+	// three vectors with each vector's bits as rows* gives them.
+	rows2F32            func(w *float32, stride int, x0, x1 *float32, n int, y0, y1 *float32, m int)
+	rows2F16, rows2BF16 func(w *uint16, stride int, x0, x1 *float32, n int, y0, y1 *float32, m int)
+	rows3F32            func(w *float32, stride int, x0, x1, x2 *float32, n int, y0, y1, y2 *float32, m int)
+	rows3F16, rows3BF16 func(w *uint16, stride int, x0, x1, x2 *float32, n int, y0, y1, y2 *float32, m int)
+	// rowsPrefetch: the rows kernels prefetch their weights in software.
+	rowsPrefetch bool
 
 	f16ToF32  func(dst *float32, src *uint16, n int)
 	bf16ToF32 func(dst *float32, src *uint16, n int)
@@ -72,28 +80,29 @@ type simdAsm struct {
 // kernels wraps the assembly into a Kernels table.
 func (s *simdAsm) kernels() *Kernels {
 	k := &Kernels{
-		Name:      s.name,
-		DotF32:    s.dotF32Slices,
-		DotF16:    s.dotF16Slices,
-		DotBF16:   s.dotBF16Slices,
-		RowsF32:   s.rowsF32Slices,
-		RowsF16:   s.rowsF16Slices,
-		RowsBF16:  s.rowsBF16Slices,
-		F16ToF32:  s.f16ToF32Slices,
-		BF16ToF32: s.bf16ToF32Slices,
-		F32ToF16:  s.f32ToF16Slices,
-		Axpy:      s.axpySlices,
-		AxpyF16:   s.axpyF16Slices,
-		AxpyBF16:  s.axpyBF16Slices,
-		Scale:     s.scaleSlices,
-		Add:       s.addSlices,
-		Mul:       s.mulSlices,
-		Sum:       s.sumSlices,
-		SumSq:     func(x []float32) float32 { return s.dotF32Slices(x, x) },
-		Max:       s.maxSlices,
-		ExpSub:    s.expSubSlices,
-		SiLU:      s.siluSlices,
-		SwiGLU:    s.swigluSlices,
+		Name:         s.name,
+		RowsPrefetch: s.rowsPrefetch,
+		DotF32:       s.dotF32Slices,
+		DotF16:       s.dotF16Slices,
+		DotBF16:      s.dotBF16Slices,
+		RowsF32:      s.rowsF32Slices,
+		RowsF16:      s.rowsF16Slices,
+		RowsBF16:     s.rowsBF16Slices,
+		F16ToF32:     s.f16ToF32Slices,
+		BF16ToF32:    s.bf16ToF32Slices,
+		F32ToF16:     s.f32ToF16Slices,
+		Axpy:         s.axpySlices,
+		AxpyF16:      s.axpyF16Slices,
+		AxpyBF16:     s.axpyBF16Slices,
+		Scale:        s.scaleSlices,
+		Add:          s.addSlices,
+		Mul:          s.mulSlices,
+		Sum:          s.sumSlices,
+		SumSq:        func(x []float32) float32 { return s.dotF32Slices(x, x) },
+		Max:          s.maxSlices,
+		ExpSub:       s.expSubSlices,
+		SiLU:         s.siluSlices,
+		SwiGLU:       s.swigluSlices,
 
 		GemmMR:    s.gemmMR,
 		GemmNR:    s.gemmNR,
@@ -107,6 +116,17 @@ func (s *simdAsm) kernels() *Kernels {
 		k.GemmPackF32, k.GemmPackF16, k.GemmPackBF16 = s.gemmPackF32, s.gemmPackF16, s.gemmPackBF16
 	}
 	k.GemmPackColsF16, k.GemmPackColsBF16 = s.gemmPackColsF16, s.gemmPackColsBF16
+	if s.rows2F32 != nil {
+		k.RowsF32Multi = func(w []float32, stride int, xs, ys [][]float32, lo, hi int) {
+			rowsMultiLinear(s, s.rowsF32, s.rows2F32, s.rows3F32, dotF32Generic, w, stride, xs, ys, lo, hi)
+		}
+		k.RowsF16Multi = func(w []uint16, stride int, xs, ys [][]float32, lo, hi int) {
+			rowsMultiLinear(s, s.rowsF16, s.rows2F16, s.rows3F16, dotF16Generic, w, stride, xs, ys, lo, hi)
+		}
+		k.RowsBF16Multi = func(w []uint16, stride int, xs, ys [][]float32, lo, hi int) {
+			rowsMultiLinear(s, s.rowsBF16, s.rows2BF16, s.rows3BF16, dotBF16Generic, w, stride, xs, ys, lo, hi)
+		}
+	}
 	if s.winoIn16 != nil {
 		k.WinogradInput16, k.WinogradOutput16 = s.winogradInput16, s.winogradOutput16
 	}
@@ -310,4 +330,50 @@ func (s *simdAsm) siluSlices(dst, x []float32) {
 		s.silu(&dst[0], &x[0], nv)
 	}
 	siluGeneric(dst[nv:], x[nv:])
+}
+
+// rowsMultiLinear runs the two- and three-vector kernels (k2, k3) and the
+// single one (k1) over rows [lo, hi) of w for every vector, then adds the
+// last n%width elements of every row with the generic tail, as rowsLinear
+// does for one vector.
+func rowsMultiLinear[T uint16 | float32](s *simdAsm,
+	k1 func(w *T, stride int, x *float32, n int, y *float32, m int),
+	k2 func(w *T, stride int, x0, x1 *float32, n int, y0, y1 *float32, m int),
+	k3 func(w *T, stride int, x0, x1, x2 *float32, n int, y0, y1, y2 *float32, m int),
+	tail func(w []T, x []float32) float32, w []T, stride int, xs, ys [][]float32, lo, hi int) {
+	if lo == hi {
+		return
+	}
+	n := len(xs[0])
+	m := hi - lo
+	nv := s.vec(n)
+	if nv == 0 {
+		for _, y := range ys {
+			clear(y[lo:hi])
+		}
+	} else {
+		wr := &w[lo*stride]
+		for v := 0; v < len(xs); {
+			switch left := len(xs) - v; {
+			case left == 3 || left >= 5:
+				k3(wr, stride, &xs[v][0], &xs[v+1][0], &xs[v+2][0], nv, &ys[v][lo], &ys[v+1][lo], &ys[v+2][lo], m)
+				v += 3
+			case left >= 2: // 2, or 4 as two pairs
+				k2(wr, stride, &xs[v][0], &xs[v+1][0], nv, &ys[v][lo], &ys[v+1][lo], m)
+				v += 2
+			default:
+				k1(wr, stride, &xs[v][0], nv, &ys[v][lo], m)
+				v++
+			}
+		}
+	}
+	if nv == n {
+		return
+	}
+	for v, x := range xs {
+		y := ys[v]
+		for r := lo; r < hi; r++ {
+			y[r] += tail(w[r*stride+nv:r*stride+n], x[nv:])
+		}
+	}
 }

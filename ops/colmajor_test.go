@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/chatumm/chatumm/asm"
 	"github.com/chatumm/chatumm/runtime"
 )
 
@@ -169,8 +170,9 @@ func TestColMajorPays(t *testing.T) {
 		dt         DType
 		want       bool
 	}{{2048, 5632, F16, true}, {2048, 2048, F16, false}, {5632, 2048, F16, false}, {4096, 11008, BF16, true}, {8192, 28672, F16, false}, {2048, 5632, F32, true}} {
-		if got := ColMajorPays(&Mat{DType: c.dt, Rows: c.rows, Cols: c.cols}); got != c.want {
-			t.Errorf("%v %d×%d: ColMajorPays %v, want %v", c.dt, c.rows, c.cols, got, c.want)
+		want := c.want && !asm.Active().RowsPrefetch // a prefetching kernel streams wide rows itself
+		if got := ColMajorPays(&Mat{DType: c.dt, Rows: c.rows, Cols: c.cols}); got != want {
+			t.Errorf("%v %d×%d: ColMajorPays %v, want %v", c.dt, c.rows, c.cols, got, want)
 		}
 	}
 }

@@ -70,6 +70,18 @@ func rows(w *Mat, x, y []float32, lo, hi int) {
 	}
 }
 
+// rowsMulti computes ys[j][r] = W·xs[j] for r in [lo, hi) and every j.
+func rowsMulti(w *Mat, xs, ys [][]float32, lo, hi int) {
+	switch w.DType {
+	case F16:
+		asm.RowsF16Multi(w.U16, w.Cols, xs, ys, lo, hi)
+	case BF16:
+		asm.RowsBF16Multi(w.U16, w.Cols, xs, ys, lo, hi)
+	default:
+		asm.RowsF32Multi(w.F32, w.Cols, xs, ys, lo, hi)
+	}
+}
+
 // chunkRange is the unclaimed chunks [front, back) of one thread's part,
 // packed into one word (front in the low half) so that the owner taking
 // the front and a thief taking the back cannot both get the last chunk.
@@ -160,9 +172,13 @@ func (t *matvecTask) chunk(c int) {
 			asm.RowsQMulti(w.Q, w.Raw, w.RowBytes(), t.xq[i*nx:(i+1)*nx], w.Cols, t.ys[i*nx:(i+1)*nx], b, e)
 			continue
 		}
-		for j, x := range t.xs {
-			rows(w, x, t.ys[i*nx+j], b, e)
+		if nx == 1 {
+			rows(w, t.xs[0], t.ys[i], b, e)
+			continue
 		}
+		// Each weight row read once for up to three vectors; every result
+		// has the bits of rows.
+		rowsMulti(w, t.xs, t.ys[i*nx:(i+1)*nx], b, e)
 	}
 }
 
