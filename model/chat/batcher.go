@@ -34,8 +34,9 @@ type Batcher struct {
 
 	mu     sync.Mutex
 	queue  []*stepRequest
-	active int       // conversations in a decode loop, not standing aside
-	first  time.Time // when the oldest queued request came
+	active int           // conversations in a decode loop, not standing aside
+	first  time.Time     // when the oldest queued request came
+	wait   time.Duration // how long it may wait for the others
 	closed bool
 	wake   chan struct{} // a request came, a generator left, or Close
 
@@ -56,13 +57,19 @@ type Batcher struct {
 // rows run as several forwards of at most four.
 const maxBatchRows = 4
 
-// batchWait bounds how long the oldest waiting step waits for the other
-// generators. A generator that has not asked by then is busy with
-// something else; the steps that are waiting run without it. Two
-// milliseconds cover the sampling of every slot after a shared step
-// (microseconds to a millisecond over a large vocabulary) and are a small
-// part of a decode step on a model large enough to batch.
-const batchWait = 2 * time.Millisecond
+// How long the oldest waiting step waits for the other generators: a
+// quarter of the last forward pass, at least batchWait and at most
+// maxBatchWait. A generator that has not asked by then is busy with
+// something else and the steps that are waiting run without it, which
+// costs them at most a quarter of a step. The wait must outlast the
+// sampling every generator does between two steps (milliseconds over a
+// 32k vocabulary on two busy cores): with a fixed 2 ms one slot could miss
+// it, run alone, and two slots then alternated single-row forwards for
+// the rest of their replies.
+const (
+	batchWait    = 2 * time.Millisecond
+	maxBatchWait = 50 * time.Millisecond
+)
 
 // stepRequest is one conversation's step: its states (the conversation's
 // own first, then any guidance sequences), one token each and where their
@@ -96,7 +103,7 @@ func NewBatcher(m *model.Model) (*Batcher, error) {
 	if m.Cfg.FFN%16 != 0 {
 		return nil, fmt.Errorf("%s: MLP width %d is not a multiple of 16, so a batched step would round differently", m.Path, m.Cfg.FFN)
 	}
-	b := &Batcher{m: m, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b := &Batcher{m: m, wait: batchWait, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go b.loop()
 	return b, nil
 }
@@ -182,7 +189,7 @@ func (b *Batcher) leave() {
 }
 
 // step runs r in the next batch and returns its own error. It does not
-// watch a context: once queued the step takes at most batchWait and one
+// watch a context: once queued the step takes at most maxBatchWait and one
 // forward pass, and the states must not change while a forward may use
 // them, so a cancelled generation stops after its step (Reply checks its
 // context between tokens).
@@ -204,7 +211,7 @@ func (b *Batcher) step(r *stepRequest) error {
 
 // ready says whether the queued steps should run now: every active
 // generator has asked, a full batch is waiting, the oldest has waited
-// batchWait, or the batcher is closing.
+// b.wait, or the batcher is closing.
 func (b *Batcher) ready() bool {
 	if len(b.queue) == 0 {
 		return false
@@ -216,7 +223,7 @@ func (b *Batcher) ready() bool {
 		}
 		rows += len(r.states)
 	}
-	return b.closed || joined >= b.active || rows >= maxBatchRows || time.Since(b.first) >= batchWait
+	return b.closed || joined >= b.active || rows >= maxBatchRows || time.Since(b.first) >= b.wait
 }
 
 // loop runs batches until Close.
@@ -233,7 +240,7 @@ func (b *Batcher) loop() {
 			}
 			var timeout <-chan time.Time
 			if len(b.queue) > 0 {
-				timer.Reset(batchWait - time.Since(b.first))
+				timer.Reset(b.wait - time.Since(b.first))
 				timeout = timer.C
 			}
 			b.mu.Unlock()
@@ -284,6 +291,7 @@ func (b *Batcher) run() {
 		b.ids = append(b.ids, r.ids...)
 		b.logits = append(b.logits, r.logits...)
 	}
+	start := time.Now()
 	if len(b.batch) > 1 && b.m.StepBatch(b.states, b.ids, b.logits) == nil {
 		for _, r := range b.batch {
 			r.err = nil
@@ -293,6 +301,10 @@ func (b *Batcher) run() {
 			r.err = b.m.StepBatch(r.states, r.ids, r.logits)
 		}
 	}
+	wait := min(max(time.Since(start)/4, batchWait), maxBatchWait)
+	b.mu.Lock()
+	b.wait = wait
+	b.mu.Unlock()
 	for _, r := range b.batch {
 		r.done <- struct{}{}
 	}

@@ -379,16 +379,22 @@ func TestBatcherRefusesJanus(t *testing.T) {
 // generating at once on one model, each stepping alone ("alone") or
 // through a Batcher ("batched"), in alternating rounds. The model is
 // $CHATUMM_BATCH_MODEL (a checkpoint directory or GGUF file, e.g. a 1B
-// model, whose weights do not fit the caches); $CHATUMM_BATCH_TOKENS
-// tokens per reply (default 16). tok/s is the aggregate, tok/s/slot per
-// conversation.
+// model, whose weights do not fit the caches; "random-small" writes a
+// random one of about 25 MiB, which does); $CHATUMM_BATCH_TOKENS tokens
+// per reply (default 16), $CHATUMM_BATCH_ROUNDS rounds (default 2).
+// tok/s counts decode steps of all conversations together, tok/s/slot
+// those of one.
 func BenchmarkBatcher(b *testing.B) {
 	path := os.Getenv("CHATUMM_BATCH_MODEL")
 	if path == "" {
 		b.Skip("set CHATUMM_BATCH_MODEL to a checkpoint")
 	}
-	tokens := 16
+	if path == "random-small" {
+		path = randomCheckpoint(b, 512, 4, 1408) // about 25 MiB of f16 weights
+	}
+	tokens, rounds := 16, 2
 	fmt.Sscan(os.Getenv("CHATUMM_BATCH_TOKENS"), &tokens)
+	fmt.Sscan(os.Getenv("CHATUMM_BATCH_ROUNDS"), &rounds)
 	m, err := model.Load(path, model.Options{Pool: runtime.NewPool(0), Context: 512})
 	if err != nil {
 		b.Fatal(err)
@@ -399,7 +405,7 @@ func BenchmarkBatcher(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer bat.Close()
-	b.Logf("%s: %d MiB of weights per step", path, StepWeightBytes(m.T)>>20)
+	b.Logf("%s: %d MiB of weights per step, %d threads", path, StepWeightBytes(m.T)>>20, m.Pool.Threads())
 	const maxSlots = 4
 	convs := make([]*Conversation, maxSlots)
 	for k := range convs {
@@ -407,11 +413,12 @@ func BenchmarkBatcher(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for round := 1; round <= 2; round++ {
+	for round := 1; round <= rounds; round++ {
 		for _, slots := range []int{1, 2, 4} {
 			for _, mode := range []string{"alone", "batched"} {
 				b.Run(fmt.Sprintf("round=%d/slots=%d/%s", round, slots, mode), func(b *testing.B) {
 					var gen time.Duration
+					f0, r0 := bat.Stats()
 					for i := 0; i < b.N; i++ {
 						var wg sync.WaitGroup
 						errs := make([]error, slots)
@@ -449,11 +456,13 @@ func BenchmarkBatcher(b *testing.B) {
 							}
 						}
 					}
-					produced := 0
+					produced := 0 // decode steps: the reply's tokens but its closing one
 					for k := 0; k < slots; k++ {
 						t := convs[k].Turns()[len(convs[k].Turns())-1]
-						produced += t.End - t.Start
+						produced += t.End - t.Start - 1
 					}
+					f1, r1 := bat.Stats()
+					b.Logf("%d decode steps in %v; %d batched forwards of %d rows", produced, gen, f1-f0, r1-r0)
 					perIter := gen.Seconds() / float64(b.N)
 					b.ReportMetric(float64(produced)/perIter, "tok/s")
 					b.ReportMetric(float64(produced)/perIter/float64(slots), "tok/s/slot")
