@@ -61,7 +61,7 @@ def make_dialogues(args, seed, n, shown_edit, hard_edit):
                                look_edit=args.look_edit, first_burst=args.first_burst,
                                shown_edit=shown_edit, describe_edits=args.describe_edits,
                                name_target=args.name_target, restate_edits=args.restate_edits,
-                               hard_edit=hard_edit)
+                               hard_edit=hard_edit, deep_context=args.deep_context)
     if not args.nl_share:
         return [template() for _ in range(n)]
     return [N.natural_dialogue(nrng, default_place=args.nl_default_place) if nrng.random() < args.nl_share else N.fix_old(template())
@@ -222,6 +222,9 @@ def main():
     ap.add_argument("--restate-edits", type=float, default=0.0,
                     help="share of edit replies that describe the picture before and after the edit, "
                          "then draw ('before: … after: …'; dialogues.edit_turn)")
+    ap.add_argument("--deep-context", type=float, default=0.0,
+                    help="share of the templates' history queries asked after 4 distractor turns, the "
+                         "eval's deepest (dialogues.make_dialogue; 0 keeps the earlier runs' stream)")
     ap.add_argument("--nl-share", type=float, default=0.0,
                     help="share of the dialogues (main and tail) in everyday words (tools/world/natural.py); "
                          "the rest are the templates' with the out-of-world reply to 'who are you?' "

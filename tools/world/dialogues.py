@@ -419,7 +419,7 @@ def question_burst(scene, rng, prefix=""):
 
 def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_images=7, q_burst=0.0,
                   look_burst=0.0, look_edit=0.0, first_burst=0.0, shown_edit=0.35, describe_edits=0.0,
-                  name_target=0.0, restate_edits=0.0, hard_edit=0.0):
+                  name_target=0.0, restate_edits=0.0, hard_edit=0.0, deep_context=0.0):
     """One training dialogue mixing the three stages. q_burst > 0 adds, with
     that probability after a follow-up or a question about the first picture,
     a burst of further questions (question_burst); look_burst does the same
@@ -432,7 +432,9 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
     edit acts on (edit_target) and restate_edits the share that describe the
     picture before and after the edit, then draw (restatement); those two
     are chosen by a hash, so the random stream is unchanged (set at most one
-    of them); hard_edit is the share of shown-picture edits made hard (opener).
+    of them); hard_edit is the share of shown-picture edits made hard (opener);
+    deep_context is the share of history queries asked after 4 distractors,
+    the deepest the eval asks (run s34: k = 4 was the weakest depth).
     At 0 (and 0.35) the random stream is the one the earlier runs drew."""
     st = State(describe_edits, name_target, restate_edits)
     turns = outside_request(rng) if rng.random() < 0.03 else []
@@ -442,6 +444,8 @@ def make_dialogue(rng, held_out_ok=False, stage2=True, interleave=True, max_imag
             break
         if stage2 and rng.random() < 0.45:
             depth = rng.randint(0, 4)
+            if deep_context and rng.random() < deep_context:
+                depth = 4
             for _ in range(depth):
                 turns += distractor(st, rng, held_out_ok)
             turns += history_query(st, rng, held_out_ok, depth)
