@@ -22,6 +22,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on (anything but loopback needs --api-key or --insecure-no-auth)"},
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "TCP port"},
 			&cli.IntFlag{Name: "parallel", Value: 2, Usage: "requests generating at once"},
+			&cli.StringFlag{Name: "batch", Value: "auto", Usage: "step the decoding slots together in one forward pass: on, off, or auto (when a step's weights exceed the CPU's last-level cache)"},
 			&cli.IntFlag{Name: "cache", Usage: "conversations (KV caches) kept for prefix reuse (default: 4 × --parallel)"},
 			&cli.IntFlag{Name: "queue", Value: 64, Usage: "requests that may wait for a slot before 429/503"},
 			&cli.StringFlag{Name: "api-key", EnvVars: []string{"CHATUMM_API_KEY"}, Usage: "require Authorization: Bearer KEY on the API"},
@@ -44,6 +45,10 @@ func runServe(c *cli.Context) error {
 	if c.Int("parallel") < 1 || c.Int("parallel") > 256 {
 		return fmt.Errorf("--parallel %d: want 1 to 256", c.Int("parallel"))
 	}
+	batch, err := serve.ParseBatchMode(c.String("batch"))
+	if err != nil {
+		return fmt.Errorf("--batch %s: want auto, on or off", printable(c.String("batch")))
+	}
 	gen, err := genOptions(c)
 	if err != nil {
 		return err
@@ -64,7 +69,7 @@ func runServe(c *cli.Context) error {
 	srv, err := serve.New(serve.Config{
 		Model: m, Parallel: c.Int("parallel"), Cache: cache, Queue: c.Int("queue"),
 		APIKey: c.String("api-key"), Gen: gen, Seed: c.Uint64("seed"), Evict: evict,
-		MaxBody: c.Int64("max-body"), Timeout: c.Duration("timeout"),
+		MaxBody: c.Int64("max-body"), Timeout: c.Duration("timeout"), Batch: batch,
 	})
 	if err != nil {
 		return err

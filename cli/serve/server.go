@@ -65,6 +65,26 @@ const (
 	BatchOff
 )
 
+// batchModeNames are the names ParseBatchMode takes and String gives.
+var batchModeNames = [...]string{BatchAuto: "auto", BatchOn: "on", BatchOff: "off"}
+
+// ParseBatchMode reads a batch mode as a user writes it: auto, on or off.
+func ParseBatchMode(s string) (BatchMode, error) {
+	for mode, name := range batchModeNames {
+		if strings.EqualFold(strings.TrimSpace(s), name) {
+			return BatchMode(mode), nil
+		}
+	}
+	return BatchAuto, fmt.Errorf("batch mode %q: want auto, on or off", s)
+}
+
+func (b BatchMode) String() string {
+	if b >= 0 && int(b) < len(batchModeNames) {
+		return batchModeNames[b]
+	}
+	return fmt.Sprintf("BatchMode(%d)", int(b))
+}
+
 // Server is the HTTP handler of one model. Handler serves it; Shutdown
 // cancels whatever is still generating.
 type Server struct {
@@ -176,7 +196,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("GET /static/{file}", s.static)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		health := map[string]any{"status": "ok", "busy": s.pool.busy(), "waiting": s.pool.waitingCount()}
+		health := map[string]any{"status": "ok", "busy": s.pool.busy(), "waiting": s.pool.waitingCount(), "batched": s.batcher != nil}
 		if s.batcher != nil {
 			forwards, rows := s.batcher.Stats()
 			health["batched_forwards"], health["batched_rows"] = forwards, rows
