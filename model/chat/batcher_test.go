@@ -15,6 +15,7 @@ import (
 
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/decoder"
+	"github.com/chatumm/chatumm/model/embedded"
 	"github.com/chatumm/chatumm/model/sample"
 	"github.com/chatumm/chatumm/runtime"
 )
@@ -380,7 +381,8 @@ func TestBatcherRefusesJanus(t *testing.T) {
 // through a Batcher ("batched"), in alternating rounds. The model is
 // $CHATUMM_BATCH_MODEL (a checkpoint directory or GGUF file, e.g. a 1B
 // model, whose weights do not fit the caches; "random-small" writes a
-// random one of about 25 MiB, which does); $CHATUMM_BATCH_TOKENS tokens
+// random one of about 25 MiB, and "embedded" is the embedded model, both
+// of which do); $CHATUMM_BATCH_TOKENS tokens
 // per reply (default 16), $CHATUMM_BATCH_ROUNDS rounds (default 2).
 // tok/s counts decode steps of all conversations together, tok/s/slot
 // those of one.
@@ -395,7 +397,14 @@ func BenchmarkBatcher(b *testing.B) {
 	tokens, rounds := 16, 2
 	fmt.Sscan(os.Getenv("CHATUMM_BATCH_TOKENS"), &tokens)
 	fmt.Sscan(os.Getenv("CHATUMM_BATCH_ROUNDS"), &rounds)
-	m, err := model.Load(path, model.Options{Pool: runtime.NewPool(0), Context: 512})
+	opts := model.Options{Pool: runtime.NewPool(0), Context: 512}
+	var m *model.Model
+	var err error
+	if path == "embedded" {
+		m, err = embedded.Load(opts)
+	} else {
+		m, err = model.Load(path, opts)
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -405,7 +414,7 @@ func BenchmarkBatcher(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer bat.Close()
-	b.Logf("%s: %d MiB of weights per step, %d threads", path, StepWeightBytes(m.T)>>20, m.Pool.Threads())
+	b.Logf("%s: %d MiB of weights per step, %d threads, BatchingPays %v", path, StepWeightBytes(m.T)>>20, m.Pool.Threads(), BatchingPays(m))
 	const maxSlots = 4
 	convs := make([]*Conversation, maxSlots)
 	for k := range convs {
