@@ -2,28 +2,45 @@
 
 package asm
 
+import "github.com/klauspost/cpuid/v2"
+
 // withQuantAVX2 fills the block-quantized entries of an amd64 table with
 // the AVX2 kernels (quant_amd64.s and quantk*_amd64.s: every type's RowsQ,
 // the multi-vector RowsQ2/RowsQ4 of Q4_0, Q8_0 and the K types, the three
 // activation quantizers); the avx512 path uses them too (there are no
 // AVX-512 VNNI kernels yet). Dequantize stays the generic twin (one
 // embedding row per token); Q4_1/Q5_0/Q5_1's RowsQ2/RowsQ4 run their RowsQ
-// per vector (fillFromGeneric).
+// per vector (fillFromGeneric). The one-vector Q4_0 and Q8_0 kernels
+// prefetch their weights in software where the f16 matvec does
+// (rowsPrefetchPays, kernels_amd64.go). The Q4_0 kernels give the generic
+// twin's bits (quant_q4_0_amd64.s).
 func withQuantAVX2(k *Kernels) *Kernels {
-	k.RowsQ[Q4_0] = rowsQAsm4(Q4_0, dotQ4_0x4AVX2, dotQ4_0AVX2)
+	return withQuantAVX2Prefetching(k, rowsPrefetchPays(cpuid.CPU.VendorID))
+}
+
+// withQuantAVX2Prefetching is withQuantAVX2 with (pf) or without the
+// software prefetch of the weights; both give the same bits.
+func withQuantAVX2Prefetching(k *Kernels, pf bool) *Kernels {
+	k.RowsQ[Q4_0] = rowsQ4_0Asm(dotQ4_0x8AVX2)
+	k.RowsQ[Q8_0] = rowsQAsm(Q8_0, dotQ8_0AVX2)
+	if pf {
+		k.RowsQ[Q4_0] = rowsQ4_0Asm(dotQ4_0x8PfAVX2)
+		k.RowsQ[Q8_0] = rowsQAsm(Q8_0, dotQ8_0PfAVX2)
+	}
 	k.RowsQ[Q4_1] = rowsQAsm(Q4_1, dotQ4_1AVX2)
 	k.RowsQ[Q5_0] = rowsQAsm(Q5_0, dotQ5_0AVX2)
 	k.RowsQ[Q5_1] = rowsQAsm(Q5_1, dotQ5_1AVX2)
-	k.RowsQ[Q8_0] = rowsQAsm(Q8_0, dotQ8_0AVX2)
 	k.RowsQ[Q4_K] = rowsQAsm(Q4_K, dotQ4_KAVX2)
 	k.RowsQ[Q5_K] = rowsQAsm(Q5_K, dotQ5_KAVX2)
 	k.RowsQ[Q6_K] = rowsQAsm(Q6_K, dotQ6_KAVX2)
-	k.RowsQ2[Q4_0] = rowsQ2Asm(Q4_0, dotQ4_0x2AVX2)
+	// Q4_0's two-vector matvec is its one-vector one twice: ops calls it
+	// per grain of rows, so the second pass reads the weights from cache.
+	k.RowsQ2[Q4_0] = rowsQTwice(k.RowsQ[Q4_0])
 	k.RowsQ2[Q8_0] = rowsQ2Asm(Q8_0, dotQ8_0x2AVX2)
 	k.RowsQ2[Q4_K] = rowsQ2Asm(Q4_K, dotQ4_Kx2AVX2)
 	k.RowsQ2[Q5_K] = rowsQ2Asm(Q5_K, dotQ5_Kx2AVX2)
 	k.RowsQ2[Q6_K] = rowsQ2Asm(Q6_K, dotQ6_Kx2AVX2)
-	k.RowsQ4[Q4_0] = rowsQ4Asm(Q4_0, dotQ4_0x4vAVX2)
+	k.RowsQ4[Q4_0] = rowsQ4_0x4Asm
 	k.RowsQ4[Q8_0] = rowsQ4Asm(Q8_0, dotQ8_0x4AVX2)
 	k.RowsQ4[Q4_K] = rowsQ4Asm(Q4_K, dotQ4_Kx4AVX2)
 	k.RowsQ4[Q5_K] = rowsQ4Asm(Q5_K, dotQ5_Kx4AVX2)
@@ -122,34 +139,8 @@ func rowsQ4Asm(q QType, dot4 func(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32
 	}
 }
 
-// rowsQAsm4 runs a four-row kernel over groups of four rows and the
-// one-row kernel over the rest.
-func rowsQAsm4(q QType, dot4 func(w *byte, rowBytes int, x *byte, nb int, y *float32), dot func(w, x *byte, nb int) float32) func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
-	return func(w []byte, rowBytes, nb int, xq []byte, y []float32) {
-		if len(y) == 0 {
-			return
-		}
-		if nb == 0 {
-			clear(y)
-			return
-		}
-		_ = w[(len(y)-1)*rowBytes+nb*q.BlockBytes()-1]
-		_ = xq[ActBytes(q, nb*q.BlockElems())-1]
-		r := 0
-		for ; r+4 <= len(y); r += 4 {
-			dot4(&w[r*rowBytes], rowBytes, &xq[0], nb, &y[r])
-		}
-		for ; r < len(y); r++ {
-			y[r] = dot(&w[r*rowBytes], &xq[0], nb)
-		}
-	}
-}
-
 //go:noescape
-func dotQ4_0x4AVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
-
-//go:noescape
-func dotQ4_0AVX2(w, x *byte, nb int) float32
+func dotQ8_0PfAVX2(w, x *byte, nb int) float32
 
 //go:noescape
 func dotQ4_1AVX2(w, x *byte, nb int) float32
@@ -182,9 +173,6 @@ func quantQ8_KAVX2(dst *byte, x *float32, nb int)
 func quantQ8_1AVX2(dst *byte, x *float32, nb int)
 
 //go:noescape
-func dotQ4_0x2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
-
-//go:noescape
 func dotQ8_0x2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
 
 //go:noescape
@@ -192,9 +180,6 @@ func dotQ4_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
 
 //go:noescape
 func dotQ6_Kx2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
-
-//go:noescape
-func dotQ4_0x4vAVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
 
 //go:noescape
 func dotQ8_0x4AVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)

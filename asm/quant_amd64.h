@@ -138,3 +138,44 @@ done:
 	VPMADDWD    Y15, Y6, Y6 \
 	VCVTDQ2PS   Y6, Y6 \
 	VFMADD231PS Y6, SCALE, ACC
+
+// QK_PF_DIST is how far ahead of the loads the prefetching (*Pf) kernels
+// ask for weight bytes: far enough that the line arrives before the loop
+// reaches it at one core's streaming rate, near enough to stay in L1/L2.
+#define QK_PF_DIST 1024
+
+// QK_LOOP_PF is QK_LOOP with one software prefetch of the weight stream per
+// two-block iteration (at least one per 64-byte line for blocks of 32 or
+// more bytes).
+#define QK_LOOP_PF(BLOCK, wb, xb) \
+	CMPQ CX, $2 \
+	JLT  tail \
+pair: \
+	PREFETCHT0 QK_PF_DIST(SI) \
+	BLOCK(0, 0, Y0) \
+	BLOCK(wb, xb, Y1) \
+	ADDQ $(2*wb), SI \
+	ADDQ $(2*xb), DI \
+	SUBQ $2, CX \
+	CMPQ CX, $2 \
+	JGE  pair \
+tail: \
+	TESTQ CX, CX \
+	JZ    done \
+	BLOCK(0, 0, Y0) \
+done:
+
+// QK_GATHER4 packs the 16-bit scales at a, b, c, d into R (a in the low
+// 16 bits), with integer loads and shifts: the vector unit is the
+// bottleneck here, the integer one has room. DX scratch.
+#define QK_GATHER4(a, b, c, d, R) \
+	MOVWQZX a, R \
+	MOVWQZX b, DX \
+	SHLQ    $16, DX \
+	ORQ     DX, R \
+	MOVWQZX c, DX \
+	SHLQ    $32, DX \
+	ORQ     DX, R \
+	MOVWQZX d, DX \
+	SHLQ    $48, DX \
+	ORQ     DX, R

@@ -5,11 +5,11 @@
 #include "quant_amd64.h"
 
 // Block-quantized dot products for AVX2+FMA+F16C, the 32-value formats
-// (quant.go has the block layouts; the K types are in quantk_amd64.s, the
-// activation quantizers in quantact_amd64.s, shared macros in
-// quant_amd64.h). Each dot function computes one weight row against one
-// quantized activation vector (x2/x4: two or four vectors; dotQ4_0x4AVX2:
-// four rows), nb >= 1 blocks: the Go wrappers handle nb = 0.
+// but Q4_0 (quant.go has the block layouts; Q4_0 is in quant_q4_0_amd64.s,
+// the K types in quantk_amd64.s, the activation quantizers in
+// quantact_amd64.s, shared macros in quant_amd64.h). Each dot function
+// computes one weight row against one quantized activation vector (x2/x4:
+// two or four vectors), nb >= 1 blocks: the Go wrappers handle nb = 0.
 //
 // Within a block the integer products are summed exactly: VPMADDUBSW
 // multiplies unsigned weight bytes by signed activation bytes and adds
@@ -18,16 +18,13 @@
 // onto the activation with VPSIGNB first, as ggml's mul_sum_i8_pairs does),
 // VPMADDWD by ones (or by the sub-block scale) widens to int32. The int32
 // lanes are converted to float and multiplied by d_w·d_x with one FMA per
-// block into float32 accumulators (most kernels alternate two, so
-// consecutive blocks do not wait on each other's FMA; the Q4_0 kernels keep
-// one per row and vector and rely on the other rows' chains instead).
+// block into float32 accumulators (two, alternating, so consecutive blocks
+// do not wait on each other's FMA).
 //
 // Registers: SI = weight block, DI = activation block, CX = blocks left,
 // Y0/Y1 = accumulators, Y15 = int16 ones, Y14 = 0x0F bytes, the rest scratch
 // or per-function constants.
 
-DATA qkEights<>+0(SB)/4, $0x08080808
-GLOBL qkEights<>(SB), RODATA|NOPTR, $4
 DATA qkHigh4<>+0(SB)/4, $0xf0f0f0f0
 GLOBL qkHigh4<>(SB), RODATA|NOPTR, $4
 // qkBitShuf and qkBitMask spread the 32 bits of a dword over 32 bytes
@@ -52,92 +49,12 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 	QK_LOOP(Q8_0_BLOCK, 34, 34)
 	QK_EPILOGUE
 
-// func dotQ4_0x4AVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
-// Four rows at once (y[0..3]), so each activation block is loaded, and its
-// 8·x correction computed, once for four weight blocks. The nibbles are
-// used unsigned: sum((q-8)·x) = sum(q·x) - sum(8·x), both pair sums exact
-// in int16, which saves the two VPSIGNBs of the signed form. Rows r are at
-// SI + r·BX (R10 = 3·BX); Y13 = 8s, Y0/Y10/Y11/Y12 = the rows'
-// accumulators (HSUM_Y0 uses Y1).
-#define Q4_0_ROW(addr, daddr, ACC) \
-	VCVTPH2PS    daddr, X2 \
-	VMULSS       X3, X2, X2 \
-	VBROADCASTSS X2, Y2 \
-	QK_NIBBLES_TMP(addr, X6) \
-	VPMADDUBSW   Y5, Y4, Y4 \
-	VPSUBW       Y7, Y4, Y4 \
-	VPMADDWD     Y15, Y4, Y4 \
-	VCVTDQ2PS    Y4, Y4 \
-	VFMADD231PS  Y4, Y2, ACC
-
-TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-40
-	MOVQ         w+0(FP), SI
-	MOVQ         rowBytes+8(FP), BX
-	MOVQ         x+16(FP), DI
-	MOVQ         nb+24(FP), CX
-	LEAQ         (BX)(BX*2), R10
-	VPXOR        Y0, Y0, Y0
-	VPXOR        Y10, Y10, Y10
-	VPXOR        Y11, Y11, Y11
-	VPXOR        Y12, Y12, Y12
-	VPBROADCASTD qkOnes16<>(SB), Y15
-	VPBROADCASTD qkLow4<>(SB), Y14
-	VPBROADCASTD qkEights<>(SB), Y13
-
-block:
-	VMOVDQU    2(DI), Y5
-	VPMADDUBSW Y5, Y13, Y7
-	VCVTPH2PS  (DI), X3
-	Q4_0_ROW(2(SI), (SI), Y0)
-	Q4_0_ROW(2(SI)(BX*1), (SI)(BX*1), Y10)
-	Q4_0_ROW(2(SI)(BX*2), (SI)(BX*2), Y11)
-	Q4_0_ROW(2(SI)(R10*1), (SI)(R10*1), Y12)
-	ADDQ       $18, SI
-	ADDQ       $34, DI
-	DECQ       CX
-	JNZ        block
-
-	MOVQ    y+32(FP), DX
-	HSUM_Y0
-	VMOVSS  X0, (DX)
-	VMOVAPS Y10, Y0
-	HSUM_Y0
-	VMOVSS  X0, 4(DX)
-	VMOVAPS Y11, Y0
-	HSUM_Y0
-	VMOVSS  X0, 8(DX)
-	VMOVAPS Y12, Y0
-	HSUM_Y0
-	VMOVSS  X0, 12(DX)
-	VZEROUPPER
-	RET
-
-// func dotQ4_0AVX2(w, x *byte, nb int) float32
-// One row, exactly as dotQ4_0x4AVX2 computes each of its rows (one
-// accumulator, the same operations in the same order), so a row's result
-// does not depend on how the rows were grouped: nb >= 1.
-TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
-	MOVQ         w+0(FP), SI
-	MOVQ         x+8(FP), DI
-	MOVQ         nb+16(FP), CX
-	VPXOR        Y0, Y0, Y0
-	VPBROADCASTD qkOnes16<>(SB), Y15
-	VPBROADCASTD qkLow4<>(SB), Y14
-	VPBROADCASTD qkEights<>(SB), Y13
-
-block:
-	VMOVDQU    2(DI), Y5
-	VPMADDUBSW Y5, Y13, Y7
-	VCVTPH2PS  (DI), X3
-	Q4_0_ROW(2(SI), (SI), Y0)
-	ADDQ       $18, SI
-	ADDQ       $34, DI
-	DECQ       CX
-	JNZ        block
-	HSUM_Y0
-	VMOVSS     X0, ret+24(FP)
-	VZEROUPPER
-	RET
+// func dotQ8_0PfAVX2(w, x *byte, nb int) float32
+// dotQ8_0AVX2 with a software prefetch of the weights (same bits).
+TEXT ·dotQ8_0PfAVX2(SB), NOSPLIT, $0-28
+	QK_PROLOGUE
+	QK_LOOP_PF(Q8_0_BLOCK, 34, 34)
+	QK_EPILOGUE
 
 // Q4_1 against q8_1: d_w·d_x·sum(nibble·x) + m·s; the m·s terms are summed
 // in X12 lane 0.
@@ -285,51 +202,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func dotQ4_0x2AVX2(w, x0, x1 *byte, nb int, y0, y1 *float32)
-// Each vector as Q4_0_ROW: Y0 and Y8 accumulate, nb >= 1.
-TEXT ·dotQ4_0x2AVX2(SB), NOSPLIT, $0-48
-	QK_PROLOGUE2
-	VPXOR        Y8, Y8, Y8
-	VPBROADCASTD qkOnes16<>(SB), Y15
-	VPBROADCASTD qkEights<>(SB), Y13
-
-block:
-	VCVTPH2PS    (SI), X2
-	VCVTPH2PS    (DI), X3
-	VCVTPH2PS    (R13), X9
-	VMULSS       X3, X2, X3
-	VMULSS       X9, X2, X9
-	VBROADCASTSS X3, Y3
-	VBROADCASTSS X9, Y9
-	QK_NIBBLES_TMP(2(SI), X6)
-	VMOVDQU      2(DI), Y5
-	VPMADDUBSW   Y5, Y13, Y7
-	VPMADDUBSW   Y5, Y4, Y5
-	VPSUBW       Y7, Y5, Y5
-	VPMADDWD     Y15, Y5, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  Y5, Y3, Y0
-	VMOVDQU      2(R13), Y5
-	VPMADDUBSW   Y5, Y13, Y7
-	VPMADDUBSW   Y5, Y4, Y5
-	VPSUBW       Y7, Y5, Y5
-	VPMADDWD     Y15, Y5, Y5
-	VCVTDQ2PS    Y5, Y5
-	VFMADD231PS  Y5, Y9, Y8
-	ADDQ         $18, SI
-	ADDQ         $34, DI
-	ADDQ         $34, R13
-	DECQ         CX
-	JNZ          block
-	QK_STORE_Y0(y0+32)
-	VMOVAPS      Y8, Y0
-	QK_STORE_Y0(y1+40)
-	VZEROUPPER
-	RET
-
-
-// The four-vector kernels (RowsQ4) of Q8_0 and Q4_0, each vector computed
-// as its one-vector kernel does.
+// The four-vector kernel (RowsQ4) of Q8_0, each vector computed as its
+// one-vector kernel does.
 
 // Q8_0_X4: the block of the vector at XP (dw in X2, |w| in Y5, w in Y4).
 #define Q8_0_X4(XP, xo, ACC) \
@@ -388,40 +262,3 @@ done:
 	VADDPS Y11, Y10, Y10
 	VADDPS Y13, Y12, Y12
 	QK_STORE4(Y8, Y10, Y12)
-
-// Q4_0_X4: the block of the vector at XP (nibbles in Y4, dw in X2).
-#define Q4_0_X4(XP, ACC) \
-	VMOVDQU      2(XP), Y5 \
-	VPMADDUBSW   Y5, Y13, Y7 \
-	VCVTPH2PS    (XP), X3 \
-	VMULSS       X2, X3, X3 \
-	VBROADCASTSS X3, Y3 \
-	VPMADDUBSW   Y5, Y4, Y6 \
-	VPSUBW       Y7, Y6, Y6 \
-	VPMADDWD     Y15, Y6, Y6 \
-	VCVTDQ2PS    Y6, Y6 \
-	VFMADD231PS  Y6, Y3, ACC
-
-// func dotQ4_0x4vAVX2(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)
-// (x4v: four vectors; dotQ4_0x4AVX2 is four rows.) Accumulators Y0, Y8,
-// Y9, Y10; nb >= 1.
-TEXT ·dotQ4_0x4vAVX2(SB), NOSPLIT, $0-56
-	QK_PROLOGUE4
-	VPBROADCASTD qkOnes16<>(SB), Y15
-	VPBROADCASTD qkEights<>(SB), Y13
-	VPXOR        Y0, Y0, Y0
-	VPXOR        Y8, Y8, Y8
-	VPXOR        Y9, Y9, Y9
-	VPXOR        Y10, Y10, Y10
-
-block:
-	VCVTPH2PS (SI), X2
-	QK_NIBBLES_TMP(2(SI), X6)
-	Q4_0_X4(DI, Y0)
-	Q4_0_X4(R13, Y8)
-	Q4_0_X4(BX, Y9)
-	Q4_0_X4(DX, Y10)
-	QK_ADVANCE4(18, 34)
-	DECQ      CX
-	JNZ       block
-	QK_STORE4(Y8, Y9, Y10)
