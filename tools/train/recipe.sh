@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Reproduces the embedded model (model/embedded/chatumm-tiny, run "s30") from a
+# Reproduces the embedded model (model/embedded/chatumm-tiny, run "s33") from a
 # clean checkout: the VQ-GAN chain, the transformer's two phases, the export to
 # WORK_DIR/chatumm-tiny-s30; then the everyday-language fine-tunes s31-s33
-# (issue 27; not embedded yet, see docs/experiments.md), exported to OUT_DIR.
+# (issue 27, see docs/experiments.md), whose last export (OUT_DIR) is what ships.
 #
 #   bash tools/train/recipe.sh [WORK_DIR [OUT_DIR]]      # defaults below
 #   SMOKE=1 bash tools/train/recipe.sh /tmp/smoke        # a few steps of each stage, to check the setup
