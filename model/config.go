@@ -188,7 +188,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	c.RMSEps = 1e-5
 	if r.RMSEps != nil {
-		if !(*r.RMSEps > 0 && *r.RMSEps < 1) {
+		// float32(eps) must stay > 0 too: 1e-75 passes in float64 but is 0
+		// in float32, and a zero epsilon divides an all-zero row by zero.
+		if !(*r.RMSEps > 0 && *r.RMSEps < 1) || float32(*r.RMSEps) == 0 {
 			return nil, fmt.Errorf("rms_norm_eps %v out of range", *r.RMSEps)
 		}
 		c.RMSEps = float32(*r.RMSEps)

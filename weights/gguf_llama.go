@@ -134,7 +134,7 @@ func LlamaFromGGUF(s *Set) (*GGUFLlama, error) {
 	if !ok {
 		return fail("missing metadata llama.attention.layer_norm_rms_epsilon")
 	}
-	if g.RMSNormEps, ok = metaFloat(v); !ok || !(g.RMSNormEps > 0) {
+	if g.RMSNormEps, ok = metaFloat(v); !ok || !(g.RMSNormEps > 0) || float32(g.RMSNormEps) == 0 {
 		return fail("metadata llama.attention.layer_norm_rms_epsilon = %v (%T), want a positive number", v, v)
 	}
 
