@@ -21,11 +21,7 @@ func TestRowsQPrefetchFlavours(t *testing.T) {
 		t.Skip("no AVX2 on this CPU")
 	}
 	g := Generic()
-	var flav [2]*Kernels
-	for i, pf := range []bool{false, true} {
-		flav[i] = withQuantAVX2Prefetching(avx2Prefetching(pf).kernels(), pf)
-		fillFromGeneric(flav[i])
-	}
+	flav := quantPrefetchFlavours()
 	r := rand.New(rand.NewSource(21))
 	for _, q := range quantTypes {
 		for _, nb := range []int{1, 2, 3, 7, 64, 65, 200} {
@@ -61,4 +57,15 @@ func TestRowsQPrefetchFlavours(t *testing.T) {
 			}
 		}
 	}
+}
+
+// quantPrefetchFlavours builds the AVX2 table without ([0]) and with ([1])
+// the software prefetch, whichever this CPU's vendor would pick.
+func quantPrefetchFlavours() [2]*Kernels {
+	var flav [2]*Kernels
+	for i, pf := range []bool{false, true} {
+		flav[i] = withQuantAVX2Prefetching(avx2Prefetching(pf).kernels(), pf)
+		fillFromGeneric(flav[i])
+	}
+	return flav
 }

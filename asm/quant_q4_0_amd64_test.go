@@ -21,11 +21,7 @@ func TestRowsQ4_0GenericBits(t *testing.T) {
 		t.Skip("no AVX2 on this CPU")
 	}
 	g := Generic()
-	var flav [2]*Kernels
-	for i, pf := range []bool{false, true} {
-		flav[i] = withQuantAVX2Prefetching(avx2Prefetching(pf).kernels(), pf)
-		fillFromGeneric(flav[i])
-	}
+	flav := quantPrefetchFlavours()
 	r := rand.New(rand.NewSource(24))
 	for _, nb := range []int{1, 2, 3, 5, 64, 90} {
 		for _, rows := range []int{1, 3, 4, 7, 8, 9, 16, 21} {
