@@ -110,27 +110,38 @@ func rowsQ2Asm(q QType, dot2 func(w, x0, x1 *byte, nb int, y0, y1 *float32)) fun
 	}
 }
 
+// rowsQ4Prologue is what every RowsQ4 assembly wrapper does before its
+// kernels run: it trims y[1..3] to len(y[0]) rows, clears them when there
+// are no blocks (so the caller's loop runs zero times), and makes a bad
+// direct call of the table panic on the weight or activation slices
+// instead of letting the kernels read past them. It returns the number of
+// rows left to compute: 0 when there are no rows or no blocks.
+func rowsQ4Prologue(q QType, w []byte, rowBytes, nb int, xq [4][]byte, y *[4][]float32) int {
+	rows := len(y[0])
+	if rows == 0 {
+		return 0
+	}
+	for v := range y {
+		y[v] = y[v][:rows]
+		if nb == 0 {
+			clear(y[v])
+		}
+	}
+	if nb == 0 {
+		return 0
+	}
+	_ = w[(rows-1)*rowBytes+nb*q.BlockBytes()-1]
+	a := ActBytes(q, nb*q.BlockElems())
+	for v := range xq {
+		_ = xq[v][a-1]
+	}
+	return rows
+}
+
 // rowsQ4Asm runs a four-vector assembly kernel over the rows of w.
 func rowsQ4Asm(q QType, dot4 func(w, x0, x1, x2, x3 *byte, nb int, y *[4]float32)) func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
 	return func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
-		rows := len(y[0])
-		if rows == 0 {
-			return
-		}
-		for v := range y {
-			y[v] = y[v][:rows]
-			if nb == 0 {
-				clear(y[v])
-			}
-		}
-		if nb == 0 {
-			return
-		}
-		_ = w[(rows-1)*rowBytes+nb*q.BlockBytes()-1]
-		a := ActBytes(q, nb*q.BlockElems())
-		for v := range xq {
-			_ = xq[v][a-1]
-		}
+		rows := rowsQ4Prologue(q, w, rowBytes, nb, xq, &y)
 		var out [4]float32
 		for r := 0; r < rows; r++ {
 			dot4(&w[r*rowBytes], &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, &out)

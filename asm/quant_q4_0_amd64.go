@@ -33,24 +33,7 @@ func rowsQ4_0Asm(dot8 func(w *byte, rowBytes int, x *byte, nb int, y *float32)) 
 // rowsQ4_0x4Asm is RowsQ4 for Q4_0: the four-row, four-vector kernel over
 // groups of four rows, the one-row kernel per vector over the rest.
 func rowsQ4_0x4Asm(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
-	rows := len(y[0])
-	if rows == 0 {
-		return
-	}
-	for v := range y {
-		y[v] = y[v][:rows]
-		if nb == 0 {
-			clear(y[v])
-		}
-	}
-	if nb == 0 {
-		return
-	}
-	_ = w[(rows-1)*rowBytes+nb*Q4_0.BlockBytes()-1]
-	a := ActBytes(Q4_0, nb*32)
-	for v := range xq {
-		_ = xq[v][a-1]
-	}
+	rows := rowsQ4Prologue(Q4_0, w, rowBytes, nb, xq, &y)
 	var out [16]float32
 	r := 0
 	for ; r+4 <= rows; r += 4 {
