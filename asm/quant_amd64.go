@@ -41,7 +41,7 @@ func withQuantAVX2Prefetching(k *Kernels, pf bool) *Kernels {
 	k.RowsQ2[Q5_K] = rowsQ2Asm(Q5_K, dotQ5_Kx2AVX2)
 	k.RowsQ2[Q6_K] = rowsQ2Asm(Q6_K, dotQ6_Kx2AVX2)
 	k.RowsQ4[Q4_0] = rowsQ4_0x4Asm
-	k.RowsQ4[Q8_0] = rowsQ4Asm(Q8_0, dotQ8_0x4AVX2)
+	k.RowsQ4[Q8_0] = rowsQ8_0x4Asm
 	k.RowsQ4[Q4_K] = rowsQ4Asm(Q4_K, dotQ4_Kx4AVX2)
 	k.RowsQ4[Q5_K] = rowsQ4Asm(Q5_K, dotQ5_Kx4AVX2)
 	k.RowsQ4[Q6_K] = rowsQ4Asm(Q6_K, dotQ6_Kx4AVX2)

@@ -1,0 +1,122 @@
+//go:build !purego
+
+#include "textflag.h"
+#include "hsum_amd64.h"
+#include "quant_amd64.h"
+
+// The prefill form of the Q8_0 four-vector kernel (RowsQ4): one weight row
+// against four activation vectors, as dotQ8_0x4AVX2 (quant_amd64.s), with
+// the same operations on the same values in the same order, so the same
+// bits as the one-vector kernel. What changes is the scale: dotQ8_0x4AVX2
+// converts each vector's f16 d_x and multiplies it by d_w once per (row,
+// vector, block), three instructions that cost about a third of its time;
+// here the Go wrapper converts the four vectors' d_x once per call, for
+// all its rows, into a table (q8_0ScalesX4AVX2), and the kernel forms the
+// four products d_w·d_x of a block with one VMULPS and takes each
+// vector's with one in-lane VPERMILPS. The products are the same float32
+// multiplications, so the bits do not change.
+
+// func q8_0ScalesX4AVX2(x0, x1, x2, x3 *byte, nb int, dst *float32)
+// dst[8b : 8b+8] = the f32 d_x of block b of x0..x3, twice: [d0 d1 d2 d3
+// d0 d1 d2 d3] (one per 128-bit lane, for VPERMILPS). nb >= 1.
+TEXT ·q8_0ScalesX4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x0+0(FP), DI
+	MOVQ x1+8(FP), R13
+	MOVQ x2+16(FP), BX
+	MOVQ x3+24(FP), R11
+	MOVQ nb+32(FP), CX
+	MOVQ dst+40(FP), R9
+
+scale:
+	QK_GATHER4((DI), (R13), (BX), (R11), AX)
+	VMOVQ       AX, X0
+	VCVTPH2PS   X0, X0
+	VINSERTF128 $1, X0, Y0, Y0
+	VMOVUPS     Y0, (R9)
+	ADDQ        $34, DI
+	ADDQ        $34, R13
+	ADDQ        $34, BX
+	ADDQ        $34, R11
+	ADDQ        $32, R9
+	DECQ        CX
+	JNZ         scale
+	VZEROUPPER
+	RET
+
+// Q8_0_S4_VEC: the block of the vector at XP, whose d_w·d_x is lane IMM
+// of Y7 (|w| in Y5, w in Y4), added to ACC.
+#define Q8_0_S4_VEC(XP, xo, ACC, IMM) \
+	VPERMILPS   $IMM, Y7, Y3 \
+	VMOVDQU     xo+2(XP), Y6 \
+	VPSIGNB     Y4, Y6, Y6 \
+	VPMADDUBSW  Y6, Y5, Y6 \
+	VPMADDWD    Y15, Y6, Y6 \
+	VCVTDQ2PS   Y6, Y6 \
+	VFMADD231PS Y6, Y3, ACC
+
+// Q8_0_S4_BLOCK: one block (weights at wo(SI), the vectors' blocks at
+// wo(·): both are 34 bytes; their d_x at so(R9)).
+#define Q8_0_S4_BLOCK(wo, so, A0, A1, A2, A3) \
+	VCVTPH2PS    wo(SI), X2 \
+	VBROADCASTSS X2, Y2 \
+	VMULPS       so(R9), Y2, Y7 \
+	VMOVDQU      wo+2(SI), Y4 \
+	VPABSB       Y4, Y5 \
+	Q8_0_S4_VEC(DI, wo, A0, 0x00) \
+	Q8_0_S4_VEC(R13, wo, A1, 0x55) \
+	Q8_0_S4_VEC(BX, wo, A2, 0xaa) \
+	Q8_0_S4_VEC(DX, wo, A3, 0xff)
+
+// func dotQ8_0x4sAVX2(w, x0, x1, x2, x3 *byte, nb int, sc *float32, y *[4]float32)
+// dotQ8_0x4AVX2 with the d_x table sc from q8_0ScalesX4AVX2 (same bits);
+// nb >= 1. Vector v alternates its blocks between the accumulators (Y0,
+// Y1), (Y8, Y9), (Y10, Y11), (Y12, Y13) as dotQ8_0x4AVX2 does. VPABSB
+// gives the |w| that VPSIGNB w, w gives.
+TEXT ·dotQ8_0x4sAVX2(SB), NOSPLIT, $0-64
+	QK_PROLOGUE4
+	MOVQ         sc+48(FP), R9
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	VPXOR        Y12, Y12, Y12
+	VPXOR        Y13, Y13, Y13
+	CMPQ         CX, $2
+	JLT          tail
+
+pair:
+	Q8_0_S4_BLOCK(0, 0, Y0, Y8, Y10, Y12)
+	Q8_0_S4_BLOCK(34, 32, Y1, Y9, Y11, Y13)
+	QK_ADVANCE4(68, 68)
+	ADDQ $64, R9
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  pair
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	Q8_0_S4_BLOCK(0, 0, Y0, Y8, Y10, Y12)
+
+done:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	MOVQ    y+56(FP), AX
+	HSUM_Y0
+	VMOVSS  X0, (AX)
+	VMOVAPS Y8, Y0
+	HSUM_Y0
+	VMOVSS  X0, 4(AX)
+	VMOVAPS Y10, Y0
+	HSUM_Y0
+	VMOVSS  X0, 8(AX)
+	VMOVAPS Y12, Y0
+	HSUM_Y0
+	VMOVSS  X0, 12(AX)
+	VZEROUPPER
+	RET
