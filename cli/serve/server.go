@@ -200,6 +200,7 @@ func (s *Server) routes() {
 		if s.batcher != nil {
 			forwards, rows := s.batcher.Stats()
 			health["batched_forwards"], health["batched_rows"] = forwards, rows
+			health["lone_steps"] = s.batcher.LoneSteps() // a lone decoder's steps: no batch, no wait
 		}
 		writeJSON(w, http.StatusOK, health)
 	})

@@ -32,21 +32,24 @@ import (
 type Batcher struct {
 	m *model.Model
 
-	mu     sync.Mutex
-	queue  []*stepRequest
-	active int           // conversations in a decode loop, not standing aside
-	first  time.Time     // when the oldest queued request came
-	wait   time.Duration // how long it may wait for the others
-	closed bool
-	wake   chan struct{} // a request came, a generator left, or Close
+	mu      sync.Mutex
+	queue   []*stepRequest
+	active  int           // conversations in a decode loop, not standing aside
+	first   time.Time     // when the oldest queued request came
+	free    time.Time     // when the last forward ended
+	wait    time.Duration // how long a step may wait for the others
+	running bool          // a forward is under way (the loop's or a lone step's)
+	closed  bool
+	wake    chan struct{} // a request came, a generator left, a forward ended, or Close
 
 	// The views of one forward, reused every step.
 	batch   []*stepRequest
 	states  []*decoder.State
 	ids     []int
 	logits  [][]float32
-	batches int // forwards run (tests see that steps were batched)
+	batches int // forwards the loop ran (tests see that steps were batched)
 	rows    int // rows they covered
+	alone   int // steps of a lone generator, run at once on its own goroutine
 	done    chan struct{}
 }
 
@@ -57,15 +60,21 @@ type Batcher struct {
 // rows run as several forwards of at most four.
 const maxBatchRows = 4
 
-// How long the oldest waiting step waits for the other generators: a
-// quarter of the last forward pass, at least batchWait and at most
-// maxBatchWait. A generator that has not asked by then is busy with
-// something else and the steps that are waiting run without it, which
-// costs them at most a quarter of a step. The wait must outlast the
-// sampling every generator does between two steps (milliseconds over a
-// 32k vocabulary on two busy cores): with a fixed 2 ms one slot could miss
-// it, run alone, and two slots then alternated single-row forwards for
-// the rest of their replies.
+// How long the waiting steps wait for the other generators: a quarter of
+// the last forward pass, at least batchWait and at most maxBatchWait,
+// counted from when the oldest came or the last forward ended, whichever
+// is later. A generator that has not asked by then is busy with something
+// else and the steps that are waiting run without it, which costs them at
+// most a quarter of a step. The wait must outlast the sampling and
+// streaming every generator does between two steps (milliseconds on two
+// busy cores): with a fixed 2 ms one slot could miss it, run alone, and
+// two slots then alternated single-row forwards for the rest of their
+// replies. It is counted from the end of the last forward, not from when a
+// step came, because a step that came while a forward ran has not waited
+// for anyone: the generators in that forward were not free to ask. Counted
+// from its arrival, it ran alone at once after every forward while the
+// others were still sampling, and four slots settled into alternating
+// forwards of one and three rows.
 const (
 	batchWait    = 2 * time.Millisecond
 	maxBatchWait = 50 * time.Millisecond
@@ -166,6 +175,14 @@ func (b *Batcher) Stats() (forwards, rows int) {
 	return b.batches, b.rows
 }
 
+// LoneSteps reports how many steps ran at once on their generator's own
+// goroutine because no other generator was active (no wait, no batch).
+func (b *Batcher) LoneSteps() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.alone
+}
+
 func (b *Batcher) signal() {
 	select {
 	case b.wake <- struct{}{}:
@@ -188,16 +205,21 @@ func (b *Batcher) leave() {
 	b.signal()
 }
 
-// step runs r in the next batch and returns its own error. It does not
-// watch a context: once queued the step takes at most maxBatchWait and one
-// forward pass, and the states must not change while a forward may use
-// them, so a cancelled generation stops after its step (Reply checks its
-// context between tokens).
+// step runs r in the next batch and returns its own error. A lone
+// generator (no other is active, none is queued, no forward is under way)
+// steps at once on its own goroutine, with no wait and no hand-off. It
+// does not watch a context: once queued the step takes at most the
+// forward under way, maxBatchWait and its own forward, and the states
+// must not change while a forward may use them, so a cancelled generation
+// stops after its step (Reply checks its context between tokens).
 func (b *Batcher) step(r *stepRequest) error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		return b.m.StepBatch(r.states, r.ids, r.logits)
+	}
+	if b.active <= 1 && len(b.queue) == 0 && !b.running {
+		return b.stepAlone(r)
 	}
 	if len(b.queue) == 0 {
 		b.first = time.Now()
@@ -209,11 +231,48 @@ func (b *Batcher) step(r *stepRequest) error {
 	return r.err
 }
 
-// ready says whether the queued steps should run now: every active
-// generator has asked, a full batch is waiting, the oldest has waited
-// b.wait, or the batcher is closing.
+// stepAlone runs a lone generator's step; b.mu is held and is released.
+// While it runs, a generator that joins queues its step for the loop,
+// which waits for this one to ask again before it steps them together.
+func (b *Batcher) stepAlone(r *stepRequest) error {
+	b.running = true
+	b.alone++
+	b.mu.Unlock()
+	start := time.Now()
+	err := b.m.StepBatch(r.states, r.ids, r.logits)
+	b.finished(time.Since(start))
+	return err
+}
+
+// finished records the end of a forward that took d.
+func (b *Batcher) finished(d time.Duration) {
+	b.mu.Lock()
+	b.running = false
+	b.free = time.Now()
+	b.wait = min(max(d/4, batchWait), maxBatchWait)
+	b.mu.Unlock()
+	b.signal()
+}
+
+// deadline is when the queued steps stop waiting for the others.
+func (b *Batcher) deadline() time.Time {
+	from := b.first
+	if b.free.After(from) {
+		from = b.free
+	}
+	return from.Add(b.wait)
+}
+
+// ready says whether the queued steps should run now: no forward is under
+// way, and every active generator has asked, a full batch is waiting, the
+// deadline has passed, or the batcher is closing.
 func (b *Batcher) ready() bool {
-	if len(b.queue) == 0 {
+	switch {
+	case len(b.queue) == 0:
+		return false
+	case b.closed:
+		return true // a lone step may still run; the queued ones need not wait for it
+	case b.running:
 		return false
 	}
 	joined, rows := 0, 0
@@ -223,7 +282,7 @@ func (b *Batcher) ready() bool {
 		}
 		rows += len(r.states)
 	}
-	return b.closed || joined >= b.active || rows >= maxBatchRows || time.Since(b.first) >= b.wait
+	return joined >= b.active || rows >= maxBatchRows || !time.Now().Before(b.deadline())
 }
 
 // loop runs batches until Close.
@@ -239,8 +298,8 @@ func (b *Batcher) loop() {
 				return
 			}
 			var timeout <-chan time.Time
-			if len(b.queue) > 0 {
-				timer.Reset(b.wait - time.Since(b.first))
+			if len(b.queue) > 0 && !b.running {
+				timer.Reset(time.Until(b.deadline()))
 				timeout = timer.C
 			}
 			b.mu.Unlock()
@@ -273,9 +332,7 @@ func (b *Batcher) take() {
 	rest := copy(b.queue, b.queue[n:])
 	clear(b.queue[rest:])
 	b.queue = b.queue[:rest]
-	if rest > 0 {
-		b.first = time.Now() // the rest wait afresh, behind this forward
-	}
+	b.running = true // the rest wait behind this forward (deadline counts from its end)
 	b.batches++
 	b.rows += rows
 }
@@ -301,10 +358,7 @@ func (b *Batcher) run() {
 			r.err = b.m.StepBatch(r.states, r.ids, r.logits)
 		}
 	}
-	wait := min(max(time.Since(start)/4, batchWait), maxBatchWait)
-	b.mu.Lock()
-	b.wait = wait
-	b.mu.Unlock()
+	b.finished(time.Since(start))
 	for _, r := range b.batch {
 		r.done <- struct{}{}
 	}

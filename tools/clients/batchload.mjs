@@ -68,6 +68,6 @@ if (process.env.REF) {
 console.log(JSON.stringify({
   clients: C, requests: lat.length, failures, tokens, secs: +secs.toFixed(2), tok_s: +(tokens / secs).toFixed(2),
   p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99), ttft_p50_ms: pct(ttft, 0.5), differ,
-  batched: health.batched, batched_forwards: health.batched_forwards, batched_rows: health.batched_rows, replies,
+  batched: health.batched, batched_forwards: health.batched_forwards, batched_rows: health.batched_rows, lone_steps: health.lone_steps, replies,
 }));
 if (failures || differ) process.exit(1);
