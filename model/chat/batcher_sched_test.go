@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -81,10 +80,15 @@ func TestBatcherWaitCountsFromLastForward(t *testing.T) {
 
 // TestBatcherStepsDecodersTogether: four conversations replying at once
 // share forwards: the batcher's forwards average more than one row, and
-// each reply is the one it gives alone.
+// each reply is the one it gives alone. On a small model a reply takes
+// milliseconds, so four goroutines could otherwise run one after another,
+// each a lone decoder: every batched generator waits at its first event
+// (it is then active in its decode loop) until all four have arrived, so
+// their later steps overlap whatever the scheduler does.
 func TestBatcherStepsDecodersTogether(t *testing.T) {
 	m := loadModel(t, motDir, model.Options{})
 	const n = 4
+	meet := meeting(n)
 	reply := func(b *Batcher, k int) ([]int, error) {
 		c, err := New(m)
 		if err != nil {
@@ -94,36 +98,26 @@ func TestBatcherStepsDecodersTogether(t *testing.T) {
 		if err := c.AddUser(fmt.Sprintf("story %d", k), nil); err != nil {
 			return nil, err
 		}
-		_, err = c.Reply(context.Background(), sample.New(uint64(k)), GenOptions{MaxTokens: 24, Text: sample.Params{Temperature: 1}}, nil)
+		var emit func(Event)
+		if b != nil {
+			met := false
+			emit = func(Event) {
+				if !met {
+					met = true
+					meet()
+				}
+			}
+		}
+		_, err = c.Reply(context.Background(), sample.New(uint64(k)), GenOptions{MaxTokens: 24, Text: sample.Params{Temperature: 1}}, emit)
 		return c.Tokens(), err
 	}
-	alone := make([][]int, n)
-	for k := range alone {
-		var err error
-		if alone[k], err = reply(nil, k); err != nil {
-			t.Fatal(err)
-		}
-	}
 	b := newTestBatcher(t, m)
-	together := make([][]int, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for k := 0; k < n; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			together[k], errs[k] = reply(b, k)
-		}()
-	}
-	wg.Wait()
-	for k := 0; k < n; k++ {
-		if errs[k] != nil {
-			t.Fatalf("reply %d batched: %v", k, errs[k])
+	aloneThenTogether(t, n, "batched", func(k int, together bool) ([]int, error) {
+		if together {
+			return reply(b, k)
 		}
-		if fmt.Sprint(alone[k]) != fmt.Sprint(together[k]) {
-			t.Errorf("reply %d batched differs from the one it gives alone", k)
-		}
-	}
+		return reply(nil, k)
+	})
 	forwards, rows := b.Stats()
 	t.Logf("%d forwards of %d rows (%.2f a forward), %d lone steps", forwards, rows, float64(rows)/float64(max(forwards, 1)), b.LoneSteps())
 	if forwards == 0 || rows <= forwards {

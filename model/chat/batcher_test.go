@@ -163,7 +163,7 @@ func TestBatchedStepsMatchAlone(t *testing.T) {
 // dialogue runs two turns of conversation k (odd ones draw a guided image
 // first) and returns its tokens; cancel, if not nil, is called with the
 // reply's cancel function once the first reply has produced `after` events.
-func dialogue(m *model.Model, b *Batcher, k int, cancelAfter int) ([]int, error) {
+func dialogue(m *model.Model, b *Batcher, k int, cancelAfter int, meet func()) ([]int, error) {
 	c, err := New(m)
 	if err != nil {
 		return nil, err
@@ -182,7 +182,10 @@ func dialogue(m *model.Model, b *Batcher, k int, cancelAfter int) ([]int, error)
 		ctx, cancel := context.WithCancel(context.Background())
 		events := 0
 		_, err := c.Reply(ctx, smp, opts, func(Event) {
-			if events++; turn == 0 && cancelAfter > 0 && events == cancelAfter {
+			if events++; turn == 0 && events == 1 && meet != nil {
+				meet()
+			}
+			if turn == 0 && cancelAfter > 0 && events == cancelAfter {
 				cancel()
 			}
 		})
@@ -212,33 +215,14 @@ func TestBatcherConversations(t *testing.T) {
 		}
 		return 0
 	}
-	alone := make([][]int, n)
-	for k := range alone {
-		var err error
-		if alone[k], err = dialogue(m, nil, k, cancelAt(k)); err != nil {
-			t.Fatalf("dialogue %d alone: %v", k, err)
-		}
-	}
 	b := newTestBatcher(t, m)
-	together := make([][]int, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for k := 0; k < n; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			together[k], errs[k] = dialogue(m, b, k, cancelAt(k))
-		}()
-	}
-	wg.Wait()
-	for k := 0; k < n; k++ {
-		if errs[k] != nil {
-			t.Fatalf("dialogue %d batched: %v", k, errs[k])
+	meet := meeting(n) // a reply takes milliseconds: without it they could run one after another
+	alone := aloneThenTogether(t, n, "batched", func(k int, together bool) ([]int, error) {
+		if together {
+			return dialogue(m, b, k, cancelAt(k), meet)
 		}
-		if !slices.Equal(alone[k], together[k]) {
-			t.Errorf("dialogue %d: its %d tokens batched differ from the %d it produces alone", k, len(together[k]), len(alone[k]))
-		}
-	}
+		return dialogue(m, nil, k, cancelAt(k), nil)
+	})
 	if slices.Equal(alone[0], alone[1]) || slices.Equal(alone[0], alone[2]) {
 		t.Fatal("different dialogues produced the same tokens: the test would not see a mix-up")
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/sample"
@@ -40,11 +41,22 @@ func TestConversationsShareOneModel(t *testing.T) {
 		}
 		return slices.Clone(c.Tokens()), nil
 	}
-	const n = 4
+	alone := aloneThenTogether(t, 4, "in parallel", func(k int, _ bool) ([]int, error) { return dialogue(k) })
+	if slices.Equal(alone[0], alone[1]) {
+		t.Fatal("two different dialogues produced the same tokens: the test would not see a mix-up")
+	}
+}
+
+// aloneThenTogether runs run(k, false) for every k < n one after another,
+// then run(k, true) for all of them at once, and fails the test where a
+// concurrent run errs or gives other tokens than its lone run (how, says
+// what: "in parallel", "batched"). It returns the lone runs' tokens.
+func aloneThenTogether(t *testing.T, n int, what string, run func(k int, together bool) ([]int, error)) [][]int {
+	t.Helper()
 	alone := make([][]int, n)
 	for k := range alone {
 		var err error
-		if alone[k], err = dialogue(k); err != nil {
+		if alone[k], err = run(k, false); err != nil {
 			t.Fatalf("dialogue %d alone: %v", k, err)
 		}
 	}
@@ -55,19 +67,37 @@ func TestConversationsShareOneModel(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			together[k], errs[k] = dialogue(k)
+			together[k], errs[k] = run(k, true)
 		}()
 	}
 	wg.Wait()
 	for k := 0; k < n; k++ {
 		if errs[k] != nil {
-			t.Fatalf("dialogue %d in parallel: %v", k, errs[k])
+			t.Fatalf("dialogue %d %s: %v", k, what, errs[k])
 		}
 		if !slices.Equal(alone[k], together[k]) {
-			t.Errorf("dialogue %d: %d tokens in parallel differ from the %d it produces alone", k, len(together[k]), len(alone[k]))
+			t.Errorf("dialogue %d: its %d tokens %s differ from the %d it produces alone", k, len(together[k]), what, len(alone[k]))
 		}
 	}
-	if slices.Equal(alone[0], alone[1]) {
-		t.Fatal("two different dialogues produced the same tokens: the test would not see a mix-up")
+	return alone
+}
+
+// meeting returns a function that n goroutines call once each and that
+// returns when all n have called it, so that work that takes milliseconds
+// overlaps whatever the scheduler does; after 10 s it returns anyway, so a
+// goroutine that never calls it cannot hang the others.
+func meeting(n int) func() {
+	var mu sync.Mutex
+	arrived, allIn := 0, make(chan struct{})
+	return func() {
+		mu.Lock()
+		if arrived++; arrived == n {
+			close(allIn)
+		}
+		mu.Unlock()
+		select {
+		case <-allIn:
+		case <-time.After(10 * time.Second):
+		}
 	}
 }
