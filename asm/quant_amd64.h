@@ -47,8 +47,12 @@ GLOBL qkBit4<>(SB), RODATA|NOPTR, $4
 	MOVQ         nb+40(FP), CX \
 	VPBROADCASTD qkLow4<>(SB), Y14
 
-#define QK_STORE4(A1, A2, A3) \
-	MOVQ    y+48(FP), AX \
+// QK_STORE4 stores the horizontal sums of Y0, A1, A2, A3 in y[0..3] for a
+// kernel whose y argument is at y+48(FP); QK_STORE4_AT takes y's slot.
+#define QK_STORE4(A1, A2, A3) QK_STORE4_AT(y+48(FP), A1, A2, A3)
+
+#define QK_STORE4_AT(yarg, A1, A2, A3) \
+	MOVQ    yarg, AX \
 	HSUM_Y0 \
 	VMOVSS  X0, (AX) \
 	VMOVAPS A1, Y0 \
@@ -179,3 +183,15 @@ done:
 	MOVWQZX d, DX \
 	SHLQ    $48, DX \
 	ORQ     DX, R
+
+// QK_ZERO_ACC8 clears the two accumulators of each of four vectors in the
+// four-vector Q8_0 kernels: (Y0, Y1), (Y8, Y9), (Y10, Y11), (Y12, Y13).
+#define QK_ZERO_ACC8 \
+	VPXOR Y0, Y0, Y0 \
+	VPXOR Y1, Y1, Y1 \
+	VPXOR Y8, Y8, Y8 \
+	VPXOR Y9, Y9, Y9 \
+	VPXOR Y10, Y10, Y10 \
+	VPXOR Y11, Y11, Y11 \
+	VPXOR Y12, Y12, Y12 \
+	VPXOR Y13, Y13, Y13

@@ -232,14 +232,7 @@ done:
 TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-56
 	QK_PROLOGUE4
 	VPBROADCASTD qkOnes16<>(SB), Y15
-	VPXOR        Y0, Y0, Y0
-	VPXOR        Y1, Y1, Y1
-	VPXOR        Y8, Y8, Y8
-	VPXOR        Y9, Y9, Y9
-	VPXOR        Y10, Y10, Y10
-	VPXOR        Y11, Y11, Y11
-	VPXOR        Y12, Y12, Y12
-	VPXOR        Y13, Y13, Y13
+	QK_ZERO_ACC8
 	CMPQ         CX, $2
 	JLT          tail
 
