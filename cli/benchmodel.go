@@ -20,6 +20,7 @@ import (
 	"github.com/chatumm/chatumm/model/randmodel"
 	"github.com/chatumm/chatumm/model/sample"
 	"github.com/chatumm/chatumm/runtime"
+	"github.com/chatumm/chatumm/weights"
 	"github.com/chatumm/chatumm/weights/quant"
 	"github.com/klauspost/cpuid/v2"
 	"github.com/urfave/cli/v2"
@@ -39,6 +40,7 @@ func benchModelCommand() *cli.Command {
 			&cli.StringFlag{Name: "o", Value: "md", Usage: "output: md (table) or json (one object per line)"},
 			&cli.BoolFlag{Name: "kv-f32", Usage: "f32 KV cache"},
 			&cli.StringFlag{Name: "random", Usage: "benchmark a random-weight checkpoint of this shape (" + randomShapes() + ") written to a temporary directory"},
+			&cli.StringFlag{Name: "dtype", Usage: "with --random: write the random checkpoint in f16 or bf16 (default: the shape's own, bf16 for Janus, f16 otherwise)"},
 			&cli.StringFlag{Name: "quant", Usage: "with --random: quantize the random checkpoint first (" + quantizeTypes() + ", as chatumm quantize does)"},
 			&cli.IntFlag{Name: "image", Usage: "also time this many image tokens drawn with guidance (test ig<N>)"},
 			&cli.StringFlag{Name: "cfg", Value: "anole", Usage: "guidance for the image test: anole (3 sequences), lumina (2), janus (2; the default for Janus models) or none"},
@@ -84,8 +86,8 @@ func benchModel(c *cli.Context) error {
 	if f := c.String("o"); f != "md" && f != "json" {
 		return fmt.Errorf("-o %q: want md or json", f)
 	}
-	if c.String("quant") != "" && c.String("random") == "" {
-		return fmt.Errorf("--quant goes with --random; quantize a checkpoint with chatumm quantize and pass the .gguf to --model")
+	if (c.String("quant") != "" || c.String("dtype") != "") && c.String("random") == "" {
+		return fmt.Errorf("--quant and --dtype go with --random; quantize a checkpoint with chatumm quantize and pass the .gguf to --model")
 	}
 	if shape := c.String("random"); shape != "" {
 		path, cleanup, err := writeRandomModel(c, shape, threads[len(threads)-1])
@@ -374,6 +376,17 @@ func writeRandomModel(c *cli.Context, shape string, threads int) (path string, c
 		if q, ok = asm.QTypeByName(name); !ok || !slices.Contains(quant.Types, q) {
 			return "", nil, fmt.Errorf("--quant %q: want one of %s", printable(name), quantizeTypes())
 		}
+	}
+	switch name := c.String("dtype"); name {
+	case "":
+	case "f16", "bf16":
+		dt := weights.F16
+		if name == "bf16" {
+			dt = weights.BF16
+		}
+		spec.DType, janusSpec.DType = dt, dt
+	default:
+		return "", nil, fmt.Errorf("--dtype %q: want f16 or bf16", printable(name))
 	}
 	dir, err := os.MkdirTemp("", "chatumm-random-")
 	if err != nil {

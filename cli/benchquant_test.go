@@ -25,8 +25,31 @@ func TestBenchModelQuant(t *testing.T) {
 		{"unknown quant type", nil, func(t *testing.T, dir string) ([]string, []string) {
 			return []string{"bench", "model", "--random", "tiny", "--quant", "q3_k", "-p", "8"}, []string{"--quant", "q3_k", "q8_0"}
 		}},
+		{"dtype without random", nil, func(t *testing.T, dir string) ([]string, []string) {
+			return []string{"bench", "model", "--dtype", "f16", "-p", "8"}, []string{"--dtype", "--random"}
+		}},
+		{"unknown dtype", nil, func(t *testing.T, dir string) ([]string, []string) {
+			return []string{"bench", "model", "--random", "tiny", "--dtype", "f8", "-p", "8"}, []string{"--dtype", "f8", "bf16"}
+		}},
 		{"unknown random shape", nil, func(t *testing.T, dir string) ([]string, []string) {
 			return []string{"bench", "model", "--random", "13b", "-p", "8"}, []string{"--random", "13b", "anole-7b"}
 		}},
 	})
+}
+
+// TestBenchModelDType: --dtype writes the random checkpoint in the type
+// asked for, bf16 for a shape that is f16 by default and f16 for Janus.
+func TestBenchModelDType(t *testing.T) {
+	for _, c := range []struct{ shape, dtype, family, want string }{
+		{"tiny", "bf16", "chameleon", "BF16"},
+		{"janus-tiny", "f16", "janus", "F16"},
+	} {
+		args := []string{"bench", "model", "--random", c.shape, "--dtype", c.dtype, "-p", "8", "-n", "2", "-t", "1", "-r", "1"}
+		r := chatumm(t, args...)
+		wantSuccess(t, r, args...)
+		row := regexp.MustCompile(`(?m)^\| ` + c.family + ` .* ` + c.want + ` \|.*\| pp8 \|`)
+		if !row.MatchString(r.stdout) {
+			t.Errorf("%s --dtype %s: no %s pp8 row in:\n%s", c.shape, c.dtype, c.want, r.stdout)
+		}
+	}
 }
