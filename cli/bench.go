@@ -135,7 +135,9 @@ func benchKernels(c *cli.Context) error {
 		probe := ops.NewReadProbe(1 << 30)
 		bw := probe.Measure(pool, d)
 		peak := ops.MeasureFMAPeak(pool, d)
-		fmt.Fprintf(tw, "read bandwidth\t1 GiB\t%d\t%.1f GB/s\t\t\n", t, bw)
+		sustained := probe.Sustained(pool, d)
+		fmt.Fprintf(tw, "read bandwidth\t1 GiB\t%d\t%.1f GB/s\tbest 16 MiB block\t\n", t, bw)
+		fmt.Fprintf(tw, "sustained read\t1 GiB\t%d\t%.1f GB/s\tmean of whole passes: the decode bound\t\n", t, sustained)
 		fmt.Fprintf(tw, "fma peak\t-\t%d\t%.0f GFLOP/s\t\t\n", t, peak)
 		for _, dt := range []ops.DType{ops.F16, ops.BF16} {
 			for _, s := range shapes {

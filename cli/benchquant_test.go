@@ -53,3 +53,21 @@ func TestBenchModelDType(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchKernelsQuick: the kernel table names both yardsticks, the best
+// short block and the sustained whole-buffer read, each with a positive
+// GB/s, next to at least one matvec row measured against them.
+func TestBenchKernelsQuick(t *testing.T) {
+	args := []string{"bench", "kernels", "--quick", "--threads", "1"}
+	r := chatumm(t, args...)
+	wantSuccess(t, r, args...)
+	for _, re := range []string{
+		`(?m)^ *read bandwidth +1 GiB +1 +[0-9]*[1-9][0-9]*\.[0-9] GB/s +best 16 MiB block`,
+		`(?m)^ *sustained read +1 GiB +1 +[0-9]*[1-9][0-9]*\.[0-9] GB/s +mean of whole passes`,
+		`(?m)^ *matvec F16 +512×512 +1 +[0-9.]+ GB/s +[0-9]+% of [0-9.]+ GB/s read next to it`,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("no line matching %s in:\n%s", re, r.stdout)
+		}
+	}
+}

@@ -69,3 +69,18 @@ func (r *ReadProbe) Measure(p *runtime.Pool, d time.Duration) float64 {
 func MeasureReadBandwidth(p *runtime.Pool, bytes int, d time.Duration) float64 {
 	return NewReadProbe(bytes).Measure(p, d)
 }
+
+// Sustained streams the whole buffer in single passes, every pool thread
+// reading one contiguous part of it, and returns the mean GB/s over about
+// d (at least two passes). A decode step reads all the weights in one such
+// pass, so this mean, not Measure's best short block, is the bound a
+// model's tokens/s is held to on a shared host.
+func (r *ReadProbe) Sustained(p *runtime.Pool, d time.Duration) float64 {
+	start := time.Now()
+	passes := 0
+	for passes < 2 || time.Since(start) < d {
+		p.RunGrain(len(r.t.buf), 4096, &r.t)
+		passes++
+	}
+	return float64(passes) * float64(len(r.t.buf)*4) / time.Since(start).Seconds() / 1e9
+}
