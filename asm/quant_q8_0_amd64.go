@@ -11,8 +11,8 @@ package asm
 const q8_0ScaleBlocks = 256
 
 // rowsQ8_0x4Asm is RowsQ4 for Q8_0: the four vectors' f16 scales are
-// widened once into a table shared by all the rows of the call, then each
-// row is one dotQ8_0x4sAVX2. A single row, or rows wider than the table,
+// widened once into a table shared by all the rows of the call, then one
+// dotQ8_0x4sRowsAVX2 computes every row. A single row, or rows wider than the table,
 // run dotQ8_0x4AVX2 instead (the table would not pay for itself, or would
 // not fit); both kernels give every row the one-vector kernel's bits.
 func rowsQ8_0x4Asm(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
@@ -27,14 +27,12 @@ func rowsQ8_0x4Asm(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
 	}
 	var sc [q8_0ScaleBlocks * 8]float32
 	q8_0ScalesX4AVX2(&xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, &sc[0])
-	for r := 0; r < rows; r++ {
-		dotQ8_0x4sAVX2(&w[r*rowBytes], &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, &sc[0], &out)
-		y[0][r], y[1][r], y[2][r], y[3][r] = out[0], out[1], out[2], out[3]
-	}
+	dotQ8_0x4sRowsAVX2(&w[0], rowBytes, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, rows, &sc[0],
+		&y[0][0], &y[1][0], &y[2][0], &y[3][0])
 }
 
 //go:noescape
 func q8_0ScalesX4AVX2(x0, x1, x2, x3 *byte, nb int, dst *float32)
 
 //go:noescape
-func dotQ8_0x4sAVX2(w, x0, x1, x2, x3 *byte, nb int, sc *float32, y *[4]float32)
+func dotQ8_0x4sRowsAVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb, rows int, sc *float32, y0, y1, y2, y3 *float32)

@@ -67,18 +67,40 @@ scale:
 	Q8_0_S4_VEC(BX, wo, A2, 0xaa) \
 	Q8_0_S4_VEC(DX, wo, A3, 0xff)
 
-// func dotQ8_0x4sAVX2(w, x0, x1, x2, x3 *byte, nb int, sc *float32, y *[4]float32)
-// dotQ8_0x4AVX2 with the d_x table sc from q8_0ScalesX4AVX2 (same bits);
-// nb >= 1. Vector v alternates its blocks between the accumulators (Y0,
-// Y1), (Y8, Y9), (Y10, Y11), (Y12, Y13) as dotQ8_0x4AVX2 does. VPABSB
-// gives the |w| that VPSIGNB w, w gives.
-TEXT ·dotQ8_0x4sAVX2(SB), NOSPLIT, $0-64
-	QK_PROLOGUE4
-	MOVQ         sc+48(FP), R9
+// Q8_0_S4_STORE stores the horizontal sum of ACC (Y0 itself, or copied
+// there: HSUM_Y0 works on Y0 with Y1 as scratch) to the *float32 at
+// yarg(FP), offset by the row index R10.
+#define Q8_0_S4_STORE(ACC, yarg) \
+	VMOVAPS ACC, Y0 \
+	HSUM_Y0 \
+	MOVQ    yarg(FP), AX \
+	VMOVSS  X0, (AX)(R10*4)
+
+// func dotQ8_0x4sRowsAVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb, rows int, sc *float32, y0, y1, y2, y3 *float32)
+// y_v[r] = row r of w (rows of rowBytes bytes) · x_v for r < rows, each
+// row as dotQ8_0x4AVX2 computes it, with the d_x table sc from
+// q8_0ScalesX4AVX2 (same bits); nb, rows >= 1. The row loop lives here so
+// a call covers a whole grain of rows: per-call entry, argument checks and
+// the Go-side copy of four results per row would otherwise cost a few
+// percent of a kernel this short. Vector v alternates its blocks between
+// the accumulators (Y0, Y1), (Y8, Y9), (Y10, Y11), (Y12, Y13) as
+// dotQ8_0x4AVX2 does. VPABSB gives the |w| that VPSIGNB w, w gives.
+TEXT ·dotQ8_0x4sRowsAVX2(SB), NOSPLIT, $0-104
+	MOVQ         w+0(FP), R8
+	XORQ         R10, R10
 	VPBROADCASTD qkOnes16<>(SB), Y15
+
+row:
+	MOVQ R8, SI
+	MOVQ x0+16(FP), DI
+	MOVQ x1+24(FP), R13
+	MOVQ x2+32(FP), BX
+	MOVQ x3+40(FP), DX
+	MOVQ nb+48(FP), CX
+	MOVQ sc+64(FP), R9
 	QK_ZERO_ACC8
-	CMPQ         CX, $2
-	JLT          tail
+	CMPQ CX, $2
+	JLT  tail
 
 pair:
 	Q8_0_S4_BLOCK(0, 0, Y0, Y8, Y10, Y12)
@@ -95,8 +117,17 @@ tail:
 	Q8_0_S4_BLOCK(0, 0, Y0, Y8, Y10, Y12)
 
 done:
-	VADDPS  Y1, Y0, Y0
-	VADDPS  Y9, Y8, Y8
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	QK_STORE4_AT(y+56(FP), Y8, Y10, Y12)
+	VADDPS Y1, Y0, Y0
+	VADDPS Y9, Y8, Y8
+	VADDPS Y11, Y10, Y10
+	VADDPS Y13, Y12, Y12
+	Q8_0_S4_STORE(Y0, y0+72)
+	Q8_0_S4_STORE(Y8, y1+80)
+	Q8_0_S4_STORE(Y10, y2+88)
+	Q8_0_S4_STORE(Y12, y3+96)
+	ADDQ rowBytes+8(FP), R8
+	INCQ R10
+	CMPQ R10, rows+56(FP)
+	JLT  row
+	VZEROUPPER
+	RET
