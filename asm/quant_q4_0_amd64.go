@@ -3,8 +3,8 @@
 package asm
 
 // The Go side of the AVX2 Q4_0 kernels (quant_q4_0_amd64.s): rows in
-// groups of eight for one vector, in groups of four for four vectors, and
-// the rest one row at a time. Every kernel gives each row the generic
+// groups of eight for one vector, in groups of eight or four for four
+// vectors, and the rest one row at a time. Every kernel gives each row the generic
 // twin's bits, so the grouping never changes a result.
 
 // rowsQ4_0Asm runs an eight-row kernel over groups of eight rows and the
@@ -30,21 +30,20 @@ func rowsQ4_0Asm(dot8 func(w *byte, rowBytes int, x *byte, nb int, y *float32)) 
 	}
 }
 
-// rowsQ4_0x4Asm is RowsQ4 for Q4_0: the four-row, four-vector kernel over
-// groups of four rows, the one-row kernel per vector over the rest.
+// rowsQ4_0x4Asm is RowsQ4 for Q4_0: the eight-row, four-vector kernel over
+// groups of eight rows, the four-row one over a group of four left over,
+// the one-row kernel per vector over the rest.
 func rowsQ4_0x4Asm(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32) {
 	rows := rowsQ4Prologue(Q4_0, w, rowBytes, nb, xq, &y)
-	var out [16]float32
+	var out [32]float32
 	r := 0
+	for ; r+8 <= rows; r += 8 {
+		dotQ4_0r8x4AVX2(&w[r*rowBytes], rowBytes, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, &out)
+		scatterQ4_0x4(&y, r, 4, &out)
+	}
 	for ; r+4 <= rows; r += 4 {
-		dotQ4_0r4x4AVX2(&w[r*rowBytes], rowBytes, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, &out)
-		// out holds rows r, r+1 then r+2, r+3 as [a·v0 a·v1 b·v0 b·v1
-		// a·v2 a·v3 b·v2 b·v3].
-		for p := 0; p < 2; p++ {
-			o, a, b := out[8*p:8*p+8], r+2*p, r+2*p+1
-			y[0][a], y[1][a], y[0][b], y[1][b] = o[0], o[1], o[2], o[3]
-			y[2][a], y[3][a], y[2][b], y[3][b] = o[4], o[5], o[6], o[7]
-		}
+		dotQ4_0r4x4AVX2(&w[r*rowBytes], rowBytes, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], nb, (*[16]float32)(out[:16]))
+		scatterQ4_0x4(&y, r, 2, &out)
 	}
 	for ; r < rows; r++ {
 		for v := range xq {
@@ -61,6 +60,20 @@ func dotQ4_0x8PfAVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
 
 //go:noescape
 func dotQ4_0AVX2(w, x *byte, nb int) float32
+
+// scatterQ4_0x4 stores pairs row pairs of the four-vector kernels' out, which
+// holds rows r, r+1, then r+2, r+3, ... as [a·v0 a·v1 b·v0 b·v1 a·v2 a·v3
+// b·v2 b·v3], in y.
+func scatterQ4_0x4(y *[4][]float32, r, pairs int, out *[32]float32) {
+	for p := 0; p < pairs; p++ {
+		o, a, b := out[8*p:8*p+8], r+2*p, r+2*p+1
+		y[0][a], y[1][a], y[0][b], y[1][b] = o[0], o[1], o[2], o[3]
+		y[2][a], y[3][a], y[2][b], y[3][b] = o[4], o[5], o[6], o[7]
+	}
+}
+
+//go:noescape
+func dotQ4_0r8x4AVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb int, y *[32]float32)
 
 //go:noescape
 func dotQ4_0r4x4AVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb int, y *[16]float32)

@@ -195,13 +195,14 @@ one:
 	VPMADDWD     Y14, Y0, R
 
 // Q4_0_R4X4_PAIR adds the block of the two rows at a and b (f16 scales at
-// da and db) to ACC = [a·v0 a·v1 b·v0 b·v1 | a·v2 a·v3 b·v2 b·v3]; Y12 =
-// the vectors' 8·x sums and Y13 = their d_x in that layout.
-#define Q4_0_R4X4_PAIR(a, b, da, db, ACC) \
+// da and db) to ACC = [a·v0 a·v1 b·v0 b·v1 | a·v2 a·v3 b·v2 b·v3]; CSUM =
+// the vectors' 8·x sums (a register, or memory where the registers are all
+// taken) and Y13 = their d_x in that layout.
+#define Q4_0_R4X4_PAIR(a, b, da, db, ACC, CSUM) \
 	Q4_0_R4X4_ROW(a, Y3) \
 	Q4_0_R4X4_ROW(b, Y0) \
 	VPHADDD     Y0, Y3, Y3 \
-	VPSUBD      Y12, Y3, Y3 \
+	VPSUBD      CSUM, Y3, Y3 \
 	VCVTDQ2PS   Y3, Y3 \
 	MOVWQZX     da, AX \
 	MOVWQZX     db, DX \
@@ -214,6 +215,39 @@ one:
 	VMULPS      Y13, Y4, Y4 \
 	VMULPS      Y4, Y3, Y3 \
 	VADDPS      Y3, ACC, ACC
+
+// Q4_0_X4_PREP(CS) prepares the activation block of x0..x3 (DI, R11, R12,
+// R13) for the four-vector kernels: Y8 = values 0-7 of x0..x3, Y9 = 8-15,
+// Y10 = 16-23, Y11 = 24-31 (interleaved once for all the rows), CS = each
+// vector's 8·sum(x) as [c0 c1 c0 c1 | c2 c3 c2 c3], Y13 = the vectors' d_x
+// as [d0 d1 d0 d1 | d2 d3 d2 d3]. Y0..Y4 scratch (CS may be Y0).
+#define Q4_0_X4_PREP(CS) \
+	VMOVDQU      2(DI), Y0 \
+	VMOVDQU      2(R11), Y1 \
+	VMOVDQU      2(R12), Y2 \
+	VMOVDQU      2(R13), Y3 \
+	VPUNPCKLQDQ  Y1, Y0, Y4 \
+	VPUNPCKHQDQ  Y1, Y0, Y0 \
+	VPUNPCKLQDQ  Y3, Y2, Y1 \
+	VPUNPCKHQDQ  Y3, Y2, Y2 \
+	VPERM2I128   $0x20, Y1, Y4, Y8 \
+	VPERM2I128   $0x31, Y1, Y4, Y10 \
+	VPERM2I128   $0x20, Y2, Y0, Y9 \
+	VPERM2I128   $0x31, Y2, Y0, Y11 \
+	VPBROADCASTD qkEights<>(SB), Y2 \
+	VPMADDUBSW   Y8, Y2, Y0 \
+	VPMADDUBSW   Y9, Y2, Y1 \
+	VPADDW       Y1, Y0, Y0 \
+	VPMADDUBSW   Y10, Y2, Y1 \
+	VPADDW       Y1, Y0, Y0 \
+	VPMADDUBSW   Y11, Y2, Y1 \
+	VPADDW       Y1, Y0, Y0 \
+	VPMADDWD     Y14, Y0, Y0 \
+	VPHADDD      Y0, Y0, CS \
+	QK_GATHER4((DI), (R11), (R12), (R13), AX) \
+	VMOVQ        AX, X13 \
+	VCVTPH2PS    X13, X13 \
+	VPERMQ       $0x50, Y13, Y13
 
 // func dotQ4_0r4x4AVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb int, y *[16]float32)
 // Four rows against four vectors, nb >= 1. Each activation block is
@@ -235,41 +269,10 @@ TEXT ·dotQ4_0r4x4AVX2(SB), NOSPLIT, $0-64
 	VPBROADCASTD qkOnes16<>(SB), Y14
 
 tile:
-	// Interleave the four activation blocks: Y8 = values 0-7 of x0..x3,
-	// Y9 = 8-15, Y10 = 16-23, Y11 = 24-31.
-	VMOVDQU      2(DI), Y0
-	VMOVDQU      2(R11), Y1
-	VMOVDQU      2(R12), Y2
-	VMOVDQU      2(R13), Y3
-	VPUNPCKLQDQ  Y1, Y0, Y4
-	VPUNPCKHQDQ  Y1, Y0, Y5
-	VPUNPCKLQDQ  Y3, Y2, Y0
-	VPUNPCKHQDQ  Y3, Y2, Y1
-	VPERM2I128   $0x20, Y0, Y4, Y8
-	VPERM2I128   $0x31, Y0, Y4, Y10
-	VPERM2I128   $0x20, Y1, Y5, Y9
-	VPERM2I128   $0x31, Y1, Y5, Y11
+	Q4_0_X4_PREP(Y12)
 
-	// Y12 = each vector's 8·sum(x), as [c0 c1 c0 c1 | c2 c3 c2 c3].
-	VPBROADCASTD qkEights<>(SB), Y2
-	VPMADDUBSW   Y8, Y2, Y0
-	VPMADDUBSW   Y9, Y2, Y1
-	VPADDW       Y1, Y0, Y0
-	VPMADDUBSW   Y10, Y2, Y1
-	VPADDW       Y1, Y0, Y0
-	VPMADDUBSW   Y11, Y2, Y1
-	VPADDW       Y1, Y0, Y0
-	VPMADDWD     Y14, Y0, Y0
-	VPHADDD      Y0, Y0, Y12
-
-	// Y13 = the vectors' d_x, as [d0 d1 d0 d1 | d2 d3 d2 d3].
-	QK_GATHER4((DI), (R11), (R12), (R13), AX)
-	VMOVQ        AX, X13
-	VCVTPH2PS    X13, X13
-	VPERMQ       $0x50, Y13, Y13
-
-	Q4_0_R4X4_PAIR(2(SI), 2(SI)(BX*1), (SI), (SI)(BX*1), Y6)
-	Q4_0_R4X4_PAIR(2(SI)(BX*2), 2(SI)(R10*1), (SI)(BX*2), (SI)(R10*1), Y7)
+	Q4_0_R4X4_PAIR(2(SI), 2(SI)(BX*1), (SI), (SI)(BX*1), Y6, Y12)
+	Q4_0_R4X4_PAIR(2(SI)(BX*2), 2(SI)(R10*1), (SI)(BX*2), (SI)(R10*1), Y7, Y12)
 	ADDQ         $18, SI
 	ADDQ         $34, DI
 	ADDQ         $34, R11
@@ -281,5 +284,53 @@ tile:
 	MOVQ    y+56(FP), DX
 	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+// func dotQ4_0r8x4AVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb int, y *[32]float32)
+// dotQ4_0r4x4AVX2 for eight rows (the same operations on the same values
+// for each row, so the same bits): the activation preparation, about a
+// fifth of the four-row kernel's work, is shared by twice the rows. With
+// four accumulators there is no register left for the 8·x sums, which wait
+// on the stack. y[0:16] as dotQ4_0r4x4AVX2's y for rows 0-3, y[16:32] the
+// same for rows 4-7.
+TEXT ·dotQ4_0r8x4AVX2(SB), NOSPLIT, $32-64
+	MOVQ         w+0(FP), SI
+	MOVQ         rowBytes+8(FP), BX
+	MOVQ         x0+16(FP), DI
+	MOVQ         x1+24(FP), R11
+	MOVQ         x2+32(FP), R12
+	MOVQ         x3+40(FP), R13
+	MOVQ         nb+48(FP), CX
+	LEAQ         (BX)(BX*2), R10
+	LEAQ         (SI)(BX*4), R8
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y12, Y12, Y12
+	VPBROADCASTD qkLow4<>(SB), Y15
+	VPBROADCASTD qkOnes16<>(SB), Y14
+
+tile8:
+	Q4_0_X4_PREP(Y0)
+	VMOVDQU Y0, 0(SP)
+	Q4_0_R4X4_PAIR(2(SI), 2(SI)(BX*1), (SI), (SI)(BX*1), Y6, 0(SP))
+	Q4_0_R4X4_PAIR(2(SI)(BX*2), 2(SI)(R10*1), (SI)(BX*2), (SI)(R10*1), Y7, 0(SP))
+	Q4_0_R4X4_PAIR(2(R8), 2(R8)(BX*1), (R8), (R8)(BX*1), Y5, 0(SP))
+	Q4_0_R4X4_PAIR(2(R8)(BX*2), 2(R8)(R10*1), (R8)(BX*2), (R8)(R10*1), Y12, 0(SP))
+	ADDQ         $18, R8
+	ADDQ         $18, SI
+	ADDQ         $34, DI
+	ADDQ         $34, R11
+	ADDQ         $34, R12
+	ADDQ         $34, R13
+	DECQ         CX
+	JNZ          tile8
+
+	MOVQ    y+56(FP), DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VMOVUPS Y5, 64(DX)
+	VMOVUPS Y12, 96(DX)
 	VZEROUPPER
 	RET

@@ -11,7 +11,7 @@ import (
 )
 
 // TestRowsQ4_0GenericBits: the AVX2 Q4_0 kernels (eight rows, one row,
-// four rows by four vectors; with and without the prefetch) give the
+// eight and four rows by four vectors; with and without the prefetch) give the
 // generic twin's bits for every row and vector, over row counts that fill
 // and miss the groups, padded and unaligned rows, block counts past the
 // prefetch distance, and extreme activations (±127 everywhere, where the
