@@ -10,38 +10,11 @@
 // bits as the one-vector kernel. What changes is the scale: dotQ8_0x4AVX2
 // converts each vector's f16 d_x and multiplies it by d_w once per (row,
 // vector, block), three instructions that cost about a third of its time;
-// here the Go wrapper converts the four vectors' d_x once per call, for
-// all its rows, into a table (q8_0ScalesX4AVX2), and the kernel forms the
+// the kernel converts the four vectors' d_x once per call, for all its
+// rows, into a table in its frame, and forms the
 // four products d_w·d_x of a block with one VMULPS and takes each
 // vector's with one in-lane VPERMILPS. The products are the same float32
 // multiplications, so the bits do not change.
-
-// func q8_0ScalesX4AVX2(x0, x1, x2, x3 *byte, nb int, dst *float32)
-// dst[8b : 8b+8] = the f32 d_x of block b of x0..x3, twice: [d0 d1 d2 d3
-// d0 d1 d2 d3] (one per 128-bit lane, for VPERMILPS). nb >= 1.
-TEXT ·q8_0ScalesX4AVX2(SB), NOSPLIT, $0-48
-	MOVQ x0+0(FP), DI
-	MOVQ x1+8(FP), R13
-	MOVQ x2+16(FP), BX
-	MOVQ x3+24(FP), R11
-	MOVQ nb+32(FP), CX
-	MOVQ dst+40(FP), R9
-
-scale:
-	QK_GATHER4((DI), (R13), (BX), (R11), AX)
-	VMOVQ       AX, X0
-	VCVTPH2PS   X0, X0
-	VINSERTF128 $1, X0, Y0, Y0
-	VMOVUPS     Y0, (R9)
-	ADDQ        $34, DI
-	ADDQ        $34, R13
-	ADDQ        $34, BX
-	ADDQ        $34, R11
-	ADDQ        $32, R9
-	DECQ        CX
-	JNZ         scale
-	VZEROUPPER
-	RET
 
 // Q8_0_S4_VEC: the block of the vector at XP, whose d_w·d_x is lane IMM
 // of Y7 (|w| in Y5, w in Y4), added to ACC.
@@ -76,16 +49,39 @@ scale:
 	MOVQ    yarg(FP), AX \
 	VMOVSS  X0, (AX)(R10*4)
 
-// func dotQ8_0x4sRowsAVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb, rows int, sc *float32, y0, y1, y2, y3 *float32)
+// func dotQ8_0x4sRowsAVX2(w *byte, rowBytes int, x0, x1, x2, x3 *byte, nb, rows int, y0, y1, y2, y3 *float32)
 // y_v[r] = row r of w (rows of rowBytes bytes) · x_v for r < rows, each
-// row as dotQ8_0x4AVX2 computes it, with the d_x table sc from
-// q8_0ScalesX4AVX2 (same bits); nb, rows >= 1. The row loop lives here so
-// a call covers a whole grain of rows: per-call entry, argument checks and
-// the Go-side copy of four results per row would otherwise cost a few
-// percent of a kernel this short. Vector v alternates its blocks between
-// the accumulators (Y0, Y1), (Y8, Y9), (Y10, Y11), (Y12, Y13) as
+// row as dotQ8_0x4AVX2 computes it; 1 <= nb <= q8_0ScaleBlocks, rows >= 1.
+// First the four vectors' f16 d_x are widened into a table in the frame,
+// 32 bytes per block: [d0 d1 d2 d3 d0 d1 d2 d3] (one copy per 128-bit lane,
+// for VPERMILPS), shared by all the rows. The row loop lives here too, so
+// one call covers a whole grain of rows: per-call entry, the Go-side zeroing
+// of a table and the copy of four results per row would otherwise cost a
+// few percent of a kernel this short. Vector v alternates its blocks
+// between the accumulators (Y0, Y1), (Y8, Y9), (Y10, Y11), (Y12, Y13) as
 // dotQ8_0x4AVX2 does. VPABSB gives the |w| that VPSIGNB w, w gives.
-TEXT ·dotQ8_0x4sRowsAVX2(SB), NOSPLIT, $0-104
+TEXT ·dotQ8_0x4sRowsAVX2(SB), 0, $8192-96
+	MOVQ x0+16(FP), DI
+	MOVQ x1+24(FP), R13
+	MOVQ x2+32(FP), BX
+	MOVQ x3+40(FP), R11
+	MOVQ nb+48(FP), CX
+	LEAQ 0(SP), R9
+
+scale:
+	QK_GATHER4((DI), (R13), (BX), (R11), AX)
+	VMOVQ       AX, X0
+	VCVTPH2PS   X0, X0
+	VINSERTF128 $1, X0, Y0, Y0
+	VMOVUPS     Y0, (R9)
+	ADDQ        $34, DI
+	ADDQ        $34, R13
+	ADDQ        $34, BX
+	ADDQ        $34, R11
+	ADDQ        $32, R9
+	DECQ        CX
+	JNZ         scale
+
 	MOVQ         w+0(FP), R8
 	XORQ         R10, R10
 	VPBROADCASTD qkOnes16<>(SB), Y15
@@ -97,7 +93,7 @@ row:
 	MOVQ x2+32(FP), BX
 	MOVQ x3+40(FP), DX
 	MOVQ nb+48(FP), CX
-	MOVQ sc+64(FP), R9
+	LEAQ 0(SP), R9
 	QK_ZERO_ACC8
 	CMPQ CX, $2
 	JLT  tail
@@ -121,10 +117,10 @@ done:
 	VADDPS Y9, Y8, Y8
 	VADDPS Y11, Y10, Y10
 	VADDPS Y13, Y12, Y12
-	Q8_0_S4_STORE(Y0, y0+72)
-	Q8_0_S4_STORE(Y8, y1+80)
-	Q8_0_S4_STORE(Y10, y2+88)
-	Q8_0_S4_STORE(Y12, y3+96)
+	Q8_0_S4_STORE(Y0, y0+64)
+	Q8_0_S4_STORE(Y8, y1+72)
+	Q8_0_S4_STORE(Y10, y2+80)
+	Q8_0_S4_STORE(Y12, y3+88)
 	ADDQ rowBytes+8(FP), R8
 	INCQ R10
 	CMPQ R10, rows+56(FP)
