@@ -93,6 +93,25 @@ GLOBL qkEights<>(SB), RODATA|NOPTR, $4
 	VZEROUPPER \
 	RET
 
+// Q4_0_X4_ARGS loads the arguments every rows×four-vector kernel shares:
+// SI = w, BX = rowBytes, DI/R11/R12/R13 = x0..x3, CX = nb, R10 = 3·rowBytes.
+#define Q4_0_X4_ARGS \
+	MOVQ w+0(FP), SI \
+	MOVQ rowBytes+8(FP), BX \
+	MOVQ x0+16(FP), DI \
+	MOVQ x1+24(FP), R11 \
+	MOVQ x2+32(FP), R12 \
+	MOVQ x3+40(FP), R13 \
+	MOVQ nb+48(FP), CX \
+	LEAQ (BX)(BX*2), R10
+
+// Q4_0_X4_NEXT moves the four activation pointers to their next block.
+#define Q4_0_X4_NEXT \
+	ADDQ $34, DI \
+	ADDQ $34, R11 \
+	ADDQ $34, R12 \
+	ADDQ $34, R13
+
 // func dotQ4_0x8AVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
 // Eight rows (at w + r·rowBytes) against one vector, nb >= 1.
 TEXT ·dotQ4_0x8AVX2(SB), NOSPLIT, $0-40
@@ -255,14 +274,7 @@ one:
 // the four vectors. y[0:8] = rows 0 and 1, y[8:16] = rows 2 and 3, each as
 // [a·v0 a·v1 b·v0 b·v1 a·v2 a·v3 b·v2 b·v3] (the Go wrapper scatters them).
 TEXT ·dotQ4_0r4x4AVX2(SB), NOSPLIT, $0-64
-	MOVQ         w+0(FP), SI
-	MOVQ         rowBytes+8(FP), BX
-	MOVQ         x0+16(FP), DI
-	MOVQ         x1+24(FP), R11
-	MOVQ         x2+32(FP), R12
-	MOVQ         x3+40(FP), R13
-	MOVQ         nb+48(FP), CX
-	LEAQ         (BX)(BX*2), R10
+	Q4_0_X4_ARGS
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VPBROADCASTD qkLow4<>(SB), Y15
@@ -274,10 +286,7 @@ tile:
 	Q4_0_R4X4_PAIR(2(SI), 2(SI)(BX*1), (SI), (SI)(BX*1), Y6, Y12)
 	Q4_0_R4X4_PAIR(2(SI)(BX*2), 2(SI)(R10*1), (SI)(BX*2), (SI)(R10*1), Y7, Y12)
 	ADDQ         $18, SI
-	ADDQ         $34, DI
-	ADDQ         $34, R11
-	ADDQ         $34, R12
-	ADDQ         $34, R13
+	Q4_0_X4_NEXT
 	DECQ         CX
 	JNZ          tile
 
@@ -295,14 +304,7 @@ tile:
 // on the stack. y[0:16] as dotQ4_0r4x4AVX2's y for rows 0-3, y[16:32] the
 // same for rows 4-7.
 TEXT ·dotQ4_0r8x4AVX2(SB), NOSPLIT, $32-64
-	MOVQ         w+0(FP), SI
-	MOVQ         rowBytes+8(FP), BX
-	MOVQ         x0+16(FP), DI
-	MOVQ         x1+24(FP), R11
-	MOVQ         x2+32(FP), R12
-	MOVQ         x3+40(FP), R13
-	MOVQ         nb+48(FP), CX
-	LEAQ         (BX)(BX*2), R10
+	Q4_0_X4_ARGS
 	LEAQ         (SI)(BX*4), R8
 	VXORPS       Y5, Y5, Y5
 	VXORPS       Y6, Y6, Y6
@@ -320,10 +322,7 @@ tile8:
 	Q4_0_R4X4_PAIR(2(R8)(BX*2), 2(R8)(R10*1), (R8)(BX*2), (R8)(R10*1), Y12, 0(SP))
 	ADDQ         $18, R8
 	ADDQ         $18, SI
-	ADDQ         $34, DI
-	ADDQ         $34, R11
-	ADDQ         $34, R12
-	ADDQ         $34, R13
+	Q4_0_X4_NEXT
 	DECQ         CX
 	JNZ          tile8
 
