@@ -4,8 +4,8 @@ package asm
 
 // The Go side of the AVX2 Q4_0 kernels (quant_q4_0_amd64.s): rows in
 // groups of eight for one vector, in groups of eight or four for four
-// vectors, and the rest one row at a time. Every kernel gives each row the generic
-// twin's bits, so the grouping never changes a result.
+// vectors, and the rest one row at a time. Every kernel gives each row the
+// generic twin's bits, so the grouping never changes a result.
 
 // rowsQ4_0Asm runs an eight-row kernel over groups of eight rows and the
 // one-row kernel over the rest.
@@ -61,9 +61,9 @@ func dotQ4_0x8PfAVX2(w *byte, rowBytes int, x *byte, nb int, y *float32)
 //go:noescape
 func dotQ4_0AVX2(w, x *byte, nb int) float32
 
-// scatterQ4_0x4 stores pairs row pairs of the four-vector kernels' out, which
-// holds rows r, r+1, then r+2, r+3, ... as [a·v0 a·v1 b·v0 b·v1 a·v2 a·v3
-// b·v2 b·v3], in y.
+// scatterQ4_0x4 copies the first `pairs` row pairs of a four-vector
+// kernel's out into y from row r on: out holds rows r, r+1, then r+2, r+3,
+// ..., each pair as [a·v0 a·v1 b·v0 b·v1 a·v2 a·v3 b·v2 b·v3].
 func scatterQ4_0x4(y *[4][]float32, r, pairs int, out *[32]float32) {
 	for p := 0; p < pairs; p++ {
 		o, a, b := out[8*p:8*p+8], r+2*p, r+2*p+1
