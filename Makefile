@@ -107,8 +107,8 @@ bench-kernels: build
 
 # The embedded model on the held-out test set and on the natural-language dev
 # set (needs /usr/bin/python3 with numpy and PIL); results go to $(BUILD)/eval/,
-# the shipped model's figures stay in tools/eval/results-s33.json and
-# results-s33-nl.json.
+# the shipped model's figures stay in tools/eval/results-s36.json and
+# results-s36-nl.json.
 eval: build
 	mkdir -p $(BUILD)/eval
 	/usr/bin/python3 tools/eval/eval_binary.py --binary ./chatumm --json $(BUILD)/eval/results.json

@@ -65,8 +65,9 @@ func logitStats(got, want []float32, V int) (relRMS, top1 float64) {
 // The embedded model quantized to each type loads through the normal
 // family path, has its matrices in block types and its VQ-GAN and norms
 // untouched, and gives logits close to the f16 model's. The bounds are
-// about 1.5× the relative rms errors measured on this prompt (Q8_0 0.0066,
-// Q6_K 0.0120, Q5_K 0.0285, Q4_K 0.0340, Q4_0 0.0396; they include the
+// about 1.5× the relative rms errors measured on this prompt with run s36
+// (Q8_0 0.0094, Q6_K 0.0166, Q5_K 0.0252, Q4_K 0.0424, Q4_0 0.0655; s30's
+// were 0.0066 to 0.0396, its logits quantize better; they include the
 // 8-bit quantization of the activations in every dot product, and the K
 // types here are mostly their 32-block fallbacks, the model's width being
 // 192).
@@ -79,7 +80,7 @@ func TestQuantizeEmbeddedLoadsAndMatches(t *testing.T) {
 	}
 	defer ref.Close()
 	want := promptLogits(t, ref)
-	bounds := map[asm.QType]float64{asm.Q8_0: 0.010, asm.Q6_K: 0.018, asm.Q5_K: 0.043, asm.Q4_K: 0.051, asm.Q4_0: 0.060}
+	bounds := map[asm.QType]float64{asm.Q8_0: 0.014, asm.Q6_K: 0.025, asm.Q5_K: 0.038, asm.Q4_K: 0.064, asm.Q4_0: 0.098}
 	dir := t.TempDir()
 	for _, q := range []asm.QType{asm.Q8_0, asm.Q6_K, asm.Q5_K, asm.Q4_K, asm.Q4_0} {
 		out := filepath.Join(dir, strings.ToLower(q.String())+".gguf")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Reproduces the embedded model (model/embedded/chatumm-tiny, run "s33") from a
+# Reproduces the embedded model (model/embedded/chatumm-tiny, run "s36") from a
 # clean checkout: the VQ-GAN chain, the transformer's two phases, the export to
-# WORK_DIR/chatumm-tiny-s30; then the everyday-language fine-tunes s31-s33
-# (issue 27, see docs/experiments.md), whose last export (OUT_DIR) is what ships.
+# WORK_DIR/chatumm-tiny-s30; then the everyday-language fine-tunes s31-s33 and
+# the every-pair tails s36e, s36m, s36 (issue 27, see docs/experiments.md),
+# whose last export (OUT_DIR) is what ships.
 #
 #   bash tools/train/recipe.sh [WORK_DIR [OUT_DIR]]      # defaults below
 #   SMOKE=1 bash tools/train/recipe.sh /tmp/smoke        # a few steps of each stage, to check the setup
@@ -28,8 +29,10 @@ mkdir -p "$WORK"
 # Step counts of the shipped run; SMOKE=1 shrinks them (and the data) to check
 # that every stage starts and the export loads.
 VQ1=600 VQ2=450 VQ3=1100 MAIN=7064 TAIL=2249 NTRAIN=90000 NTAIL=30000 NLSTEPS=1500 NNL=24000 PLACESTEPS=600 NPLACE=9000 T33=400 N33=6000
+T36E=600 N36E=8000 T36M=300 T36=300 N36=5000
 if [ "${SMOKE:-0}" = 1 ]; then
   VQ1=4 VQ2=2 VQ3=2 MAIN=3 TAIL=2 NTRAIN=300 NTAIL=100 NLSTEPS=3 NNL=200 PLACESTEPS=2 NPLACE=100 T33=2 N33=100
+  T36E=2 N36E=100 T36M=2 T36=2 N36=100
 fi
 
 # VQ-GAN: three runs, each continuing the last (batch 32 at two threads, then
@@ -84,7 +87,7 @@ $PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$WORK/chatumm
 # Replay tail (run s33): $T33 steps on $N33 dialogues of seed 61 at lr 2e-4, a
 # quarter in everyday words, to win back the edits and context the new
 # language cost (s32: edit 89, context k = 1 and 4 at 92).
-$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$OUT" --init "$WORK/s32.pt" \
+$PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$WORK/chatumm-tiny-s33" --init "$WORK/s32.pt" \
   --n-train $N33 --steps $T33 --max-seconds 14000 \
   --d 192 --layers 5 --heads 3 --ff 512 --budget 3072 --lr 2e-4 --warmup 20 \
   --seed 61 --tag s33 --save-every 100 --threads 1 \
@@ -92,10 +95,32 @@ $PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$OUT" --init 
   --look-burst 1.0 --look-edit 1.0 --first-burst 1.0 --shown-edit 0.7 --hard-edit 1.0 \
   --nl-share 0.25 --nl-default-place --lowercase
 
+# Every shape/colour pair (runs s36e, s36m, s36): three tails with the replay
+# mix above. s36e and s36m train on the four pairs the world holds out
+# (--all-pairs), so "draw an orange diamond" draws one; s36e at lr 2e-4 with
+# 40 % everyday words and a fifth of the history queries after 4 distractors,
+# s36m at 8e-5 with half of them there; s36 settles at 5e-5 on the ordinary
+# mix (no --all-pairs, no deep queries), which won back edits and everyday
+# words without forgetting the pairs (docs/experiments.md).
+tail36() {  # tag init seed steps n lr nl-share deep-context [--all-pairs]
+  local out="$WORK/chatumm-tiny-$1"
+  [ "$1" = s36 ] && out="$OUT"
+  $PY tools/train/train.py --vq "$WORK/vq4.pt" --work "$WORK" --out "$out" --init "$WORK/$2.pt" \
+    --n-train $5 --steps $4 --max-seconds 14000 \
+    --d 192 --layers 5 --heads 3 --ff 512 --budget 3072 --lr $6 --warmup 20 \
+    --seed $3 --tag $1 --save-every 100 --threads 1 \
+    --object-weight 8 --change-weight 8 --text-weight 2 \
+    --look-burst 1.0 --look-edit 1.0 --first-burst 1.0 --shown-edit 0.7 --hard-edit 1.0 \
+    --deep-context $8 --nl-share $7 --nl-default-place --lowercase ${9:-}
+}
+tail36 s36e s33 101 $T36E $N36E 2e-4 0.4 0.2 --all-pairs
+tail36 s36m s36e 181 $T36M $N36 8e-5 0.3 0.5 --all-pairs
+tail36 s36 s36m 201 $T36 $N36 5e-5 0.3 0
+
 $PY tools/train/plot_losses.py "$WORK/s30_log.txt" "$WORK/vq1_log.txt" "$WORK/vq2_log.txt" \
   "$WORK/vq3_log.txt" "$WORK/loss_curves.png"
 echo "s30 (the embedded model) exported to $WORK/chatumm-tiny-s30"
-echo "s33 (everyday language) exported to $OUT; judge it with:"
+echo "s36 (everyday language, every pair) exported to $OUT; judge it with:"
 echo "  make build && /usr/bin/python3 tools/eval/eval_binary.py --binary ./chatumm --model $OUT --json $WORK/results.json"
 echo "  CHATUMM_TEST_MODEL=$OUT make test-quality"
 echo "  /usr/bin/python3 tools/eval/eval_nl.py --binary ./chatumm --model $OUT"

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "world"))
 import dialogues as D  # noqa: E402
+import world as W  # noqa: E402
 import natural as N  # noqa: E402
 import bpe as BPE  # noqa: E402
 import data as DATA  # noqa: E402
@@ -101,7 +102,6 @@ def build(args, log):
 def check_vq(vq_path, n, seed, log, positional):
     """Fraction of tokens where the trained VQ encoder gives the patch-table
     code, over n fresh scenes (held-out pairs included)."""
-    import world as W
     vqm, vqck = load_vq(vq_path)
     rng = random.Random(seed)
     if bool(vqck.get("positional")) != positional:
@@ -232,6 +232,9 @@ def main():
     ap.add_argument("--nl-default-place", action="store_true",
                     help="requests in everyday words that name no place put their objects in the "
                          "center or the middle row (natural.ROW_LAYOUT) instead of at random")
+    ap.add_argument("--all-pairs", action="store_true",
+                    help="train on the held-out shape/colour pairs too (world.include_held_out): the "
+                         "eval's heldout_* tasks then measure pairs the model has seen")
     ap.add_argument("--lowercase", action="store_true",
                     help="a Lowercase normalizer in tokenizer.json (and in this trainer's BPE), so upper "
                          "case reads as the lower-case training text")
@@ -273,6 +276,8 @@ def main():
                  "slow single-threaded fallback, many times slower than f32")
     if args.steps < 1 or args.tail_steps < 0:
         ap.error("--steps must be at least 1 and --tail-steps at least 0")
+    if args.all_pairs:
+        W.include_held_out()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)

@@ -40,6 +40,15 @@ HELD_OUT = {("circle", "green"), ("square", "purple"), ("triangle", "white"),
             ("diamond", "orange")}
 
 
+def include_held_out():
+    """Let every generator in this process use the held-out pairs too, so a
+    tail (train.py --all-pairs) learns to draw them: a person asking for an
+    orange diamond wants one (docs/experiments.md, "Every shape/colour pair").
+    Empties HELD_OUT in place, so the modules that imported it by name see
+    the change."""
+    HELD_OUT.clear()
+
+
 def _mask(shape, n):
     """Boolean n x n mask of a shape drawn in an n-pixel box."""
     m = np.zeros((n, n), bool)
