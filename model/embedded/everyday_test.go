@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chatumm/chatumm/model"
 	"github.com/chatumm/chatumm/model/chat"
 )
 
@@ -53,16 +54,46 @@ func fits(w, g sceneObject) bool {
 	return same(w.size, g.size) && same(w.color, g.color) && same(w.shape, g.shape) && same(w.position, g.position)
 }
 
+// drawCase is a request in a fresh conversation and what its picture must show.
+type drawCase struct {
+	ask  string
+	want wanted
+}
+
+// drawnRight asks each case in a fresh conversation and counts the replies
+// that are one picture matching the case, logging the others.
+func drawnRight(t *testing.T, m *model.Model, cases []drawCase) int {
+	t.Helper()
+	right := 0
+	for _, c := range cases {
+		conv, err := chat.New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conv.AddUser(c.ask, nil); err != nil {
+			t.Fatal(err)
+		}
+		tr := reply(t, conv)
+		if len(tr.Images) != 1 {
+			t.Logf("%q: %q with %d pictures", c.ask, tr.Text, len(tr.Images))
+			continue
+		}
+		if got := drawnScene(t, m, tr); c.want.matchedBy(got) {
+			right++
+		} else {
+			t.Logf("%q drew %q", c.ask, got)
+		}
+	}
+	return right
+}
+
 // TestDrawsEverydayRequests: drawing requests in everyday words (upper
 // case, no full stop, British spellings, synonyms, plurals, attributes left
 // out) give a picture of what they name.
 func TestDrawsEverydayRequests(t *testing.T) {
 	m := testModel(t)
 	o := func(size, color, shape, pos string) sceneObject { return sceneObject{size, color, shape, pos} }
-	cases := []struct {
-		ask  string
-		want wanted
-	}{
+	cases := []drawCase{
 		{"DRAW A BIG WHITE SQUARE", wanted{"", []sceneObject{o("big", "white", "square", "")}}},
 		{"draw a red circle", wanted{"", []sceneObject{o("", "red", "circle", "")}}},
 		{"Draw a circle.", wanted{"", []sceneObject{o("", "", "circle", "")}}},
@@ -80,26 +111,7 @@ func TestDrawsEverydayRequests(t *testing.T) {
 		{"make me a white circle against a brown background", wanted{"brown", []sceneObject{o("", "white", "circle", "")}}},
 		{"show me a yellow triangle at the bottom", wanted{"", []sceneObject{o("", "yellow", "triangle", "bottom middle")}}},
 	}
-	right := 0
-	for _, c := range cases {
-		conv, err := chat.New(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := conv.AddUser(c.ask, nil); err != nil {
-			t.Fatal(err)
-		}
-		tr := reply(t, conv)
-		if len(tr.Images) != 1 {
-			t.Logf("%q: %q with %d pictures", c.ask, tr.Text, len(tr.Images))
-			continue
-		}
-		if got := drawnScene(t, m, tr); c.want.matchedBy(got) {
-			right++
-		} else {
-			t.Logf("%q drew %q", c.ask, got)
-		}
-	}
+	right := drawnRight(t, m, cases)
 	if right < 11 {
 		t.Errorf("%d of %d everyday drawing requests drawn right, want at least 11", right, len(cases))
 	}
@@ -114,40 +126,18 @@ func TestDrawsEverydayRequests(t *testing.T) {
 // asked: 3, a margin of two pictures.
 func TestDrawsEveryPair(t *testing.T) {
 	m := testModel(t)
-	o := func(color, shape string) sceneObject { return sceneObject{"", color, shape, ""} }
-	cases := []struct {
-		ask  string
-		want wanted
-	}{
-		{"draw an orange diamond", wanted{"", []sceneObject{o("orange", "diamond")}}},
-		{"Paint a big orange diamond on a black background", wanted{"black", []sceneObject{o("orange", "diamond")}}},
-		{"could you paint a green circle?", wanted{"", []sceneObject{o("green", "circle")}}},
-		{"i'd like a small green circle in the centre", wanted{"", []sceneObject{o("green", "circle")}}},
-		{"a white triangle please", wanted{"", []sceneObject{o("white", "triangle")}}},
-		{"draw a white triangle at the top left", wanted{"", []sceneObject{o("white", "triangle")}}},
-		{"sketch a purple square", wanted{"", []sceneObject{o("purple", "square")}}},
-		{"can you draw a purple square on a grey background?", wanted{"gray", []sceneObject{o("purple", "square")}}},
+	o := func(size, color, shape, pos string) sceneObject { return sceneObject{size, color, shape, pos} }
+	cases := []drawCase{
+		{"draw an orange diamond", wanted{"", []sceneObject{o("", "orange", "diamond", "")}}},
+		{"Paint a big orange diamond on a black background", wanted{"black", []sceneObject{o("big", "orange", "diamond", "")}}},
+		{"could you paint a green circle?", wanted{"", []sceneObject{o("", "green", "circle", "")}}},
+		{"i'd like a small green circle in the centre", wanted{"", []sceneObject{o("small", "green", "circle", "center")}}},
+		{"a white triangle please", wanted{"", []sceneObject{o("", "white", "triangle", "")}}},
+		{"draw a white triangle at the top left", wanted{"", []sceneObject{o("", "white", "triangle", "top left")}}},
+		{"sketch a purple square", wanted{"", []sceneObject{o("", "purple", "square", "")}}},
+		{"can you draw a purple square on a grey background?", wanted{"gray", []sceneObject{o("", "purple", "square", "")}}},
 	}
-	right := 0
-	for _, c := range cases {
-		conv, err := chat.New(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := conv.AddUser(c.ask, nil); err != nil {
-			t.Fatal(err)
-		}
-		tr := reply(t, conv)
-		if len(tr.Images) != 1 {
-			t.Logf("%q: %q with %d pictures", c.ask, tr.Text, len(tr.Images))
-			continue
-		}
-		if got := drawnScene(t, m, tr); c.want.matchedBy(got) {
-			right++
-		} else {
-			t.Logf("%q drew %q", c.ask, got)
-		}
-	}
+	right := drawnRight(t, m, cases)
 	if right < 3 {
 		t.Errorf("%d of %d requests for the once held-out pairs drawn right, want at least 3", right, len(cases))
 	}
