@@ -60,9 +60,10 @@ type drawCase struct {
 	want wanted
 }
 
-// drawnRight asks each case in a fresh conversation and counts the replies
-// that are one picture matching the case, logging the others.
-func drawnRight(t *testing.T, m *model.Model, cases []drawCase) int {
+// drawsAtLeast asks each case in a fresh conversation, counts the replies
+// that are one picture matching the case (logging the others), and fails
+// when fewer than atLeast are; what names the requests in the messages.
+func drawsAtLeast(t *testing.T, m *model.Model, cases []drawCase, atLeast int, what string) {
 	t.Helper()
 	right := 0
 	for _, c := range cases {
@@ -84,7 +85,10 @@ func drawnRight(t *testing.T, m *model.Model, cases []drawCase) int {
 			t.Logf("%q drew %q", c.ask, got)
 		}
 	}
-	return right
+	if right < atLeast {
+		t.Errorf("%d of %d %s drawn right, want at least %d", right, len(cases), what, atLeast)
+	}
+	t.Logf("%d of %d %s drawn right", right, len(cases), what)
 }
 
 // TestDrawsEverydayRequests: drawing requests in everyday words (upper
@@ -92,30 +96,25 @@ func drawnRight(t *testing.T, m *model.Model, cases []drawCase) int {
 // out) give a picture of what they name.
 func TestDrawsEverydayRequests(t *testing.T) {
 	m := testModel(t)
-	o := func(size, color, shape, pos string) sceneObject { return sceneObject{size, color, shape, pos} }
 	cases := []drawCase{
-		{"DRAW A BIG WHITE SQUARE", wanted{"", []sceneObject{o("big", "white", "square", "")}}},
-		{"draw a red circle", wanted{"", []sceneObject{o("", "red", "circle", "")}}},
-		{"Draw a circle.", wanted{"", []sceneObject{o("", "", "circle", "")}}},
-		{"can you draw a pink diamond?", wanted{"", []sceneObject{o("", "pink", "diamond", "")}}},
-		{"a blue square please", wanted{"", []sceneObject{o("", "blue", "square", "")}}},
-		{"draw a big red circle on a gray background.", wanted{"gray", []sceneObject{o("big", "red", "circle", "")}}},
-		{"Could you sketch a tiny yellow diamond for me?", wanted{"", []sceneObject{o("small", "yellow", "diamond", "")}}},
-		{"paint a blue triangle in the centre on a grey background", wanted{"gray", []sceneObject{o("", "blue", "triangle", "center")}}},
-		{"i'd like a triangle", wanted{"", []sceneObject{o("", "", "triangle", "")}}},
-		{"two pink squares please", wanted{"", []sceneObject{o("", "pink", "square", ""), o("", "pink", "square", "")}}},
-		{"render three small circles", wanted{"", []sceneObject{o("small", "", "circle", ""), o("small", "", "circle", ""), o("small", "", "circle", "")}}},
-		{"a red square and a yellow circle", wanted{"", []sceneObject{o("", "red", "square", ""), o("", "yellow", "circle", "")}}},
-		{"Create a purple diamond at the top right", wanted{"", []sceneObject{o("", "purple", "diamond", "top right")}}},
-		{"draw a green square on navy", wanted{"navy", []sceneObject{o("", "green", "square", "")}}},
-		{"make me a white circle against a brown background", wanted{"brown", []sceneObject{o("", "white", "circle", "")}}},
-		{"show me a yellow triangle at the bottom", wanted{"", []sceneObject{o("", "yellow", "triangle", "bottom middle")}}},
+		{"DRAW A BIG WHITE SQUARE", wanted{"", []sceneObject{{"big", "white", "square", ""}}}},
+		{"draw a red circle", wanted{"", []sceneObject{{"", "red", "circle", ""}}}},
+		{"Draw a circle.", wanted{"", []sceneObject{{"", "", "circle", ""}}}},
+		{"can you draw a pink diamond?", wanted{"", []sceneObject{{"", "pink", "diamond", ""}}}},
+		{"a blue square please", wanted{"", []sceneObject{{"", "blue", "square", ""}}}},
+		{"draw a big red circle on a gray background.", wanted{"gray", []sceneObject{{"big", "red", "circle", ""}}}},
+		{"Could you sketch a tiny yellow diamond for me?", wanted{"", []sceneObject{{"small", "yellow", "diamond", ""}}}},
+		{"paint a blue triangle in the centre on a grey background", wanted{"gray", []sceneObject{{"", "blue", "triangle", "center"}}}},
+		{"i'd like a triangle", wanted{"", []sceneObject{{"", "", "triangle", ""}}}},
+		{"two pink squares please", wanted{"", []sceneObject{{"", "pink", "square", ""}, {"", "pink", "square", ""}}}},
+		{"render three small circles", wanted{"", []sceneObject{{"small", "", "circle", ""}, {"small", "", "circle", ""}, {"small", "", "circle", ""}}}},
+		{"a red square and a yellow circle", wanted{"", []sceneObject{{"", "red", "square", ""}, {"", "yellow", "circle", ""}}}},
+		{"Create a purple diamond at the top right", wanted{"", []sceneObject{{"", "purple", "diamond", "top right"}}}},
+		{"draw a green square on navy", wanted{"navy", []sceneObject{{"", "green", "square", ""}}}},
+		{"make me a white circle against a brown background", wanted{"brown", []sceneObject{{"", "white", "circle", ""}}}},
+		{"show me a yellow triangle at the bottom", wanted{"", []sceneObject{{"", "yellow", "triangle", "bottom middle"}}}},
 	}
-	right := drawnRight(t, m, cases)
-	if right < 11 {
-		t.Errorf("%d of %d everyday drawing requests drawn right, want at least 11", right, len(cases))
-	}
-	t.Logf("%d of %d everyday drawing requests drawn right", right, len(cases))
+	drawsAtLeast(t, m, cases, 11, "everyday drawing requests")
 }
 
 // TestDrawsEveryPair: the four shape/colour pairs the world once held out of
@@ -126,22 +125,17 @@ func TestDrawsEverydayRequests(t *testing.T) {
 // asked: 3, a margin of two pictures.
 func TestDrawsEveryPair(t *testing.T) {
 	m := testModel(t)
-	o := func(size, color, shape, pos string) sceneObject { return sceneObject{size, color, shape, pos} }
 	cases := []drawCase{
-		{"draw an orange diamond", wanted{"", []sceneObject{o("", "orange", "diamond", "")}}},
-		{"Paint a big orange diamond on a black background", wanted{"black", []sceneObject{o("big", "orange", "diamond", "")}}},
-		{"could you paint a green circle?", wanted{"", []sceneObject{o("", "green", "circle", "")}}},
-		{"i'd like a small green circle in the centre", wanted{"", []sceneObject{o("small", "green", "circle", "center")}}},
-		{"a white triangle please", wanted{"", []sceneObject{o("", "white", "triangle", "")}}},
-		{"draw a white triangle at the top left", wanted{"", []sceneObject{o("", "white", "triangle", "top left")}}},
-		{"sketch a purple square", wanted{"", []sceneObject{o("", "purple", "square", "")}}},
-		{"can you draw a purple square on a grey background?", wanted{"gray", []sceneObject{o("", "purple", "square", "")}}},
+		{"draw an orange diamond", wanted{"", []sceneObject{{"", "orange", "diamond", ""}}}},
+		{"Paint a big orange diamond on a black background", wanted{"black", []sceneObject{{"big", "orange", "diamond", ""}}}},
+		{"could you paint a green circle?", wanted{"", []sceneObject{{"", "green", "circle", ""}}}},
+		{"i'd like a small green circle in the centre", wanted{"", []sceneObject{{"small", "green", "circle", "center"}}}},
+		{"a white triangle please", wanted{"", []sceneObject{{"", "white", "triangle", ""}}}},
+		{"draw a white triangle at the top left", wanted{"", []sceneObject{{"", "white", "triangle", "top left"}}}},
+		{"sketch a purple square", wanted{"", []sceneObject{{"", "purple", "square", ""}}}},
+		{"can you draw a purple square on a grey background?", wanted{"gray", []sceneObject{{"", "purple", "square", ""}}}},
 	}
-	right := drawnRight(t, m, cases)
-	if right < 3 {
-		t.Errorf("%d of %d requests for the once held-out pairs drawn right, want at least 3", right, len(cases))
-	}
-	t.Logf("%d of %d requests for the once held-out pairs drawn right", right, len(cases))
+	drawsAtLeast(t, m, cases, 3, "requests for the once held-out pairs")
 }
 
 // TestEditsInEverydayWords: after the model's picture, a follow-up with a
