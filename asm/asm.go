@@ -119,6 +119,10 @@ type Kernels struct {
 	// RowsQ4 is the same for four vectors: y[v] from xq[v], len(y[v]) >=
 	// len(y[0]) rows.
 	RowsQ4 [NumQTypes]func(w []byte, rowBytes, nb int, xq [4][]byte, y [4][]float32)
+	// TileQ is the path's packed-tile prefill kernel per weight type
+	// (quant_tile.go), nil where it has none: the generic path has none,
+	// and a nil entry is not filled from it.
+	TileQ [NumQTypes]*TileKernel
 
 	// FMAPeak runs iters iterations of independent multiply-add chains on
 	// the path's widest vectors, with no memory traffic, and returns the

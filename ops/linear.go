@@ -50,7 +50,19 @@ type matvecTask struct {
 	qbuf []byte
 	// gx, gy: the row views of a quantized Gemm (gemmQuant).
 	gx, gy [][]float32
+	// tiled: a quantized Gemm through packed tiles (asm.RowsQTiled), each
+	// part k of the split packing into tiles[k]'s scratch.
+	tiled bool
+	tiles []tileWorker
 }
+
+// tileWorker computes chunks through packed tiles with its own scratch.
+type tileWorker struct {
+	t       *matvecTask
+	scratch []byte
+}
+
+func (w *tileWorker) chunk(c int) { w.t.chunkTiled(c, w.scratch) }
 
 var matvecTasks = sync.Pool{New: func() any { return new(matvecTask) }}
 
@@ -152,18 +164,38 @@ func claimChunks(ranges []chunkRange, lo, hi int, w chunkWorker) {
 }
 
 // Run computes this thread's part (see claimChunks).
-func (t *matvecTask) Run(lo, hi int) { claimChunks(t.ranges, lo, hi, t) }
+func (t *matvecTask) Run(lo, hi int) {
+	if t.tiled {
+		claimChunks(t.ranges, lo, hi, &t.tiles[lo])
+		return
+	}
+	claimChunks(t.ranges, lo, hi, t)
+}
+
+// chunkOf returns the matrix index and rows [r0, r1) of chunk c.
+func (t *matvecTask) chunkOf(c int) (i, r0, r1 int) {
+	for c >= t.firstChunk[i+1] {
+		i++
+	}
+	r0 = (c - t.firstChunk[i]) * claimRows
+	return i, r0, min(r0+claimRows, t.ws[i].Rows)
+}
+
+// chunkTiled computes chunk c of a quantized matrix for every vector
+// through packed tiles, all of its rows at once (each tile is packed once
+// and read for every vector).
+func (t *matvecTask) chunkTiled(c int, scratch []byte) {
+	nx := len(t.xs)
+	i, r0, r1 := t.chunkOf(c)
+	w := t.ws[i]
+	asm.RowsQTiled(w.Q, w.Raw, w.RowBytes(), t.xq[i*nx:(i+1)*nx], w.Cols, t.ys[i*nx:(i+1)*nx], r0, r1, scratch)
+}
 
 // chunk computes chunk c: claimRows rows of one matrix for every vector.
 func (t *matvecTask) chunk(c int) {
 	nx := len(t.xs)
-	i := 0
-	for c >= t.firstChunk[i+1] {
-		i++
-	}
+	i, r0, r1 := t.chunkOf(c)
 	w := t.ws[i]
-	r0 := (c - t.firstChunk[i]) * claimRows
-	r1 := min(r0+claimRows, w.Rows)
 	for b := r0; b < r1; b += rowGrain {
 		e := min(b+rowGrain, r1)
 		if w.Quantized() {
@@ -192,8 +224,11 @@ func (t *matvecTask) run(p *runtime.Pool) {
 	t.firstChunk[len(t.ws)] = total
 	t.quantizeInputs()
 	t.ranges = dealRanges(t.ranges, total, p)
+	if t.tiled {
+		t.growTiles()
+	}
 	p.RunGrain(len(t.ranges), 1, t)
-	t.ws, t.xs, t.ys = nil, nil, nil
+	t.ws, t.xs, t.ys, t.tiled = nil, nil, nil, false
 	clear(t.xq)
 	clear(t.gx)
 	clear(t.gy)

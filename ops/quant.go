@@ -91,5 +91,30 @@ func gemmQuant(p *runtime.Pool, w *Mat, x []float32, m int, y []float32) {
 	}
 	t.oneW[0] = w
 	t.ws, t.xs, t.ys = t.oneW[:1], t.gx, t.gy
+	t.tiled = m >= tileMinVectors && asm.HasTile(w.Q)
 	t.run(p)
+}
+
+// tileMinVectors is the fewest vectors a quantized Gemm runs through packed
+// tiles for: packing reads and writes each weight row once, which pays
+// when the tile serves at least two groups of four vectors.
+const tileMinVectors = 8
+
+// growTiles gives each part of t's split a tile worker with scratch for
+// its matrices' rows.
+func (t *matvecTask) growTiles() {
+	need := 0
+	for _, w := range t.ws {
+		need = max(need, asm.TileScratchBytes(w.Q, w.Cols))
+	}
+	for len(t.tiles) < len(t.ranges) {
+		t.tiles = append(t.tiles, tileWorker{})
+	}
+	for k := range t.tiles {
+		t.tiles[k].t = t
+		if cap(t.tiles[k].scratch) < need {
+			t.tiles[k].scratch = make([]byte, need)
+		}
+		t.tiles[k].scratch = t.tiles[k].scratch[:cap(t.tiles[k].scratch)]
+	}
 }

@@ -194,31 +194,49 @@ func TestQuantMatVecFusedMixed(t *testing.T) {
 
 // TestQuantGemm: the GEMM of a quantized weight gives, bit for bit, what
 // the matvec gives for each row of X (so a prefill's logits are those of
-// token-by-token decoding); with quantGemmWidens it is the f32 GEMM of the
-// dequantized copy (the panels hold the same values).
+// token-by-token decoding), or, where the path runs the type through packed
+// tiles (asm.HasTile, m >= tileMinVectors), what the generic path's matvec
+// gives; with quantGemmWidens it is the f32 GEMM of the dequantized copy
+// (the panels hold the same values).
 func TestQuantGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(24, 3))
 	p := runtime.NewPool(2)
 	defer p.Close()
 	defer func() { quantGemmWidens = false }()
+	saved := asm.Active().Name
+	defer asm.Use(saved)
 	for _, q := range allQTypes {
 		for _, sh := range [][2]int{{37, 256}, {2*claimRows + 19, 1280}} {
 			rows, cols := sh[0], sh[1]
 			w := randQuantMat(rng, q, rows, cols)
+			for _, m := range []int{5, 9} {
+				x := coreVec(rng, m*cols)
+				got := make([]float32, m*rows)
+				quantGemmWidens = false
+				Gemm(p, w, x, m, got)
+				ref := saved
+				if m >= tileMinVectors && asm.HasTile(q) {
+					ref = "generic"
+				}
+				if err := asm.Use(ref); err != nil {
+					t.Fatal(err)
+				}
+				y := make([]float32, rows)
+				for i := 0; i < m; i++ {
+					MatVec(p, w, x[i*cols:(i+1)*cols], y)
+					for r := range y {
+						if got[i*rows+r] != y[r] {
+							t.Fatalf("%v %d×%d m=%d: Gemm[%d][%d] = %g, %s MatVec %g", q, rows, cols, m, i, r, got[i*rows+r], ref, y[r])
+						}
+					}
+				}
+				if err := asm.Use(saved); err != nil {
+					t.Fatal(err)
+				}
+			}
 			const m = 9
 			x := coreVec(rng, m*cols)
 			got := make([]float32, m*rows)
-			quantGemmWidens = false
-			Gemm(p, w, x, m, got)
-			y := make([]float32, rows)
-			for i := 0; i < m; i++ {
-				MatVec(p, w, x[i*cols:(i+1)*cols], y)
-				for r := range y {
-					if got[i*rows+r] != y[r] {
-						t.Fatalf("%v %d×%d: Gemm[%d][%d] = %g, MatVec %g", q, rows, cols, i, r, got[i*rows+r], y[r])
-					}
-				}
-			}
 			// The widening path, against the f32 driver with the same k
 			// blocks, so the two sum in the same order.
 			quantGemmWidens = true

@@ -1,0 +1,148 @@
+package asm
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Packed weight tiles for prefill: a kernel path may multiply a
+// block-quantized matrix TileRows rows at a time from a packed copy of
+// those rows (made per call into the caller's scratch, so the weights stay
+// in place in the mmap), as llama.cpp's "repack" layouts do. In the packed
+// layout one vector load holds a few values of every row, so the integer
+// sums land one row per lane and one convert, multiply and add per block
+// serve all the rows: fewer instructions per product than the one-row
+// kernels' horizontal layout, which pays only when the tile is reused for
+// many vectors (prefill), since packing reads and writes the rows once.
+//
+// A tile path gives every row the generic twin's bits (per block the exact
+// integer sum S, then sum += float32(S)·(d_w·d_x), a multiply and an add
+// each rounded to float32), which for Q8_0 differ in rounding from the
+// AVX2 decode kernels' (eight float lanes per row; TestTileQ8_0Bits).
+
+// TileRows is the number of weight rows in one packed tile.
+const TileRows = 8
+
+// TileKernel is a path's packed-tile kernel for one weight type.
+type TileKernel struct {
+	// Pack writes blocks 0..nb-1 of TileRows rows of w (row stride
+	// rowBytes) into dst (TileRows·nb·BlockBytes bytes), nb >= 1.
+	Pack func(dst, w []byte, rowBytes, nb int)
+	// Mul computes y[v·TileRows+r] = row r of the packed tile · xq[v] over
+	// nb >= 1 blocks, for the four activation vectors.
+	Mul func(tile []byte, nb int, xq [4][]byte, y *[4 * TileRows]float32)
+}
+
+// HasTile reports whether the active path multiplies q weights in packed
+// tiles (RowsQTiled then differs from RowsQMulti in rounding).
+func HasTile(q QType) bool { return q.valid() && active.TileQ[q] != nil }
+
+// TileScratchBytes is the scratch RowsQTiled needs for rows of n values of q.
+func TileScratchBytes(q QType, n int) int {
+	mustQType(q)
+	return TileRows * mustBlocks(q, n) * q.BlockBytes()
+}
+
+// RowsQTiled computes what RowsQMulti does (ys[v][r] = dot(weight row r,
+// x_v) for lo <= r < hi) through the active path's packed tiles, each row
+// with the generic twin's bits, packing TileRows rows at a time into
+// scratch (TileScratchBytes long; owned by the caller, one per thread). The
+// rows of [lo, hi) that do not fill a tile run the generic twin. A path
+// with no tile kernel for q runs RowsQMulti instead.
+func RowsQTiled(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]float32, lo, hi int, scratch []byte) {
+	tk := active.TileQ[q]
+	if !q.valid() || tk == nil {
+		RowsQMulti(q, w, rowBytes, xqs, n, ys, lo, hi)
+		return
+	}
+	nb := mustBlocks(q, n)
+	if len(ys) != len(xqs) {
+		panic(fmt.Sprintf("asm: RowsQTiled with %d activation vectors and %d outputs", len(xqs), len(ys)))
+	}
+	if lo < 0 || hi < lo {
+		panic(fmt.Sprintf("asm: RowsQTiled rows [%d, %d)", lo, hi))
+	}
+	if lo == hi || len(xqs) == 0 {
+		return
+	}
+	need := nb * q.BlockBytes()
+	if rowBytes < need || len(w) < (hi-1)*rowBytes+need {
+		panic(fmt.Sprintf("asm: %v weight slice of %d bytes, row stride %d, too short for rows [%d, %d) of %d values", q, len(w), rowBytes, lo, hi, n))
+	}
+	a := ActBytes(q, n)
+	for v := range xqs {
+		if len(xqs[v]) < a || len(ys[v]) < hi {
+			panic(fmt.Sprintf("asm: RowsQTiled vector %d: %d bytes of activations (need %d), %d outputs (need %d)", v, len(xqs[v]), a, len(ys[v]), hi))
+		}
+	}
+	if nb == 0 {
+		for v := range ys {
+			clear(ys[v][lo:hi])
+		}
+		return
+	}
+	tile := scratch[:TileRows*need]
+	r := lo
+	for ; r+TileRows <= hi; r += TileRows {
+		tk.Pack(tile, w[r*rowBytes:], rowBytes, nb)
+		for v := 0; v < len(xqs); v += 4 {
+			// A last group of fewer than four vectors repeats its last one.
+			var x [4][]byte
+			for j := range x {
+				x[j] = xqs[min(v+j, len(xqs)-1)]
+			}
+			var out [4 * TileRows]float32
+			tk.Mul(tile, nb, x, &out)
+			for j := 0; j < 4 && v+j < len(xqs); j++ {
+				copy(ys[v+j][r:r+TileRows], out[j*TileRows:])
+			}
+		}
+	}
+	for ; r < hi; r++ {
+		for v := range xqs {
+			generic.RowsQ[q](w[r*rowBytes:r*rowBytes+need], rowBytes, nb, xqs[v], ys[v][r:r+1])
+		}
+	}
+}
+
+// packQ8_0x8Generic is the Q8_0 tile layout (quant_tile_amd64.s): per block
+// the eight rows' f16 d (16 bytes), then for k = 0..7 the four values
+// 4k..4k+3 of rows 0..7 (32 bytes): 272 bytes.
+func packQ8_0x8Generic(dst, w []byte, rowBytes, nb int) {
+	_ = dst[nb*272-1]
+	for b := 0; b < nb; b++ {
+		out := dst[b*272 : b*272+272]
+		for r := 0; r < TileRows; r++ {
+			blk := w[r*rowBytes+b*34 : r*rowBytes+b*34+34]
+			copy(out[2*r:2*r+2], blk[:2])
+			for k := 0; k < 8; k++ {
+				copy(out[16+32*k+4*r:16+32*k+4*r+4], blk[2+4*k:6+4*k])
+			}
+		}
+	}
+}
+
+// tileQ8_0x8x4Generic is the twin of the AVX2 tile kernel, from the packed
+// layout: dotQ8_0Generic's arithmetic for each of the eight rows.
+func tileQ8_0x8x4Generic(tile []byte, nb int, xq [4][]byte, y *[4 * TileRows]float32) {
+	for v := range xq {
+		for r := 0; r < TileRows; r++ {
+			var sum float32
+			for b := 0; b < nb; b++ {
+				blk, xb := tile[b*272:b*272+272], xq[v][b*q8_0Bytes:(b+1)*q8_0Bytes]
+				var s int32
+				for k := 0; k < 8; k++ {
+					for j := 0; j < 4; j++ {
+						s += i8(blk[16+32*k+4*r+j]) * i8(xb[2+4*k+j])
+					}
+				}
+				dw := F16(binary.LittleEndian.Uint16(blk[2*r:]))
+				sum += float32(float32(s) * (dw * f16At(xb, 0)))
+			}
+			y[v*TileRows+r] = sum
+		}
+	}
+}
+
+// tileQ8_0Generic is the Q8_0 tile kernel of the Go twins (tests).
+var tileQ8_0Generic = &TileKernel{Pack: packQ8_0x8Generic, Mul: tileQ8_0x8x4Generic}

@@ -1,0 +1,196 @@
+//go:build !purego
+
+#include "textflag.h"
+#include "quant_amd64.h"
+
+// The Q8_0 prefill tile (quant_tile.go): eight weight rows packed so that
+// one 32-byte load holds four values of each row, against four q8_0
+// activation vectors.
+//
+// Packed block b (272 bytes, the eight rows' block b):
+//
+//	@0        d of rows 0..7 (f16 each)
+//	@16+32k   values 4k..4k+3 of rows 0..7 (4 bytes a row), k = 0..7
+//
+// For each chunk k the kernel broadcasts the vector's four values 4k..4k+3
+// to every row's lane (VPBROADCASTD), signs them by the weights and takes
+// VPMADDUBSW / VPMADDWD against |w|, so lane r of the int32 result is row
+// r's four products: eight chunks add up to each row's exact block sum S
+// (|S| <= 32·128·127), one lane per row. Then, per vector, one convert,
+// one multiply by d_w·d_x (eight rows at once) and one add, each rounded to
+// float32: sum += float32(S)·(d_w·d_x) block by block, exactly the generic
+// twin's dotQ8_0Generic. So every row gets the generic twin's bits.
+
+// TILE_K_FIRST / TILE_K: chunk k (weights at wo(SI), the vectors' values
+// at xo(·)), written to (first) or added to the int32 sums Y4..Y7.
+#define TILE_K_VEC_FIRST(XP, xo, S) \
+	VPBROADCASTD xo(XP), S \
+	VPSIGNB      Y8, S, S \
+	VPMADDUBSW   S, Y9, S \
+	VPMADDWD     Y15, S, S
+
+#define TILE_K_VEC(XP, xo, S) \
+	VPBROADCASTD xo(XP), Y10 \
+	VPSIGNB      Y8, Y10, Y10 \
+	VPMADDUBSW   Y10, Y9, Y10 \
+	VPMADDWD     Y15, Y10, Y10 \
+	VPADDD       Y10, S, S
+
+#define TILE_K_FIRST(wo, xo) \
+	VMOVDQU wo(SI), Y8 \
+	VPABSB  Y8, Y9 \
+	TILE_K_VEC_FIRST(DI, xo, Y4) \
+	TILE_K_VEC_FIRST(R8, xo, Y5) \
+	TILE_K_VEC_FIRST(R9, xo, Y6) \
+	TILE_K_VEC_FIRST(R10, xo, Y7)
+
+#define TILE_K(wo, xo) \
+	VMOVDQU wo(SI), Y8 \
+	VPABSB  Y8, Y9 \
+	TILE_K_VEC(DI, xo, Y4) \
+	TILE_K_VEC(R8, xo, Y5) \
+	TILE_K_VEC(R9, xo, Y6) \
+	TILE_K_VEC(R10, xo, Y7)
+
+// TILE_SCALE: ACC += float32(S)·(d_w·d_x), d_w of the eight rows in Y12,
+// d_x the f16 at (XP).
+#define TILE_SCALE(XP, S, ACC) \
+	VPBROADCASTW (XP), X13 \
+	VCVTPH2PS    X13, Y13 \
+	VMULPS       Y13, Y12, Y13 \
+	VCVTDQ2PS    S, S \
+	VMULPS       Y13, S, S \
+	VADDPS       S, ACC, ACC
+
+// func tileQ8_0x8x4AVX2(tile *byte, nb int, x0, x1, x2, x3 *byte, y *[32]float32)
+// y[8v+r] = row r of the packed tile · x_v over nb >= 1 blocks.
+TEXT ·tileQ8_0x8x4AVX2(SB), NOSPLIT, $0-56
+	MOVQ         tile+0(FP), SI
+	MOVQ         nb+8(FP), CX
+	MOVQ         x0+16(FP), DI
+	MOVQ         x1+24(FP), R8
+	MOVQ         x2+32(FP), R9
+	MOVQ         x3+40(FP), R10
+	VPBROADCASTD qkOnes16<>(SB), Y15
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+
+block:
+	TILE_K_FIRST(16, 2)
+	TILE_K(48, 6)
+	TILE_K(80, 10)
+	TILE_K(112, 14)
+	TILE_K(144, 18)
+	TILE_K(176, 22)
+	TILE_K(208, 26)
+	TILE_K(240, 30)
+	VCVTPH2PS (SI), Y12
+	TILE_SCALE(DI, Y4, Y0)
+	TILE_SCALE(R8, Y5, Y1)
+	TILE_SCALE(R9, Y6, Y2)
+	TILE_SCALE(R10, Y7, Y3)
+	ADDQ $272, SI
+	ADDQ $34, DI
+	ADDQ $34, R8
+	ADDQ $34, R9
+	ADDQ $34, R10
+	DECQ CX
+	JNZ  block
+
+	MOVQ    y+48(FP), AX
+	VMOVUPS Y0, 0(AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VZEROUPPER
+	RET
+
+// func packQ8_0x8AVX2(dst, w *byte, rowBytes, nb int)
+// Packs blocks 0..nb-1 (nb >= 1) of the eight rows at w (stride rowBytes)
+// into dst as the layout above: the 8×8 transpose of the rows' 32-bit
+// words, per block.
+TEXT ·packQ8_0x8AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rowBytes+16(FP), BX
+	MOVQ nb+24(FP), CX
+	LEAQ (BX)(BX*2), DX // 3·stride
+	LEAQ (SI)(BX*4), R8 // rows 4..7
+
+pblock:
+	// The eight scales.
+	MOVW 0(SI), AX
+	MOVW AX, 0(DI)
+	MOVW 0(SI)(BX*1), AX
+	MOVW AX, 2(DI)
+	MOVW 0(SI)(BX*2), AX
+	MOVW AX, 4(DI)
+	MOVW 0(SI)(DX*1), AX
+	MOVW AX, 6(DI)
+	MOVW 0(R8), AX
+	MOVW AX, 8(DI)
+	MOVW 0(R8)(BX*1), AX
+	MOVW AX, 10(DI)
+	MOVW 0(R8)(BX*2), AX
+	MOVW AX, 12(DI)
+	MOVW 0(R8)(DX*1), AX
+	MOVW AX, 14(DI)
+
+	// Rows r0..r7: eight words each (word k = values 4k..4k+3).
+	VMOVDQU 2(SI), Y0
+	VMOVDQU 2(SI)(BX*1), Y1
+	VMOVDQU 2(SI)(BX*2), Y2
+	VMOVDQU 2(SI)(DX*1), Y3
+	VMOVDQU 2(R8), Y4
+	VMOVDQU 2(R8)(BX*1), Y5
+	VMOVDQU 2(R8)(BX*2), Y6
+	VMOVDQU 2(R8)(DX*1), Y7
+
+	// t = interleaved words of row pairs: [a0 b0 a1 b1 | a4 b4 a5 b5] and
+	// [a2 b2 a3 b3 | a6 b6 a7 b7].
+	VPUNPCKLDQ Y1, Y0, Y8
+	VPUNPCKHDQ Y1, Y0, Y9
+	VPUNPCKLDQ Y3, Y2, Y10
+	VPUNPCKHDQ Y3, Y2, Y11
+	VPUNPCKLDQ Y5, Y4, Y12
+	VPUNPCKHDQ Y5, Y4, Y13
+	VPUNPCKLDQ Y7, Y6, Y14
+	VPUNPCKHDQ Y7, Y6, Y15
+
+	// u = four rows' word k in each 128-bit lane (k and k+4).
+	VPUNPCKLQDQ Y10, Y8, Y0  // k=0 | 4, rows 0-3
+	VPUNPCKHQDQ Y10, Y8, Y1  // k=1 | 5
+	VPUNPCKLQDQ Y11, Y9, Y2  // k=2 | 6
+	VPUNPCKHQDQ Y11, Y9, Y3  // k=3 | 7
+	VPUNPCKLQDQ Y14, Y12, Y4 // the same for rows 4-7
+	VPUNPCKHQDQ Y14, Y12, Y5
+	VPUNPCKLQDQ Y15, Y13, Y6
+	VPUNPCKHQDQ Y15, Y13, Y7
+
+	// Chunk k = rows 0-3 then rows 4-7.
+	VPERM2I128 $0x20, Y4, Y0, Y8
+	VPERM2I128 $0x20, Y5, Y1, Y9
+	VPERM2I128 $0x20, Y6, Y2, Y10
+	VPERM2I128 $0x20, Y7, Y3, Y11
+	VPERM2I128 $0x31, Y4, Y0, Y12
+	VPERM2I128 $0x31, Y5, Y1, Y13
+	VPERM2I128 $0x31, Y6, Y2, Y14
+	VPERM2I128 $0x31, Y7, Y3, Y15
+	VMOVDQU    Y8, 16(DI)
+	VMOVDQU    Y9, 48(DI)
+	VMOVDQU    Y10, 80(DI)
+	VMOVDQU    Y11, 112(DI)
+	VMOVDQU    Y12, 144(DI)
+	VMOVDQU    Y13, 176(DI)
+	VMOVDQU    Y14, 208(DI)
+	VMOVDQU    Y15, 240(DI)
+
+	ADDQ $34, SI
+	ADDQ $34, R8
+	ADDQ $272, DI
+	DECQ CX
+	JNZ  pblock
+	VZEROUPPER
+	RET
