@@ -18,15 +18,20 @@ import (
 // A tile path gives every row the generic twin's bits (per block the exact
 // integer sum S, then sum += float32(S)·(d_w·d_x), a multiply and an add
 // each rounded to float32), which for Q8_0 differ in rounding from the
-// AVX2 decode kernels' (eight float lanes per row; TestTileQ8_0Bits).
+// AVX2 decode kernels' (eight float lanes per row), and for Q4_0 are the
+// decode kernels' bits too (quant_q4_0_amd64.s; TestTileBits).
 
 // TileRows is the number of weight rows in one packed tile.
 const TileRows = 8
 
+// tileBlockBytes is one packed block of a tile: the rows' f16 scales and
+// their 32 values each as int8 (Q8_0's values, Q4_0's q-8).
+const tileBlockBytes = 16 + TileRows*32
+
 // TileKernel is a path's packed-tile kernel for one weight type.
 type TileKernel struct {
 	// Pack writes blocks 0..nb-1 of TileRows rows of w (row stride
-	// rowBytes) into dst (TileRows·nb·BlockBytes bytes), nb >= 1.
+	// rowBytes) into dst (nb·tileBlockBytes bytes), nb >= 1.
 	Pack func(dst, w []byte, rowBytes, nb int)
 	// Mul computes y[v·TileRows+r] = row r of the packed tile · xq[v] over
 	// nb >= 1 blocks, for the four activation vectors.
@@ -40,7 +45,7 @@ func HasTile(q QType) bool { return q.valid() && active.TileQ[q] != nil }
 // TileScratchBytes is the scratch RowsQTiled needs for rows of n values of q.
 func TileScratchBytes(q QType, n int) int {
 	mustQType(q)
-	return TileRows * mustBlocks(q, n) * q.BlockBytes()
+	return mustBlocks(q, n) * tileBlockBytes
 }
 
 // RowsQTiled computes what RowsQMulti does (ys[v][r] = dot(weight row r,
@@ -81,7 +86,7 @@ func RowsQTiled(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]flo
 		}
 		return
 	}
-	tile := scratch[:TileRows*need]
+	tile := scratch[:nb*tileBlockBytes]
 	r := lo
 	for ; r+TileRows <= hi; r += TileRows {
 		tk.Pack(tile, w[r*rowBytes:], rowBytes, nb)
@@ -105,18 +110,40 @@ func RowsQTiled(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]flo
 	}
 }
 
-// packQ8_0x8Generic is the Q8_0 tile layout (quant_tile_amd64.s): per block
-// the eight rows' f16 d (16 bytes), then for k = 0..7 the four values
-// 4k..4k+3 of rows 0..7 (32 bytes): 272 bytes.
+// packQ8_0x8Generic is the tile layout (quant_tile_amd64.s): per block the
+// eight rows' f16 d (16 bytes), then for k = 0..7 the four values 4k..4k+3
+// of rows 0..7 (32 bytes): tileBlockBytes.
 func packQ8_0x8Generic(dst, w []byte, rowBytes, nb int) {
-	_ = dst[nb*272-1]
+	packTileGeneric(dst, w, rowBytes, nb, 34, func(blk []byte, v *[32]int8) {
+		for j := range v {
+			v[j] = int8(blk[2+j])
+		}
+	})
+}
+
+// packQ4_0x8Generic packs Q4_0 rows into the same layout, each value as
+// the int8 q-8.
+func packQ4_0x8Generic(dst, w []byte, rowBytes, nb int) {
+	packTileGeneric(dst, w, rowBytes, nb, 18, func(blk []byte, v *[32]int8) {
+		for j := 0; j < 16; j++ {
+			v[j], v[16+j] = int8(blk[2+j]&15)-8, int8(blk[2+j]>>4)-8
+		}
+	})
+}
+
+// packTileGeneric packs blocks of blockBytes bytes (an f16 d first) whose
+// 32 values values decodes.
+func packTileGeneric(dst, w []byte, rowBytes, nb, blockBytes int, values func(blk []byte, v *[32]int8)) {
+	_ = dst[nb*tileBlockBytes-1]
+	var v [32]int8
 	for b := 0; b < nb; b++ {
-		out := dst[b*272 : b*272+272]
+		out := dst[b*tileBlockBytes : (b+1)*tileBlockBytes]
 		for r := 0; r < TileRows; r++ {
-			blk := w[r*rowBytes+b*34 : r*rowBytes+b*34+34]
+			blk := w[r*rowBytes+b*blockBytes : r*rowBytes+(b+1)*blockBytes]
 			copy(out[2*r:2*r+2], blk[:2])
-			for k := 0; k < 8; k++ {
-				copy(out[16+32*k+4*r:16+32*k+4*r+4], blk[2+4*k:6+4*k])
+			values(blk, &v)
+			for j, x := range v {
+				out[16+32*(j/4)+4*r+j%4] = byte(x)
 			}
 		}
 	}
@@ -129,7 +156,7 @@ func tileQ8_0x8x4Generic(tile []byte, nb int, xq [4][]byte, y *[4 * TileRows]flo
 		for r := 0; r < TileRows; r++ {
 			var sum float32
 			for b := 0; b < nb; b++ {
-				blk, xb := tile[b*272:b*272+272], xq[v][b*q8_0Bytes:(b+1)*q8_0Bytes]
+				blk, xb := tile[b*tileBlockBytes:(b+1)*tileBlockBytes], xq[v][b*q8_0Bytes:(b+1)*q8_0Bytes]
 				var s int32
 				for k := 0; k < 8; k++ {
 					for j := 0; j < 4; j++ {
@@ -144,5 +171,8 @@ func tileQ8_0x8x4Generic(tile []byte, nb int, xq [4][]byte, y *[4 * TileRows]flo
 	}
 }
 
-// tileQ8_0Generic is the Q8_0 tile kernel of the Go twins (tests).
-var tileQ8_0Generic = &TileKernel{Pack: packQ8_0x8Generic, Mul: tileQ8_0x8x4Generic}
+// The Go twins of the tile kernels (tests).
+var (
+	tileQ8_0Generic = &TileKernel{Pack: packQ8_0x8Generic, Mul: tileQ8_0x8x4Generic}
+	tileQ4_0Generic = &TileKernel{Pack: packQ4_0x8Generic, Mul: tileQ8_0x8x4Generic}
+)

@@ -107,6 +107,43 @@ block:
 	VZEROUPPER
 	RET
 
+// TILE_TRANSPOSE_STORE stores rows Y0..Y7 (eight 32-bit words each: word k
+// = values 4k..4k+3) at 16(DI) as chunk k = word k of rows 0..7, the 8×8
+// transpose of their words; Y8..Y15 scratch.
+#define TILE_TRANSPOSE_STORE \
+	VPUNPCKLDQ Y1, Y0, Y8 \
+	VPUNPCKHDQ Y1, Y0, Y9 \
+	VPUNPCKLDQ Y3, Y2, Y10 \
+	VPUNPCKHDQ Y3, Y2, Y11 \
+	VPUNPCKLDQ Y5, Y4, Y12 \
+	VPUNPCKHDQ Y5, Y4, Y13 \
+	VPUNPCKLDQ Y7, Y6, Y14 \
+	VPUNPCKHDQ Y7, Y6, Y15 \
+	VPUNPCKLQDQ Y10, Y8, Y0 \
+	VPUNPCKHQDQ Y10, Y8, Y1 \
+	VPUNPCKLQDQ Y11, Y9, Y2 \
+	VPUNPCKHQDQ Y11, Y9, Y3 \
+	VPUNPCKLQDQ Y14, Y12, Y4 \
+	VPUNPCKHQDQ Y14, Y12, Y5 \
+	VPUNPCKLQDQ Y15, Y13, Y6 \
+	VPUNPCKHQDQ Y15, Y13, Y7 \
+	VPERM2I128 $0x20, Y4, Y0, Y8 \
+	VPERM2I128 $0x20, Y5, Y1, Y9 \
+	VPERM2I128 $0x20, Y6, Y2, Y10 \
+	VPERM2I128 $0x20, Y7, Y3, Y11 \
+	VPERM2I128 $0x31, Y4, Y0, Y12 \
+	VPERM2I128 $0x31, Y5, Y1, Y13 \
+	VPERM2I128 $0x31, Y6, Y2, Y14 \
+	VPERM2I128 $0x31, Y7, Y3, Y15 \
+	VMOVDQU    Y8, 16(DI) \
+	VMOVDQU    Y9, 48(DI) \
+	VMOVDQU    Y10, 80(DI) \
+	VMOVDQU    Y11, 112(DI) \
+	VMOVDQU    Y12, 144(DI) \
+	VMOVDQU    Y13, 176(DI) \
+	VMOVDQU    Y14, 208(DI) \
+	VMOVDQU    Y15, 240(DI)
+
 // func packQ8_0x8AVX2(dst, w *byte, rowBytes, nb int)
 // Packs blocks 0..nb-1 (nb >= 1) of the eight rows at w (stride rowBytes)
 // into dst as the layout above: the 8×8 transpose of the rows' 32-bit
@@ -148,49 +185,81 @@ pblock:
 	VMOVDQU 2(R8)(BX*2), Y6
 	VMOVDQU 2(R8)(DX*1), Y7
 
-	// t = interleaved words of row pairs: [a0 b0 a1 b1 | a4 b4 a5 b5] and
-	// [a2 b2 a3 b3 | a6 b6 a7 b7].
-	VPUNPCKLDQ Y1, Y0, Y8
-	VPUNPCKHDQ Y1, Y0, Y9
-	VPUNPCKLDQ Y3, Y2, Y10
-	VPUNPCKHDQ Y3, Y2, Y11
-	VPUNPCKLDQ Y5, Y4, Y12
-	VPUNPCKHDQ Y5, Y4, Y13
-	VPUNPCKLDQ Y7, Y6, Y14
-	VPUNPCKHDQ Y7, Y6, Y15
-
-	// u = four rows' word k in each 128-bit lane (k and k+4).
-	VPUNPCKLQDQ Y10, Y8, Y0  // k=0 | 4, rows 0-3
-	VPUNPCKHQDQ Y10, Y8, Y1  // k=1 | 5
-	VPUNPCKLQDQ Y11, Y9, Y2  // k=2 | 6
-	VPUNPCKHQDQ Y11, Y9, Y3  // k=3 | 7
-	VPUNPCKLQDQ Y14, Y12, Y4 // the same for rows 4-7
-	VPUNPCKHQDQ Y14, Y12, Y5
-	VPUNPCKLQDQ Y15, Y13, Y6
-	VPUNPCKHQDQ Y15, Y13, Y7
-
-	// Chunk k = rows 0-3 then rows 4-7.
-	VPERM2I128 $0x20, Y4, Y0, Y8
-	VPERM2I128 $0x20, Y5, Y1, Y9
-	VPERM2I128 $0x20, Y6, Y2, Y10
-	VPERM2I128 $0x20, Y7, Y3, Y11
-	VPERM2I128 $0x31, Y4, Y0, Y12
-	VPERM2I128 $0x31, Y5, Y1, Y13
-	VPERM2I128 $0x31, Y6, Y2, Y14
-	VPERM2I128 $0x31, Y7, Y3, Y15
-	VMOVDQU    Y8, 16(DI)
-	VMOVDQU    Y9, 48(DI)
-	VMOVDQU    Y10, 80(DI)
-	VMOVDQU    Y11, 112(DI)
-	VMOVDQU    Y12, 144(DI)
-	VMOVDQU    Y13, 176(DI)
-	VMOVDQU    Y14, 208(DI)
-	VMOVDQU    Y15, 240(DI)
+	TILE_TRANSPOSE_STORE
 
 	ADDQ $34, SI
 	ADDQ $34, R8
 	ADDQ $272, DI
 	DECQ CX
 	JNZ  pblock
+	VZEROUPPER
+	RET
+
+// Q4_0 tiles are packed into the same layout, each nibble q widened to the
+// int8 q-8 (in [-8, 7]), so tileQ8_0x8x4AVX2 multiplies them: per block the
+// exact sum of (q-8)·x, then the same multiply and add, which is
+// dotQ4_0Generic's arithmetic (and the Q4_0 decode kernels').
+
+DATA tileLow4<>+0(SB)/4, $0x0f0f0f0f
+GLOBL tileLow4<>(SB), RODATA|NOPTR, $4
+DATA tileEights<>+0(SB)/4, $0x08080808
+GLOBL tileEights<>(SB), RODATA|NOPTR, $4
+
+// Q4_0_WIDEN loads the 16 bytes of quants at src into YR as the block's 32
+// values q-8 (low nibbles first), with Y14 = 0x0F bytes, Y15 = 8s and YT
+// scratch.
+#define Q4_0_WIDEN(src, YR, XR, YT, XT) \
+	VMOVDQU     src, XR \
+	VPSRLW      $4, XR, XT \
+	VINSERTI128 $1, XT, YR, YR \
+	VPAND       Y14, YR, YR \
+	VPSUBB      Y15, YR, YR
+
+// func packQ4_0x8AVX2(dst, w *byte, rowBytes, nb int)
+// Packs blocks 0..nb-1 (nb >= 1) of the eight Q4_0 rows at w (stride
+// rowBytes) into dst in the Q8_0 tile layout.
+TEXT ·packQ4_0x8AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rowBytes+16(FP), BX
+	MOVQ nb+24(FP), CX
+	LEAQ (BX)(BX*2), DX
+	LEAQ (SI)(BX*4), R8
+
+q4block:
+	MOVW 0(SI), AX
+	MOVW AX, 0(DI)
+	MOVW 0(SI)(BX*1), AX
+	MOVW AX, 2(DI)
+	MOVW 0(SI)(BX*2), AX
+	MOVW AX, 4(DI)
+	MOVW 0(SI)(DX*1), AX
+	MOVW AX, 6(DI)
+	MOVW 0(R8), AX
+	MOVW AX, 8(DI)
+	MOVW 0(R8)(BX*1), AX
+	MOVW AX, 10(DI)
+	MOVW 0(R8)(BX*2), AX
+	MOVW AX, 12(DI)
+	MOVW 0(R8)(DX*1), AX
+	MOVW AX, 14(DI)
+
+	VPBROADCASTD tileLow4<>(SB), Y14
+	VPBROADCASTD tileEights<>(SB), Y15
+	Q4_0_WIDEN(2(SI), Y0, X0, Y8, X8)
+	Q4_0_WIDEN(2(SI)(BX*1), Y1, X1, Y8, X8)
+	Q4_0_WIDEN(2(SI)(BX*2), Y2, X2, Y8, X8)
+	Q4_0_WIDEN(2(SI)(DX*1), Y3, X3, Y8, X8)
+	Q4_0_WIDEN(2(R8), Y4, X4, Y8, X8)
+	Q4_0_WIDEN(2(R8)(BX*1), Y5, X5, Y8, X8)
+	Q4_0_WIDEN(2(R8)(BX*2), Y6, X6, Y8, X8)
+	Q4_0_WIDEN(2(R8)(DX*1), Y7, X7, Y8, X8)
+	TILE_TRANSPOSE_STORE
+
+	ADDQ $18, SI
+	ADDQ $18, R8
+	ADDQ $272, DI
+	DECQ CX
+	JNZ  q4block
 	VZEROUPPER
 	RET

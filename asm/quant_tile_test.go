@@ -3,83 +3,94 @@ package asm
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
 )
 
-// extremeTileQ8_0 overwrites Q8_0 weight blocks and q8_0 activation blocks
-// with the values the tile kernel must not saturate or misround on:
-// weights of ±127 and -128, activations of ±127, scales at the ends of the
-// f16 range (largest normal, smallest subnormal) or 1.
-func extremeTileQ8_0(r *rand.Rand, w []byte, xq [][]byte) {
+// extremeTile overwrites q's weight blocks (blockBytes each) and the q8_0
+// activation blocks with the values the tile kernel must not saturate or
+// misround on: Q8_0 weights of ±127 and -128 (Q4_0: nibbles 0 and 15),
+// activations of ±127, scales at the ends of the f16 range (largest
+// normal, smallest subnormal) or 1.
+func extremeTile(r *rand.Rand, q QType, w []byte, rowBytes, rows, nb int, xq [][]byte) {
 	scales := []uint16{0x7bff, 0xfbff, 0x0001, 0x8001, 0x3c00}
-	vals := []byte{0x7f, 0x81, 0x80}
-	fill := func(b []byte, nvals int) {
-		for at := 0; at+34 <= len(b); at += 34 {
-			binary.LittleEndian.PutUint16(b[at:], scales[r.Intn(len(scales))])
-			for j := at + 2; j < at+34; j++ {
-				b[j] = vals[r.Intn(nvals)]
-			}
+	vals := map[QType][]byte{Q8_0: {0x7f, 0x81, 0x80}, Q4_0: {0x00, 0xff, 0x0f, 0xf0}}[q]
+	fill := func(blk []byte, vals []byte) {
+		binary.LittleEndian.PutUint16(blk, scales[r.Intn(len(scales))])
+		for j := 2; j < len(blk); j++ {
+			blk[j] = vals[r.Intn(len(vals))]
 		}
 	}
-	fill(w, 3)
+	bb := q.BlockBytes()
+	for i := 0; i < rows; i++ {
+		for b := 0; b < nb; b++ {
+			fill(w[i*rowBytes+b*bb:i*rowBytes+(b+1)*bb], vals)
+		}
+	}
 	for _, x := range xq {
-		fill(x, 2)
+		for b := 0; b+34 <= len(x); b += 34 {
+			fill(x[b:b+34], []byte{0x7f, 0x81})
+		}
 	}
 }
 
-// TestTileQ8_0Bits: on every path with a Q8_0 tile kernel, Pack writes the
-// generic twin's bytes and Mul gives the generic twin's bits, and the twin
-// gives each row dotQ8_0Generic's bits (so the layout is what the kernels
-// read), over block counts, padded row strides, unaligned slices and
-// extreme values.
-func TestTileQ8_0Bits(t *testing.T) {
+// TestTileBits: on every path with a Q8_0 or Q4_0 tile kernel, Pack writes
+// the Go twin's bytes and Mul gives the twin's bits, and the twin gives
+// each row the generic dot product's bits (so the layout is what the
+// kernels read), over block counts, padded row strides, unaligned slices
+// and extreme values.
+func TestTileBits(t *testing.T) {
 	r := rand.New(rand.NewSource(91))
-	nbs := []int{1, 2, 3, 7, 64, 257}
-	for _, nb := range nbs {
-		for _, pad := range []int{0, 34, 5} {
-			for _, extreme := range []bool{false, true} {
-				n, rowBytes := nb*32, nb*34+pad
-				w := randRowsQ(r, Q8_0, TileRows, nb, rowBytes, 1)
-				xq := make([][]byte, 4)
-				for v := range xq {
-					xq[v] = make([]byte, ActBytes(Q8_0, n)+v)[v:]
-					Generic().QuantizeAct[Q8_0](xq[v], randAct(r, n, 0))
-				}
-				if extreme {
-					extremeTileQ8_0(r, w, xq)
-				}
-				tile := make([]byte, TileRows*nb*34)
-				tileQ8_0Generic.Pack(tile, w, rowBytes, nb)
-				var want [4 * TileRows]float32
-				tileQ8_0Generic.Mul(tile, nb, [4][]byte(xq), &want)
-				for v := range xq {
-					for row := 0; row < TileRows; row++ {
-						d := dotQ8_0Generic(w[row*rowBytes:], xq[v], nb)
-						if math.Float32bits(d) != math.Float32bits(want[v*TileRows+row]) {
-							t.Fatalf("nb=%d pad=%d extreme=%v: twin row %d vector %d = %g, dotQ8_0Generic %g", nb, pad, extreme, row, v, want[v*TileRows+row], d)
+	twins := map[QType]*TileKernel{Q8_0: tileQ8_0Generic, Q4_0: tileQ4_0Generic}
+	for _, q := range []QType{Q8_0, Q4_0} {
+		for _, nb := range []int{1, 2, 3, 7, 64, 257} {
+			for _, pad := range []int{0, q.BlockBytes(), 5} {
+				for _, extreme := range []bool{false, true} {
+					n, rowBytes := nb*32, nb*q.BlockBytes()+pad
+					w := randRowsQ(r, q, TileRows, nb, rowBytes, 1)
+					xq := make([][]byte, 4)
+					for v := range xq {
+						xq[v] = make([]byte, ActBytes(q, n)+v)[v:] // unaligned
+						Generic().QuantizeAct[q](xq[v], randAct(r, n, 0))
+					}
+					if extreme {
+						extremeTile(r, q, w, rowBytes, TileRows, nb, xq)
+					}
+					what := func() string { return fmt.Sprintf("%v nb=%d pad=%d extreme=%v", q, nb, pad, extreme) }
+					tile := make([]byte, TileScratchBytes(q, n))
+					twins[q].Pack(tile, w, rowBytes, nb)
+					var want [4 * TileRows]float32
+					twins[q].Mul(tile, nb, [4][]byte(xq), &want)
+					for v := range xq {
+						d := make([]float32, TileRows)
+						Generic().RowsQ[q](w, rowBytes, nb, xq[v], d)
+						for row, dv := range d {
+							if math.Float32bits(dv) != math.Float32bits(want[v*TileRows+row]) {
+								t.Fatalf("%s: twin row %d vector %d = %g, generic dot %g", what(), row, v, want[v*TileRows+row], dv)
+							}
 						}
 					}
-				}
-				for _, k := range Available() {
-					tk := k.TileQ[Q8_0]
-					if tk == nil {
-						continue
-					}
-					got := make([]byte, len(tile)+3)[3:] // unaligned
-					tk.Pack(got, w, rowBytes, nb)
-					if !bytes.Equal(got, tile) {
-						t.Fatalf("%s nb=%d pad=%d: Pack differs from the generic layout", k.Name, nb, pad)
-					}
-					var y [4 * TileRows]float32
-					for i := range y {
-						y[i] = float32(math.NaN()) // must be overwritten
-					}
-					tk.Mul(got, nb, [4][]byte(xq), &y)
-					for i := range y {
-						if math.Float32bits(y[i]) != math.Float32bits(want[i]) && !(isNaN32(y[i]) && isNaN32(want[i])) {
-							t.Fatalf("%s nb=%d pad=%d extreme=%v: Mul[%d] = %g, twin %g", k.Name, nb, pad, extreme, i, y[i], want[i])
+					for _, k := range Available() {
+						tk := k.TileQ[q]
+						if tk == nil {
+							continue
+						}
+						got := make([]byte, len(tile)+3)[3:] // unaligned
+						tk.Pack(got, w, rowBytes, nb)
+						if !bytes.Equal(got, tile) {
+							t.Fatalf("%s %s: Pack differs from the twin's layout", k.Name, what())
+						}
+						var y [4 * TileRows]float32
+						for i := range y {
+							y[i] = float32(math.NaN()) // must be overwritten
+						}
+						tk.Mul(got, nb, [4][]byte(xq), &y)
+						for i := range y {
+							if math.Float32bits(y[i]) != math.Float32bits(want[i]) && !(isNaN32(y[i]) && isNaN32(want[i])) {
+								t.Fatalf("%s %s: Mul[%d] = %g, twin %g", k.Name, what(), i, y[i], want[i])
+							}
 						}
 					}
 				}
