@@ -47,6 +47,7 @@ func withQuantAVX2Prefetching(k *Kernels, pf bool) *Kernels {
 	k.RowsQ4[Q6_K] = rowsQ4Asm(Q6_K, dotQ6_Kx4AVX2)
 	k.TileQ[Q8_0] = tileQ8_0AVX2
 	k.TileQ[Q4_0] = tileQ4_0AVX2
+	k.TileQ[Q4_K] = tileQ4_KAVX2
 	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
 		k.QuantizeAct[q] = quantizeActAsm(32, q8_0Bytes, quantQ8_0AVX2)
 	}

@@ -30,22 +30,29 @@ const tileBlockBytes = 16 + TileRows*32
 
 // TileKernel is a path's packed-tile kernel for one weight type.
 type TileKernel struct {
+	// Bytes is the size of one packed block (TileRows rows' block b).
+	Bytes int
 	// Pack writes blocks 0..nb-1 of TileRows rows of w (row stride
-	// rowBytes) into dst (nb·tileBlockBytes bytes), nb >= 1.
+	// rowBytes) into dst (nb·Bytes bytes), nb >= 1.
 	Pack func(dst, w []byte, rowBytes, nb int)
-	// Mul computes y[v·TileRows+r] = row r of the packed tile · xq[v] over
-	// nb >= 1 blocks, for the four activation vectors.
-	Mul func(tile []byte, nb int, xq [4][]byte, y *[4 * TileRows]float32)
+	// Mul returns y[v·TileRows+r] = row r of the packed tile · xq[v] over
+	// nb >= 1 blocks, for the four activation vectors (by value: a pointer
+	// through a func value would escape, an allocation per call).
+	Mul func(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32)
 }
 
 // HasTile reports whether the active path multiplies q weights in packed
 // tiles (RowsQTiled then differs from RowsQMulti in rounding).
 func HasTile(q QType) bool { return q.valid() && active.TileQ[q] != nil }
 
-// TileScratchBytes is the scratch RowsQTiled needs for rows of n values of q.
+// TileScratchBytes is the scratch RowsQTiled needs for rows of n values of q
+// on the active path (0 where it has no tile kernel for q).
 func TileScratchBytes(q QType, n int) int {
 	mustQType(q)
-	return mustBlocks(q, n) * tileBlockBytes
+	if tk := active.TileQ[q]; tk != nil {
+		return mustBlocks(q, n) * tk.Bytes
+	}
+	return 0
 }
 
 // RowsQTiled computes what RowsQMulti does (ys[v][r] = dot(weight row r,
@@ -86,7 +93,7 @@ func RowsQTiled(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]flo
 		}
 		return
 	}
-	tile := scratch[:nb*tileBlockBytes]
+	tile := scratch[:nb*tk.Bytes]
 	r := lo
 	for ; r+TileRows <= hi; r += TileRows {
 		tk.Pack(tile, w[r*rowBytes:], rowBytes, nb)
@@ -96,8 +103,7 @@ func RowsQTiled(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]flo
 			for j := range x {
 				x[j] = xqs[min(v+j, len(xqs)-1)]
 			}
-			var out [4 * TileRows]float32
-			tk.Mul(tile, nb, x, &out)
+			out := tk.Mul(tile, nb, x)
 			for j := 0; j < 4 && v+j < len(xqs); j++ {
 				copy(ys[v+j][r:r+TileRows], out[j*TileRows:])
 			}
@@ -151,7 +157,7 @@ func packTileGeneric(dst, w []byte, rowBytes, nb, blockBytes int, values func(bl
 
 // tileQ8_0x8x4Generic is the twin of the AVX2 tile kernel, from the packed
 // layout: dotQ8_0Generic's arithmetic for each of the eight rows.
-func tileQ8_0x8x4Generic(tile []byte, nb int, xq [4][]byte, y *[4 * TileRows]float32) {
+func tileQ8_0x8x4Generic(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32) {
 	for v := range xq {
 		for r := 0; r < TileRows; r++ {
 			var sum float32
@@ -169,10 +175,11 @@ func tileQ8_0x8x4Generic(tile []byte, nb int, xq [4][]byte, y *[4 * TileRows]flo
 			y[v*TileRows+r] = sum
 		}
 	}
+	return y
 }
 
 // The Go twins of the tile kernels (tests).
 var (
-	tileQ8_0Generic = &TileKernel{Pack: packQ8_0x8Generic, Mul: tileQ8_0x8x4Generic}
-	tileQ4_0Generic = &TileKernel{Pack: packQ4_0x8Generic, Mul: tileQ8_0x8x4Generic}
+	tileQ8_0Generic = &TileKernel{Bytes: tileBlockBytes, Pack: packQ8_0x8Generic, Mul: tileQ8_0x8x4Generic}
+	tileQ4_0Generic = &TileKernel{Bytes: tileBlockBytes, Pack: packQ4_0x8Generic, Mul: tileQ8_0x8x4Generic}
 )

@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "quant_amd64.h"
+#include "quant_tile_amd64.h"
 
 // The Q8_0 prefill tile (quant_tile.go): eight weight rows packed so that
 // one 32-byte load holds four values of each row, against four q8_0
@@ -107,43 +108,6 @@ block:
 	VZEROUPPER
 	RET
 
-// TILE_TRANSPOSE_STORE stores rows Y0..Y7 (eight 32-bit words each: word k
-// = values 4k..4k+3) at 16(DI) as chunk k = word k of rows 0..7, the 8×8
-// transpose of their words; Y8..Y15 scratch.
-#define TILE_TRANSPOSE_STORE \
-	VPUNPCKLDQ Y1, Y0, Y8 \
-	VPUNPCKHDQ Y1, Y0, Y9 \
-	VPUNPCKLDQ Y3, Y2, Y10 \
-	VPUNPCKHDQ Y3, Y2, Y11 \
-	VPUNPCKLDQ Y5, Y4, Y12 \
-	VPUNPCKHDQ Y5, Y4, Y13 \
-	VPUNPCKLDQ Y7, Y6, Y14 \
-	VPUNPCKHDQ Y7, Y6, Y15 \
-	VPUNPCKLQDQ Y10, Y8, Y0 \
-	VPUNPCKHQDQ Y10, Y8, Y1 \
-	VPUNPCKLQDQ Y11, Y9, Y2 \
-	VPUNPCKHQDQ Y11, Y9, Y3 \
-	VPUNPCKLQDQ Y14, Y12, Y4 \
-	VPUNPCKHQDQ Y14, Y12, Y5 \
-	VPUNPCKLQDQ Y15, Y13, Y6 \
-	VPUNPCKHQDQ Y15, Y13, Y7 \
-	VPERM2I128 $0x20, Y4, Y0, Y8 \
-	VPERM2I128 $0x20, Y5, Y1, Y9 \
-	VPERM2I128 $0x20, Y6, Y2, Y10 \
-	VPERM2I128 $0x20, Y7, Y3, Y11 \
-	VPERM2I128 $0x31, Y4, Y0, Y12 \
-	VPERM2I128 $0x31, Y5, Y1, Y13 \
-	VPERM2I128 $0x31, Y6, Y2, Y14 \
-	VPERM2I128 $0x31, Y7, Y3, Y15 \
-	VMOVDQU    Y8, 16(DI) \
-	VMOVDQU    Y9, 48(DI) \
-	VMOVDQU    Y10, 80(DI) \
-	VMOVDQU    Y11, 112(DI) \
-	VMOVDQU    Y12, 144(DI) \
-	VMOVDQU    Y13, 176(DI) \
-	VMOVDQU    Y14, 208(DI) \
-	VMOVDQU    Y15, 240(DI)
-
 // func packQ8_0x8AVX2(dst, w *byte, rowBytes, nb int)
 // Packs blocks 0..nb-1 (nb >= 1) of the eight rows at w (stride rowBytes)
 // into dst as the layout above: the 8×8 transpose of the rows' 32-bit
@@ -185,7 +149,8 @@ pblock:
 	VMOVDQU 2(R8)(BX*2), Y6
 	VMOVDQU 2(R8)(DX*1), Y7
 
-	TILE_TRANSPOSE_STORE
+	LEAQ 16(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
 
 	ADDQ $34, SI
 	ADDQ $34, R8
@@ -254,7 +219,8 @@ q4block:
 	Q4_0_WIDEN(2(R8)(BX*1), Y5, X5, Y8, X8)
 	Q4_0_WIDEN(2(R8)(BX*2), Y6, X6, Y8, X8)
 	Q4_0_WIDEN(2(R8)(DX*1), Y7, X7, Y8, X8)
-	TILE_TRANSPOSE_STORE
+	LEAQ 16(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
 
 	ADDQ $18, SI
 	ADDQ $18, R8

@@ -9,46 +9,72 @@ import (
 	"testing"
 )
 
-// extremeTile overwrites q's weight blocks (blockBytes each) and the q8_0
-// activation blocks with the values the tile kernel must not saturate or
-// misround on: Q8_0 weights of ±127 and -128 (Q4_0: nibbles 0 and 15),
-// activations of ±127, scales at the ends of the f16 range (largest
-// normal, smallest subnormal) or 1.
+// extremeTile overwrites q's weight blocks and the activation blocks with
+// the values the tile kernels must not saturate or misround on: Q8_0
+// weights of ±127 and -128, Q4_0/Q4_K nibbles of 0 and 15, Q4_K scales and
+// mins of 63, activations of ±127 (q8_K's bsums kept consistent), f16
+// scales at the ends of the range (largest normal, smallest subnormal) or 1.
 func extremeTile(r *rand.Rand, q QType, w []byte, rowBytes, rows, nb int, xq [][]byte) {
 	scales := []uint16{0x7bff, 0xfbff, 0x0001, 0x8001, 0x3c00}
-	vals := map[QType][]byte{Q8_0: {0x7f, 0x81, 0x80}, Q4_0: {0x00, 0xff, 0x0f, 0xf0}}[q]
-	fill := func(blk []byte, vals []byte) {
-		binary.LittleEndian.PutUint16(blk, scales[r.Intn(len(scales))])
-		for j := 2; j < len(blk); j++ {
-			blk[j] = vals[r.Intn(len(vals))]
-		}
+	f16s, vals := []int{0}, []byte{0x00, 0xff, 0x0f, 0xf0}
+	switch q {
+	case Q8_0:
+		vals = []byte{0x7f, 0x81, 0x80}
+	case Q4_K:
+		f16s = []int{0, 2}
 	}
 	bb := q.BlockBytes()
 	for i := 0; i < rows; i++ {
 		for b := 0; b < nb; b++ {
-			fill(w[i*rowBytes+b*bb:i*rowBytes+(b+1)*bb], vals)
+			blk := w[i*rowBytes+b*bb : i*rowBytes+(b+1)*bb]
+			for j := 2 * len(f16s); j < len(blk); j++ {
+				blk[j] = vals[r.Intn(len(vals))]
+			}
+			for _, o := range f16s {
+				binary.LittleEndian.PutUint16(blk[o:], scales[r.Intn(len(scales))])
+			}
 		}
 	}
 	for _, x := range xq {
-		for b := 0; b+34 <= len(x); b += 34 {
-			fill(x[b:b+34], []byte{0x7f, 0x81})
+		if q != Q4_K {
+			for at := 0; at+34 <= len(x); at += 34 {
+				binary.LittleEndian.PutUint16(x[at:], scales[r.Intn(len(scales))])
+				for j := at + 2; j < at+34; j++ {
+					x[j] = []byte{0x7f, 0x81}[r.Intn(2)]
+				}
+			}
+			continue
+		}
+		for at := 0; at+q8_KBytes <= len(x); at += q8_KBytes {
+			for g := 0; g < 16; g++ {
+				var sum int16
+				for j := 0; j < 16; j++ {
+					v := []int8{127, -127}[r.Intn(2)]
+					x[at+4+16*g+j] = byte(v)
+					sum += int16(v)
+				}
+				binary.LittleEndian.PutUint16(x[at+260+2*g:], uint16(sum))
+			}
 		}
 	}
 }
 
-// TestTileBits: on every path with a Q8_0 or Q4_0 tile kernel, Pack writes
+// TestTileBits: on every path with a Q8_0, Q4_0 or Q4_K tile kernel, Pack writes
 // the Go twin's bytes and Mul gives the twin's bits, and the twin gives
 // each row the generic dot product's bits (so the layout is what the
 // kernels read), over block counts, padded row strides, unaligned slices
 // and extreme values.
 func TestTileBits(t *testing.T) {
 	r := rand.New(rand.NewSource(91))
-	twins := map[QType]*TileKernel{Q8_0: tileQ8_0Generic, Q4_0: tileQ4_0Generic}
-	for _, q := range []QType{Q8_0, Q4_0} {
+	twins := map[QType]*TileKernel{Q8_0: tileQ8_0Generic, Q4_0: tileQ4_0Generic, Q4_K: tileQ4_KGeneric}
+	for _, q := range []QType{Q8_0, Q4_0, Q4_K} {
 		for _, nb := range []int{1, 2, 3, 7, 64, 257} {
+			if q.BlockElems() == 256 && nb > 32 {
+				nb /= 8
+			}
 			for _, pad := range []int{0, q.BlockBytes(), 5} {
 				for _, extreme := range []bool{false, true} {
-					n, rowBytes := nb*32, nb*q.BlockBytes()+pad
+					n, rowBytes := nb*q.BlockElems(), nb*q.BlockBytes()+pad
 					w := randRowsQ(r, q, TileRows, nb, rowBytes, 1)
 					xq := make([][]byte, 4)
 					for v := range xq {
@@ -59,10 +85,9 @@ func TestTileBits(t *testing.T) {
 						extremeTile(r, q, w, rowBytes, TileRows, nb, xq)
 					}
 					what := func() string { return fmt.Sprintf("%v nb=%d pad=%d extreme=%v", q, nb, pad, extreme) }
-					tile := make([]byte, TileScratchBytes(q, n))
+					tile := make([]byte, nb*twins[q].Bytes)
 					twins[q].Pack(tile, w, rowBytes, nb)
-					var want [4 * TileRows]float32
-					twins[q].Mul(tile, nb, [4][]byte(xq), &want)
+					want := twins[q].Mul(tile, nb, [4][]byte(xq))
 					for v := range xq {
 						d := make([]float32, TileRows)
 						Generic().RowsQ[q](w, rowBytes, nb, xq[v], d)
@@ -82,11 +107,7 @@ func TestTileBits(t *testing.T) {
 						if !bytes.Equal(got, tile) {
 							t.Fatalf("%s %s: Pack differs from the twin's layout", k.Name, what())
 						}
-						var y [4 * TileRows]float32
-						for i := range y {
-							y[i] = float32(math.NaN()) // must be overwritten
-						}
-						tk.Mul(got, nb, [4][]byte(xq), &y)
+						y := tk.Mul(got, nb, [4][]byte(xq))
 						for i := range y {
 							if math.Float32bits(y[i]) != math.Float32bits(want[i]) && !(isNaN32(y[i]) && isNaN32(want[i])) {
 								t.Fatalf("%s %s: Mul[%d] = %g, twin %g", k.Name, what(), i, y[i], want[i])

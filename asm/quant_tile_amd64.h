@@ -1,0 +1,39 @@
+// The 8×8 word transpose the AVX2 tile packers share (quant_tile_amd64.s,
+// quant_tilek_amd64.s).
+
+// TILE_TRANSPOSE_STORE(P) stores rows Y0..Y7 (eight 32-bit words each: word
+// k = values 4k..4k+3) at 32k(P) as chunk k = word k of rows 0..7, the 8×8
+// transpose of their words; Y8..Y15 scratch.
+#define TILE_TRANSPOSE_STORE(P) \
+	VPUNPCKLDQ Y1, Y0, Y8 \
+	VPUNPCKHDQ Y1, Y0, Y9 \
+	VPUNPCKLDQ Y3, Y2, Y10 \
+	VPUNPCKHDQ Y3, Y2, Y11 \
+	VPUNPCKLDQ Y5, Y4, Y12 \
+	VPUNPCKHDQ Y5, Y4, Y13 \
+	VPUNPCKLDQ Y7, Y6, Y14 \
+	VPUNPCKHDQ Y7, Y6, Y15 \
+	VPUNPCKLQDQ Y10, Y8, Y0 \
+	VPUNPCKHQDQ Y10, Y8, Y1 \
+	VPUNPCKLQDQ Y11, Y9, Y2 \
+	VPUNPCKHQDQ Y11, Y9, Y3 \
+	VPUNPCKLQDQ Y14, Y12, Y4 \
+	VPUNPCKHQDQ Y14, Y12, Y5 \
+	VPUNPCKLQDQ Y15, Y13, Y6 \
+	VPUNPCKHQDQ Y15, Y13, Y7 \
+	VPERM2I128 $0x20, Y4, Y0, Y8 \
+	VPERM2I128 $0x20, Y5, Y1, Y9 \
+	VPERM2I128 $0x20, Y6, Y2, Y10 \
+	VPERM2I128 $0x20, Y7, Y3, Y11 \
+	VPERM2I128 $0x31, Y4, Y0, Y12 \
+	VPERM2I128 $0x31, Y5, Y1, Y13 \
+	VPERM2I128 $0x31, Y6, Y2, Y14 \
+	VPERM2I128 $0x31, Y7, Y3, Y15 \
+	VMOVDQU    Y8, 0(P) \
+	VMOVDQU    Y9, 32(P) \
+	VMOVDQU    Y10, 64(P) \
+	VMOVDQU    Y11, 96(P) \
+	VMOVDQU    Y12, 128(P) \
+	VMOVDQU    Y13, 160(P) \
+	VMOVDQU    Y14, 192(P) \
+	VMOVDQU    Y15, 224(P)

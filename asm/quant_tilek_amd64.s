@@ -1,0 +1,216 @@
+//go:build !purego
+
+#include "textflag.h"
+#include "quant_amd64.h"
+#include "quant_tile_amd64.h"
+
+// The Q4_K prefill tile (quant_tile_k.go): eight Q4_K rows packed against
+// four q8_K activation vectors. Packed super-block (tileK4Bytes = 2592):
+//
+//	@0         d of rows 0..7 (f16)         @16   dmin of rows 0..7 (f16)
+//	@32+32j    sub-block j's scale of rows 0..7, each as two equal int16
+//	@288+32j   sub-block j's min, the same way
+//	@544+256j+32k  values 4k..4k+3 of sub-block j (32 values) of rows 0..7,
+//	               one unsigned byte (0..15) each
+//
+// Per sub-block the VPMADDUBSW of the values (unsigned) with the vector's
+// four values broadcast (signed) gives int16 pairs of at most 2·15·127;
+// eight chunks add in int16 (at most 30480), and one VPMADDWD with the
+// scale pairs gives each row's sc_j·Σq·x in its int32 lane. The mins take
+// one VPMADDWD per sub-block with the vector's two bsums of it. Then per
+// vector: sum += float32(S)·(d·d_x) - float32(M)·(dmin·d_x), each step
+// rounded to float32: dotQ4_KGeneric's arithmetic, so its bits.
+
+// TK_CHUNK_FIRST / TK_CHUNK: chunk k of a sub-block (values at wo(SI), the
+// vectors' at xo(·)), written to or added to the int16 sums Y8..Y11.
+#define TK_VEC_FIRST(XP, xo, S) \
+	VPBROADCASTD xo(XP), S \
+	VPMADDUBSW   S, Y12, S
+
+#define TK_VEC(XP, xo, S) \
+	VPBROADCASTD xo(XP), Y13 \
+	VPMADDUBSW   Y13, Y12, Y13 \
+	VPADDW       Y13, S, S
+
+#define TK_CHUNK_FIRST(wo, xo) \
+	VMOVDQU wo(SI), Y12 \
+	TK_VEC_FIRST(DI, xo, Y8) \
+	TK_VEC_FIRST(R8, xo, Y9) \
+	TK_VEC_FIRST(R9, xo, Y10) \
+	TK_VEC_FIRST(R10, xo, Y11)
+
+#define TK_CHUNK(wo, xo) \
+	VMOVDQU wo(SI), Y12 \
+	TK_VEC(DI, xo, Y8) \
+	TK_VEC(R8, xo, Y9) \
+	TK_VEC(R9, xo, Y10) \
+	TK_VEC(R10, xo, Y11)
+
+// TK_SUB(j, ...): sub-block j into the int32 sums Y4..Y7 (FIRST: written).
+#define TK_SUB_VALUES(j) \
+	TK_CHUNK_FIRST(544+256*j, 4+32*j) \
+	TK_CHUNK(544+256*j+32, 4+32*j+4) \
+	TK_CHUNK(544+256*j+64, 4+32*j+8) \
+	TK_CHUNK(544+256*j+96, 4+32*j+12) \
+	TK_CHUNK(544+256*j+128, 4+32*j+16) \
+	TK_CHUNK(544+256*j+160, 4+32*j+20) \
+	TK_CHUNK(544+256*j+192, 4+32*j+24) \
+	TK_CHUNK(544+256*j+224, 4+32*j+28) \
+	VMOVDQU 32+32*j(SI), Y12
+
+#define TK_SUB_FIRST(j) \
+	TK_SUB_VALUES(j) \
+	VPMADDWD Y12, Y8, Y4 \
+	VPMADDWD Y12, Y9, Y5 \
+	VPMADDWD Y12, Y10, Y6 \
+	VPMADDWD Y12, Y11, Y7
+
+#define TK_SUB(j) \
+	TK_SUB_VALUES(j) \
+	VPMADDWD Y12, Y8, Y8 \
+	VPMADDWD Y12, Y9, Y9 \
+	VPMADDWD Y12, Y10, Y10 \
+	VPMADDWD Y12, Y11, Y11 \
+	VPADDD   Y8, Y4, Y4 \
+	VPADDD   Y9, Y5, Y5 \
+	VPADDD   Y10, Y6, Y6 \
+	VPADDD   Y11, Y7, Y7
+
+// TK_MIN(j, XP, M): M += the rows' min_j · (bsum 2j + bsum 2j+1) of the
+// vector at XP.
+#define TK_MIN(j, XP, M) \
+	VPBROADCASTD 260+4*j(XP), Y13 \
+	VPMADDWD     288+32*j(SI), Y13, Y13 \
+	VPADDD       Y13, M, M
+
+// TK_FINISH(XP, S, ACC): ACC += float32(S)·(d·d_x) - float32(M)·(dmin·d_x)
+// for the vector at XP; Y14 = d, Y15 = dmin of the eight rows; Y8, Y12 and
+// Y13 scratch.
+#define TK_FINISH(XP, S, ACC) \
+	VPBROADCASTD 260(XP), Y13 \
+	VPMADDWD     288(SI), Y13, Y8 \
+	TK_MIN(1, XP, Y8) \
+	TK_MIN(2, XP, Y8) \
+	TK_MIN(3, XP, Y8) \
+	TK_MIN(4, XP, Y8) \
+	TK_MIN(5, XP, Y8) \
+	TK_MIN(6, XP, Y8) \
+	TK_MIN(7, XP, Y8) \
+	VBROADCASTSS 0(XP), Y12 \
+	VMULPS       Y12, Y14, Y13 \
+	VCVTDQ2PS    S, S \
+	VMULPS       Y13, S, S \
+	VMULPS       Y12, Y15, Y13 \
+	VCVTDQ2PS    Y8, Y8 \
+	VMULPS       Y13, Y8, Y8 \
+	VSUBPS       Y8, S, S \
+	VADDPS       S, ACC, ACC
+
+// func tileQ4_Kx8x4AVX2(tile *byte, nb int, x0, x1, x2, x3 *byte, y *[32]float32)
+// y[8v+r] = row r of the packed tile · x_v over nb >= 1 super-blocks.
+TEXT ·tileQ4_Kx8x4AVX2(SB), NOSPLIT, $0-56
+	MOVQ   tile+0(FP), SI
+	MOVQ   nb+8(FP), CX
+	MOVQ   x0+16(FP), DI
+	MOVQ   x1+24(FP), R8
+	MOVQ   x2+32(FP), R9
+	MOVQ   x3+40(FP), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+kblock:
+	TK_SUB_FIRST(0)
+	TK_SUB(1)
+	TK_SUB(2)
+	TK_SUB(3)
+	TK_SUB(4)
+	TK_SUB(5)
+	TK_SUB(6)
+	TK_SUB(7)
+	VCVTPH2PS 0(SI), Y14
+	VCVTPH2PS 16(SI), Y15
+	TK_FINISH(DI, Y4, Y0)
+	TK_FINISH(R8, Y5, Y1)
+	TK_FINISH(R9, Y6, Y2)
+	TK_FINISH(R10, Y7, Y3)
+	ADDQ $2592, SI
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	DECQ CX
+	JNZ  kblock
+
+	MOVQ    y+48(FP), AX
+	VMOVUPS Y0, 0(AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VZEROUPPER
+	RET
+
+// TK_LOAD8(off, SHIFT): Y0..Y7 = the 32 quant bytes at off of rows 0..7 (SI:
+// rows 0-3, R8: rows 4-7, BX stride, DX 3·stride), shifted right by SHIFT
+// bits per 16-bit word and masked to their low nibbles.
+#define TK_NIBBLES(src, YR, SHIFT) \
+	VMOVDQU src, YR \
+	VPSRLW  $SHIFT, YR, YR \
+	VPAND   Y15, YR, YR
+
+#define TK_LOAD8(off, SHIFT) \
+	VPBROADCASTD qkLow4<>(SB), Y15 \
+	TK_NIBBLES(off(SI), Y0, SHIFT) \
+	TK_NIBBLES(off(SI)(BX*1), Y1, SHIFT) \
+	TK_NIBBLES(off(SI)(BX*2), Y2, SHIFT) \
+	TK_NIBBLES(off(SI)(DX*1), Y3, SHIFT) \
+	TK_NIBBLES(off(R8), Y4, SHIFT) \
+	TK_NIBBLES(off(R8)(BX*1), Y5, SHIFT) \
+	TK_NIBBLES(off(R8)(BX*2), Y6, SHIFT) \
+	TK_NIBBLES(off(R8)(DX*1), Y7, SHIFT)
+
+// func packQ4_Kx8ValuesAVX2(dst, w *byte, rowBytes, nb int)
+// Writes the values part (@544) of nb >= 1 packed super-blocks of the eight
+// Q4_K rows at w (stride rowBytes); quant_tile_k.go writes the scales.
+// Sub-block 2c is the low nibbles of qs[32c:32c+32], 2c+1 the high ones.
+TEXT ·packQ4_Kx8ValuesAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rowBytes+16(FP), BX
+	MOVQ nb+24(FP), CX
+	LEAQ (BX)(BX*2), DX
+	LEAQ (SI)(BX*4), R8
+
+kpblock:
+	TK_LOAD8(16, 0)
+	LEAQ 544(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK_LOAD8(16, 4)
+	LEAQ 800(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK_LOAD8(48, 0)
+	LEAQ 1056(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK_LOAD8(48, 4)
+	LEAQ 1312(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK_LOAD8(80, 0)
+	LEAQ 1568(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK_LOAD8(80, 4)
+	LEAQ 1824(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK_LOAD8(112, 0)
+	LEAQ 2080(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK_LOAD8(112, 4)
+	LEAQ 2336(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	ADDQ $144, SI
+	ADDQ $144, R8
+	ADDQ $2592, DI
+	DECQ CX
+	JNZ  kpblock
+	VZEROUPPER
+	RET
