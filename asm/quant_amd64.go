@@ -6,11 +6,12 @@ import "github.com/klauspost/cpuid/v2"
 
 // withQuantAVX2 fills the block-quantized entries of an amd64 table with
 // the AVX2 kernels (quant_amd64.s and quantk*_amd64.s: every type's RowsQ,
-// the multi-vector RowsQ2/RowsQ4 of Q4_0, Q8_0 and the K types, the three
-// activation quantizers); the avx512 path uses them too (there are no
-// AVX-512 VNNI kernels yet). Dequantize stays the generic twin (one
-// embedding row per token); Q4_1/Q5_0/Q5_1's RowsQ2/RowsQ4 run their RowsQ
-// per vector (fillFromGeneric). The one-vector Q4_0 and Q8_0 kernels
+// the multi-vector RowsQ2/RowsQ4 of Q4_0, Q8_0 and the K types, the packed
+// prefill tiles of Q8_0, Q4_0 and Q4_K, the three activation quantizers);
+// the avx512 path uses them too (there are no AVX-512 VNNI kernels yet).
+// Dequantize stays the generic twin (one embedding row per token);
+// Q4_1/Q5_0/Q5_1's RowsQ2/RowsQ4 run their RowsQ per vector
+// (fillFromGeneric). The one-vector Q4_0, Q8_0, Q4_K and Q6_K kernels
 // prefetch their weights in software where the f16 matvec does
 // (rowsPrefetchPays, kernels_amd64.go). The Q4_0 kernels give the generic
 // twin's bits (quant_q4_0_amd64.s).
@@ -23,16 +24,18 @@ func withQuantAVX2(k *Kernels) *Kernels {
 func withQuantAVX2Prefetching(k *Kernels, pf bool) *Kernels {
 	k.RowsQ[Q4_0] = rowsQ4_0Asm(dotQ4_0x8AVX2)
 	k.RowsQ[Q8_0] = rowsQAsm(Q8_0, dotQ8_0AVX2)
-	if pf {
-		k.RowsQ[Q4_0] = rowsQ4_0Asm(dotQ4_0x8PfAVX2)
-		k.RowsQ[Q8_0] = rowsQAsm(Q8_0, dotQ8_0PfAVX2)
-	}
 	k.RowsQ[Q4_1] = rowsQAsm(Q4_1, dotQ4_1AVX2)
 	k.RowsQ[Q5_0] = rowsQAsm(Q5_0, dotQ5_0AVX2)
 	k.RowsQ[Q5_1] = rowsQAsm(Q5_1, dotQ5_1AVX2)
 	k.RowsQ[Q4_K] = rowsQAsm(Q4_K, dotQ4_KAVX2)
 	k.RowsQ[Q5_K] = rowsQAsm(Q5_K, dotQ5_KAVX2)
 	k.RowsQ[Q6_K] = rowsQAsm(Q6_K, dotQ6_KAVX2)
+	if pf {
+		k.RowsQ[Q4_0] = rowsQ4_0Asm(dotQ4_0x8PfAVX2)
+		k.RowsQ[Q8_0] = rowsQAsm(Q8_0, dotQ8_0PfAVX2)
+		k.RowsQ[Q4_K] = rowsQAsm(Q4_K, dotQ4_KPfAVX2)
+		k.RowsQ[Q6_K] = rowsQAsm(Q6_K, dotQ6_KPfAVX2)
+	}
 	// Q4_0's two-vector matvec is its one-vector one twice: ops calls it
 	// per grain of rows, so the second pass reads the weights from cache.
 	k.RowsQ2[Q4_0] = rowsQTwice(k.RowsQ[Q4_0])
@@ -176,6 +179,12 @@ func dotQ5_KAVX2(w, x *byte, nb int) float32
 
 //go:noescape
 func dotQ6_KAVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ4_KPfAVX2(w, x *byte, nb int) float32
+
+//go:noescape
+func dotQ6_KPfAVX2(w, x *byte, nb int) float32
 
 //go:noescape
 func quantQ8_0AVX2(dst *byte, x *float32, nb int)
