@@ -66,7 +66,7 @@ func logitStats(got, want []float32, V int) (relRMS, top1 float64) {
 // family path, has its matrices in block types and its VQ-GAN and norms
 // untouched, and gives logits close to the f16 model's. The bounds are
 // about 1.5× the relative rms errors measured on this prompt with run s36
-// (Q8_0 0.0094, Q6_K 0.0166, Q5_K 0.0252, Q4_K 0.0424, Q4_0 0.0655; s30's
+// (Q8_0 0.0094, 0.0095 with the packed-tile prefill; Q6_K 0.0166, Q5_K 0.0252, Q4_K 0.0424, Q4_0 0.0655; s30's
 // were 0.0066 to 0.0396, its logits quantize better; they include the
 // 8-bit quantization of the activations in every dot product, and the K
 // types here are mostly their 32-block fallbacks, the model's width being
