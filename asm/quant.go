@@ -193,26 +193,9 @@ func RowsQ(q QType, w []byte, rowBytes int, xq []byte, n int, y []float32) {
 // vectors (guided decoding, prefill), and every result has the bits RowsQ
 // gives it, whatever the grouping.
 func RowsQMulti(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]float32, lo, hi int) {
-	mustQType(q)
-	nb := mustBlocks(q, n)
-	if len(ys) != len(xqs) {
-		panic(fmt.Sprintf("asm: RowsQMulti with %d activation vectors and %d outputs", len(xqs), len(ys)))
-	}
-	if lo < 0 || hi < lo {
-		panic(fmt.Sprintf("asm: RowsQMulti rows [%d, %d)", lo, hi))
-	}
-	if lo == hi || len(xqs) == 0 {
+	nb, empty := checkRowsQMulti("RowsQMulti", q, w, rowBytes, xqs, n, ys, lo, hi)
+	if empty {
 		return
-	}
-	need := nb * q.BlockBytes()
-	if rowBytes < need || len(w) < (hi-1)*rowBytes+need {
-		panic(fmt.Sprintf("asm: %v weight slice of %d bytes, row stride %d, too short for rows [%d, %d) of %d values", q, len(w), rowBytes, lo, hi, n))
-	}
-	a := ActBytes(q, n)
-	for v := range xqs {
-		if len(xqs[v]) < a || len(ys[v]) < hi {
-			panic(fmt.Sprintf("asm: RowsQMulti vector %d: %d bytes of activations (need %d), %d outputs (need %d)", v, len(xqs[v]), a, len(ys[v]), hi))
-		}
 	}
 	k, wr := active, w[lo*rowBytes:]
 	v := 0
@@ -227,6 +210,34 @@ func RowsQMulti(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]flo
 	if v < len(xqs) {
 		k.RowsQ[q](wr, rowBytes, nb, xqs[v], ys[v][lo:hi])
 	}
+}
+
+// checkRowsMulti panics with a message naming fn where the arguments of
+// RowsQMulti or RowsQTiled do not fit together; it returns the block count
+// and whether there is nothing to compute.
+func checkRowsQMulti(fn string, q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]float32, lo, hi int) (nb int, empty bool) {
+	mustQType(q)
+	nb = mustBlocks(q, n)
+	if len(ys) != len(xqs) {
+		panic(fmt.Sprintf("asm: %s with %d activation vectors and %d outputs", fn, len(xqs), len(ys)))
+	}
+	if lo < 0 || hi < lo {
+		panic(fmt.Sprintf("asm: %s rows [%d, %d)", fn, lo, hi))
+	}
+	if lo == hi || len(xqs) == 0 {
+		return nb, true
+	}
+	need := nb * q.BlockBytes()
+	if rowBytes < need || len(w) < (hi-1)*rowBytes+need {
+		panic(fmt.Sprintf("asm: %v weight slice of %d bytes, row stride %d, too short for rows [%d, %d) of %d values", q, len(w), rowBytes, lo, hi, n))
+	}
+	a := ActBytes(q, n)
+	for v := range xqs {
+		if len(xqs[v]) < a || len(ys[v]) < hi {
+			panic(fmt.Sprintf("asm: %s vector %d: %d bytes of activations (need %d), %d outputs (need %d)", fn, v, len(xqs[v]), a, len(ys[v]), hi))
+		}
+	}
+	return nb, false
 }
 
 // DequantizeRow widens len(dst) values (a multiple of q.BlockElems()) from

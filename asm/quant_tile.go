@@ -1,9 +1,6 @@
 package asm
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "encoding/binary"
 
 // Packed weight tiles for prefill: a kernel path may multiply a
 // block-quantized matrix TileRows rows at a time from a packed copy of
@@ -67,26 +64,11 @@ func RowsQTiled(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]flo
 		RowsQMulti(q, w, rowBytes, xqs, n, ys, lo, hi)
 		return
 	}
-	nb := mustBlocks(q, n)
-	if len(ys) != len(xqs) {
-		panic(fmt.Sprintf("asm: RowsQTiled with %d activation vectors and %d outputs", len(xqs), len(ys)))
-	}
-	if lo < 0 || hi < lo {
-		panic(fmt.Sprintf("asm: RowsQTiled rows [%d, %d)", lo, hi))
-	}
-	if lo == hi || len(xqs) == 0 {
+	nb, empty := checkRowsQMulti("RowsQTiled", q, w, rowBytes, xqs, n, ys, lo, hi)
+	if empty {
 		return
 	}
 	need := nb * q.BlockBytes()
-	if rowBytes < need || len(w) < (hi-1)*rowBytes+need {
-		panic(fmt.Sprintf("asm: %v weight slice of %d bytes, row stride %d, too short for rows [%d, %d) of %d values", q, len(w), rowBytes, lo, hi, n))
-	}
-	a := ActBytes(q, n)
-	for v := range xqs {
-		if len(xqs[v]) < a || len(ys[v]) < hi {
-			panic(fmt.Sprintf("asm: RowsQTiled vector %d: %d bytes of activations (need %d), %d outputs (need %d)", v, len(xqs[v]), a, len(ys[v]), hi))
-		}
-	}
 	if nb == 0 {
 		for v := range ys {
 			clear(ys[v][lo:hi])

@@ -9,8 +9,8 @@ package asm
 // checked the slices; the checks here make a bad direct call panic instead
 // of reading past a slice.
 var (
-	tileQ8_0AVX2 = &TileKernel{Bytes: tileBlockBytes, Pack: tilePackAsm(34, packQ8_0x8AVX2), Mul: tileMulAVX2}
-	tileQ4_0AVX2 = &TileKernel{Bytes: tileBlockBytes, Pack: tilePackAsm(18, packQ4_0x8AVX2), Mul: tileMulAVX2}
+	tileQ8_0AVX2 = &TileKernel{Bytes: tileBlockBytes, Pack: tilePackAsm(34, packQ8_0x8AVX2), Mul: tileMulQ8_0AVX2}
+	tileQ4_0AVX2 = &TileKernel{Bytes: tileBlockBytes, Pack: tilePackAsm(18, packQ4_0x8AVX2), Mul: tileMulQ8_0AVX2}
 	tileQ4_KAVX2 = &TileKernel{Bytes: tileK4Bytes, Pack: packQ4_KAVX2, Mul: tileMulQ4_KAVX2}
 )
 
@@ -22,13 +22,25 @@ func tilePackAsm(blockBytes int, pack func(dst, w *byte, rowBytes, nb int)) func
 	}
 }
 
-func tileMulAVX2(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32) {
-	_ = tile[nb*tileBlockBytes-1]
-	for _, x := range xq {
-		_ = x[nb*q8_0Bytes-1]
-	}
+// The Mul wrappers call their kernel directly: y passed through a func
+// value would escape, an allocation per call.
+func tileMulQ8_0AVX2(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32) {
+	checkTileMul(tile, nb, tileBlockBytes, xq, q8_0Bytes)
 	tileQ8_0x8x4AVX2(&tile[0], nb, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], &y)
 	return y
+}
+
+func tileMulQ4_KAVX2(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32) {
+	checkTileMul(tile, nb, tileK4Bytes, xq, q8_KBytes)
+	tileQ4_Kx8x4AVX2(&tile[0], nb, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], &y)
+	return y
+}
+
+func checkTileMul(tile []byte, nb, tileBytes int, xq [4][]byte, actBytes int) {
+	_ = tile[nb*tileBytes-1]
+	for _, x := range xq {
+		_ = x[nb*actBytes-1]
+	}
 }
 
 //go:noescape
@@ -46,15 +58,6 @@ func packQ4_KAVX2(dst, w []byte, rowBytes, nb int) {
 	_ = w[(TileRows-1)*rowBytes+nb*144-1]
 	packQ4_KScales(dst, w, rowBytes, nb)
 	packQ4_Kx8ValuesAVX2(&dst[0], &w[0], rowBytes, nb)
-}
-
-func tileMulQ4_KAVX2(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32) {
-	_ = tile[nb*tileK4Bytes-1]
-	for _, x := range xq {
-		_ = x[nb*q8_KBytes-1]
-	}
-	tileQ4_Kx8x4AVX2(&tile[0], nb, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], &y)
-	return y
 }
 
 //go:noescape

@@ -66,17 +66,8 @@
 // func tileQ8_0x8x4AVX2(tile *byte, nb int, x0, x1, x2, x3 *byte, y *[32]float32)
 // y[8v+r] = row r of the packed tile · x_v over nb >= 1 blocks.
 TEXT ·tileQ8_0x8x4AVX2(SB), NOSPLIT, $0-56
-	MOVQ         tile+0(FP), SI
-	MOVQ         nb+8(FP), CX
-	MOVQ         x0+16(FP), DI
-	MOVQ         x1+24(FP), R8
-	MOVQ         x2+32(FP), R9
-	MOVQ         x3+40(FP), R10
+	TILE_MUL_PROLOGUE
 	VPBROADCASTD qkOnes16<>(SB), Y15
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
 
 block:
 	TILE_K_FIRST(16, 2)
@@ -92,52 +83,19 @@ block:
 	TILE_SCALE(R8, Y5, Y1)
 	TILE_SCALE(R9, Y6, Y2)
 	TILE_SCALE(R10, Y7, Y3)
-	ADDQ $272, SI
-	ADDQ $34, DI
-	ADDQ $34, R8
-	ADDQ $34, R9
-	ADDQ $34, R10
-	DECQ CX
-	JNZ  block
+	TILE_MUL_STEP(272, 34, block)
 
-	MOVQ    y+48(FP), AX
-	VMOVUPS Y0, 0(AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	VMOVUPS Y3, 96(AX)
-	VZEROUPPER
-	RET
+	TILE_MUL_STORE
 
 // func packQ8_0x8AVX2(dst, w *byte, rowBytes, nb int)
 // Packs blocks 0..nb-1 (nb >= 1) of the eight rows at w (stride rowBytes)
 // into dst as the layout above: the 8×8 transpose of the rows' 32-bit
 // words, per block.
 TEXT ·packQ8_0x8AVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ rowBytes+16(FP), BX
-	MOVQ nb+24(FP), CX
-	LEAQ (BX)(BX*2), DX // 3·stride
-	LEAQ (SI)(BX*4), R8 // rows 4..7
+	TILE_PACK_PROLOGUE
 
 pblock:
-	// The eight scales.
-	MOVW 0(SI), AX
-	MOVW AX, 0(DI)
-	MOVW 0(SI)(BX*1), AX
-	MOVW AX, 2(DI)
-	MOVW 0(SI)(BX*2), AX
-	MOVW AX, 4(DI)
-	MOVW 0(SI)(DX*1), AX
-	MOVW AX, 6(DI)
-	MOVW 0(R8), AX
-	MOVW AX, 8(DI)
-	MOVW 0(R8)(BX*1), AX
-	MOVW AX, 10(DI)
-	MOVW 0(R8)(BX*2), AX
-	MOVW AX, 12(DI)
-	MOVW 0(R8)(DX*1), AX
-	MOVW AX, 14(DI)
+	TILE_SCALES8
 
 	// Rows r0..r7: eight words each (word k = values 4k..4k+3).
 	VMOVDQU 2(SI), Y0
@@ -184,30 +142,10 @@ GLOBL tileEights<>(SB), RODATA|NOPTR, $4
 // Packs blocks 0..nb-1 (nb >= 1) of the eight Q4_0 rows at w (stride
 // rowBytes) into dst in the Q8_0 tile layout.
 TEXT ·packQ4_0x8AVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ rowBytes+16(FP), BX
-	MOVQ nb+24(FP), CX
-	LEAQ (BX)(BX*2), DX
-	LEAQ (SI)(BX*4), R8
+	TILE_PACK_PROLOGUE
 
 q4block:
-	MOVW 0(SI), AX
-	MOVW AX, 0(DI)
-	MOVW 0(SI)(BX*1), AX
-	MOVW AX, 2(DI)
-	MOVW 0(SI)(BX*2), AX
-	MOVW AX, 4(DI)
-	MOVW 0(SI)(DX*1), AX
-	MOVW AX, 6(DI)
-	MOVW 0(R8), AX
-	MOVW AX, 8(DI)
-	MOVW 0(R8)(BX*1), AX
-	MOVW AX, 10(DI)
-	MOVW 0(R8)(BX*2), AX
-	MOVW AX, 12(DI)
-	MOVW 0(R8)(DX*1), AX
-	MOVW AX, 14(DI)
+	TILE_SCALES8
 
 	VPBROADCASTD tileLow4<>(SB), Y14
 	VPBROADCASTD tileEights<>(SB), Y15

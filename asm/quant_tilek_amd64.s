@@ -109,16 +109,7 @@
 // func tileQ4_Kx8x4AVX2(tile *byte, nb int, x0, x1, x2, x3 *byte, y *[32]float32)
 // y[8v+r] = row r of the packed tile · x_v over nb >= 1 super-blocks.
 TEXT ·tileQ4_Kx8x4AVX2(SB), NOSPLIT, $0-56
-	MOVQ   tile+0(FP), SI
-	MOVQ   nb+8(FP), CX
-	MOVQ   x0+16(FP), DI
-	MOVQ   x1+24(FP), R8
-	MOVQ   x2+32(FP), R9
-	MOVQ   x3+40(FP), R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	TILE_MUL_PROLOGUE
 
 kblock:
 	TK_SUB_FIRST(0)
@@ -135,21 +126,9 @@ kblock:
 	TK_FINISH(R8, Y5, Y1)
 	TK_FINISH(R9, Y6, Y2)
 	TK_FINISH(R10, Y7, Y3)
-	ADDQ $2592, SI
-	ADDQ $292, DI
-	ADDQ $292, R8
-	ADDQ $292, R9
-	ADDQ $292, R10
-	DECQ CX
-	JNZ  kblock
+	TILE_MUL_STEP(2592, 292, kblock)
 
-	MOVQ    y+48(FP), AX
-	VMOVUPS Y0, 0(AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	VMOVUPS Y3, 96(AX)
-	VZEROUPPER
-	RET
+	TILE_MUL_STORE
 
 // TK_LOAD8(off, SHIFT): Y0..Y7 = the 32 quant bytes at off of rows 0..7 (SI:
 // rows 0-3, R8: rows 4-7, BX stride, DX 3·stride), shifted right by SHIFT
@@ -175,12 +154,7 @@ kblock:
 // Q4_K rows at w (stride rowBytes); quant_tile_k.go writes the scales.
 // Sub-block 2c is the low nibbles of qs[32c:32c+32], 2c+1 the high ones.
 TEXT ·packQ4_Kx8ValuesAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ rowBytes+16(FP), BX
-	MOVQ nb+24(FP), CX
-	LEAQ (BX)(BX*2), DX
-	LEAQ (SI)(BX*4), R8
+	TILE_PACK_PROLOGUE
 
 kpblock:
 	TK_LOAD8(16, 0)
