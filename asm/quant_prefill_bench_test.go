@@ -1,9 +1,11 @@
 package asm
 
 // BenchmarkQuantPrefill: the shape of one prefill GEMM chunk as ops runs it
-// (64 weight rows of a 2048-wide matrix, in grains of 16 rows, against 128
-// quantized activation vectors through RowsQMulti), on the active path.
-// pairblocks/ns is (row, vector) block dot products per nanosecond.
+// (64 weight rows of a 2048-wide matrix against 128 quantized activation
+// vectors), on the active path: "multi" through RowsQMulti in grains of 16
+// rows (the matvec kernels), "tiled" through RowsQTiled (the packed tiles,
+// where the path has them; packing included). pairblocks/ns is (row,
+// vector) 32-value block dot products per nanosecond.
 //
 //	go test -run XXX -bench QuantPrefill -benchtime 200x ./asm
 
@@ -26,11 +28,21 @@ func BenchmarkQuantPrefill(b *testing.B) {
 			QuantizeAct(q, xq[v], randF32(r, cols, 0, 1))
 			ys[v] = make([]float32, rows)
 		}
-		b.Run(q.String(), func(b *testing.B) {
+		b.Run(q.String()+"/multi", func(b *testing.B) {
 			for b.Loop() {
 				for lo := 0; lo < rows; lo += grain {
 					RowsQMulti(q, w, rb, xq, cols, ys, lo, lo+grain)
 				}
+			}
+			b.ReportMetric(float64(rows*vecs*cols/32)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "pairblocks/ns")
+		})
+		if !HasTile(q) {
+			continue
+		}
+		scratch := make([]byte, TileScratchBytes(q, cols))
+		b.Run(q.String()+"/tiled", func(b *testing.B) {
+			for b.Loop() {
+				RowsQTiled(q, w, rb, xq, cols, ys, 0, rows, scratch)
 			}
 			b.ReportMetric(float64(rows*vecs*cols/32)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "pairblocks/ns")
 		})
