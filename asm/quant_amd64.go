@@ -7,7 +7,7 @@ import "github.com/klauspost/cpuid/v2"
 // withQuantAVX2 fills the block-quantized entries of an amd64 table with
 // the AVX2 kernels (quant_amd64.s and quantk*_amd64.s: every type's RowsQ,
 // the multi-vector RowsQ2/RowsQ4 of Q4_0, Q8_0 and the K types, the packed
-// prefill tiles of Q8_0, Q4_0 and Q4_K, the three activation quantizers);
+// prefill tiles of Q8_0, Q4_0, Q4_K and Q5_K, the three activation quantizers);
 // the avx512 path uses them too (there are no AVX-512 VNNI kernels yet).
 // Dequantize stays the generic twin (one embedding row per token);
 // Q4_1/Q5_0/Q5_1's RowsQ2/RowsQ4 run their RowsQ per vector
@@ -51,6 +51,7 @@ func withQuantAVX2Prefetching(k *Kernels, pf bool) *Kernels {
 	k.TileQ[Q8_0] = tileQ8_0AVX2
 	k.TileQ[Q4_0] = tileQ4_0AVX2
 	k.TileQ[Q4_K] = tileQ4_KAVX2
+	k.TileQ[Q5_K] = tileQ5_KAVX2
 	for _, q := range []QType{Q4_0, Q5_0, Q8_0} {
 		k.QuantizeAct[q] = quantizeActAsm(32, q8_0Bytes, quantQ8_0AVX2)
 	}

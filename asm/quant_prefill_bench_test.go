@@ -17,7 +17,7 @@ import (
 func BenchmarkQuantPrefill(b *testing.B) {
 	const rows, cols, vecs, grain = 64, 2048, 128, 16
 	r := rand.New(rand.NewSource(9))
-	for _, q := range []QType{Q4_0, Q8_0, Q4_K} {
+	for _, q := range []QType{Q4_0, Q8_0, Q4_K, Q5_K} {
 		nb := cols / q.BlockElems()
 		rb := nb * q.BlockBytes()
 		w := randQBlocks(r, q, rows*nb, 0)

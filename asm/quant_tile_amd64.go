@@ -12,6 +12,7 @@ var (
 	tileQ8_0AVX2 = &TileKernel{Bytes: tileBlockBytes, Pack: tilePackAsm(34, packQ8_0x8AVX2), Mul: tileMulQ8_0AVX2}
 	tileQ4_0AVX2 = &TileKernel{Bytes: tileBlockBytes, Pack: tilePackAsm(18, packQ4_0x8AVX2), Mul: tileMulQ8_0AVX2}
 	tileQ4_KAVX2 = &TileKernel{Bytes: tileK4Bytes, Pack: packQ4_KAVX2, Mul: tileMulQ4_KAVX2}
+	tileQ5_KAVX2 = &TileKernel{Bytes: tileK4Bytes, Pack: packQ5_KAVX2, Mul: tileMulQ5_KAVX2}
 )
 
 func tilePackAsm(blockBytes int, pack func(dst, w *byte, rowBytes, nb int)) func(dst, w []byte, rowBytes, nb int) {
@@ -36,6 +37,12 @@ func tileMulQ4_KAVX2(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32
 	return y
 }
 
+func tileMulQ5_KAVX2(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32) {
+	checkTileMul(tile, nb, tileK4Bytes, xq, q8_KBytes)
+	tileQ5_Kx8x4AVX2(&tile[0], nb, &xq[0][0], &xq[1][0], &xq[2][0], &xq[3][0], &y)
+	return y
+}
+
 func checkTileMul(tile []byte, nb, tileBytes int, xq [4][]byte, actBytes int) {
 	_ = tile[nb*tileBytes-1]
 	for _, x := range xq {
@@ -56,8 +63,16 @@ func packQ4_0x8AVX2(dst, w *byte, rowBytes, nb int)
 func packQ4_KAVX2(dst, w []byte, rowBytes, nb int) {
 	_ = dst[nb*tileK4Bytes-1]
 	_ = w[(TileRows-1)*rowBytes+nb*144-1]
-	packQ4_KScales(dst, w, rowBytes, nb)
+	packKScales(dst, w, rowBytes, nb, 144)
 	packQ4_Kx8ValuesAVX2(&dst[0], &w[0], rowBytes, nb)
+}
+
+// packQ5_KAVX2 packs Q5_K tiles: the scales in Go, the values with AVX2.
+func packQ5_KAVX2(dst, w []byte, rowBytes, nb int) {
+	_ = dst[nb*tileK4Bytes-1]
+	_ = w[(TileRows-1)*rowBytes+nb*176-1]
+	packKScales(dst, w, rowBytes, nb, 176)
+	packQ5_Kx8ValuesAVX2(&dst[0], &w[0], rowBytes, nb)
 }
 
 //go:noescape
@@ -65,3 +80,9 @@ func tileQ4_Kx8x4AVX2(tile *byte, nb int, x0, x1, x2, x3 *byte, y *[4 * TileRows
 
 //go:noescape
 func packQ4_Kx8ValuesAVX2(dst, w *byte, rowBytes, nb int)
+
+//go:noescape
+func tileQ5_Kx8x4AVX2(tile *byte, nb int, x0, x1, x2, x3 *byte, y *[4 * TileRows]float32)
+
+//go:noescape
+func packQ5_Kx8ValuesAVX2(dst, w *byte, rowBytes, nb int)

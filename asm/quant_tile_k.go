@@ -12,14 +12,17 @@ import "encoding/binary"
 //	               0..7, one byte 0..15 each
 const tileK4Bytes = 544 + 8*256
 
-// packQ4_KScales writes the d, dmin, scale and min parts of nb packed
-// super-blocks (the values part is the packers').
-func packQ4_KScales(dst, w []byte, rowBytes, nb int) {
+// The Q5_K tiles have the same layout, with values 0..31.
+
+// packKScales writes the d, dmin, scale and min parts of nb packed
+// super-blocks of Q4_K or Q5_K rows (blockBytes 144 or 176; the values part
+// is the packers').
+func packKScales(dst, w []byte, rowBytes, nb, blockBytes int) {
 	_ = dst[nb*tileK4Bytes-1]
 	for b := 0; b < nb; b++ {
 		out := dst[b*tileK4Bytes : (b+1)*tileK4Bytes]
 		for r := 0; r < TileRows; r++ {
-			blk := w[r*rowBytes+b*144 : r*rowBytes+(b+1)*144]
+			blk := w[r*rowBytes+b*blockBytes : r*rowBytes+(b+1)*blockBytes]
 			copy(out[2*r:2*r+2], blk[0:2])
 			copy(out[16+2*r:16+2*r+2], blk[2:4])
 			for j := 0; j < 8; j++ {
@@ -33,24 +36,43 @@ func packQ4_KScales(dst, w []byte, rowBytes, nb int) {
 
 // packQ4_Kx8Generic is the Go twin of the Q4_K packer.
 func packQ4_Kx8Generic(dst, w []byte, rowBytes, nb int) {
-	packQ4_KScales(dst, w, rowBytes, nb)
+	packKGeneric(dst, w, rowBytes, nb, 144)
+}
+
+// packQ5_Kx8Generic is the Go twin of the Q5_K packer.
+func packQ5_Kx8Generic(dst, w []byte, rowBytes, nb int) {
+	packKGeneric(dst, w, rowBytes, nb, 176)
+}
+
+// packKGeneric packs Q4_K (blockBytes 144, qs @16) or Q5_K rows (176: qh
+// @16, qs @48; bit 2c of qh[l] is value 64c+l's fifth bit, bit 2c+1 value
+// 64c+32+l's).
+func packKGeneric(dst, w []byte, rowBytes, nb, blockBytes int) {
+	packKScales(dst, w, rowBytes, nb, blockBytes)
 	for b := 0; b < nb; b++ {
 		out := dst[b*tileK4Bytes+544 : (b+1)*tileK4Bytes]
 		for r := 0; r < TileRows; r++ {
-			qs := w[r*rowBytes+b*144+16 : r*rowBytes+(b+1)*144]
+			blk := w[r*rowBytes+b*blockBytes : r*rowBytes+(b+1)*blockBytes]
+			qs := blk[blockBytes-128:]
 			for c := 0; c < 4; c++ {
 				for l := 0; l < 32; l++ {
 					q := qs[32*c+l]
-					out[256*(2*c)+32*(l/4)+4*r+l%4] = q & 15
-					out[256*(2*c+1)+32*(l/4)+4*r+l%4] = q >> 4
+					lo, hi := q&15, q>>4
+					if blockBytes == 176 {
+						lo |= blk[16+l] >> (2 * c) & 1 << 4
+						hi |= blk[16+l] >> (2*c + 1) & 1 << 4
+					}
+					out[256*(2*c)+32*(l/4)+4*r+l%4] = lo
+					out[256*(2*c+1)+32*(l/4)+4*r+l%4] = hi
 				}
 			}
 		}
 	}
 }
 
-// tileQ4_Kx8x4Generic is the twin of the AVX2 Q4_K tile kernel, from the
-// packed layout: dotQ4_KGeneric's arithmetic for each of the eight rows.
+// tileQ4_Kx8x4Generic is the twin of the AVX2 Q4_K and Q5_K tile kernels,
+// from the packed layout: dotQ4_KGeneric's (and dotQ5_KGeneric's)
+// arithmetic for each of the eight rows.
 func tileQ4_Kx8x4Generic(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]float32) {
 	for v := range xq {
 		for r := 0; r < TileRows; r++ {
@@ -81,4 +103,7 @@ func tileQ4_Kx8x4Generic(tile []byte, nb int, xq [4][]byte) (y [4 * TileRows]flo
 	return y
 }
 
-var tileQ4_KGeneric = &TileKernel{Bytes: tileK4Bytes, Pack: packQ4_Kx8Generic, Mul: tileQ4_Kx8x4Generic}
+var (
+	tileQ4_KGeneric = &TileKernel{Bytes: tileK4Bytes, Pack: packQ4_Kx8Generic, Mul: tileQ4_Kx8x4Generic}
+	tileQ5_KGeneric = &TileKernel{Bytes: tileK4Bytes, Pack: packQ5_Kx8Generic, Mul: tileQ4_Kx8x4Generic}
+)

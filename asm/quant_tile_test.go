@@ -11,8 +11,8 @@ import (
 
 // extremeTile overwrites q's weight blocks and the activation blocks with
 // the values the tile kernels must not saturate or misround on: Q8_0
-// weights of ±127 and -128, Q4_0/Q4_K nibbles of 0 and 15, Q4_K scales and
-// mins of 63, activations of ±127 (q8_K's bsums kept consistent), f16
+// weights of ±127 and -128, Q4_0/Q4_K/Q5_K nibbles of 0 and 15 (Q5_K with
+// every fifth bit set or clear), K scales and mins of 63, activations of ±127 (q8_K's bsums kept consistent), f16
 // scales at the ends of the range (largest normal, smallest subnormal) or 1.
 func extremeTile(r *rand.Rand, q QType, w []byte, rowBytes, rows, nb int, xq [][]byte) {
 	scales := []uint16{0x7bff, 0xfbff, 0x0001, 0x8001, 0x3c00}
@@ -20,7 +20,7 @@ func extremeTile(r *rand.Rand, q QType, w []byte, rowBytes, rows, nb int, xq [][
 	switch q {
 	case Q8_0:
 		vals = []byte{0x7f, 0x81, 0x80}
-	case Q4_K:
+	case Q4_K, Q5_K:
 		f16s = []int{0, 2}
 	}
 	bb := q.BlockBytes()
@@ -36,7 +36,7 @@ func extremeTile(r *rand.Rand, q QType, w []byte, rowBytes, rows, nb int, xq [][
 		}
 	}
 	for _, x := range xq {
-		if q != Q4_K {
+		if q.BlockElems() != 256 {
 			for at := 0; at+34 <= len(x); at += 34 {
 				binary.LittleEndian.PutUint16(x[at:], scales[r.Intn(len(scales))])
 				for j := at + 2; j < at+34; j++ {
@@ -59,15 +59,15 @@ func extremeTile(r *rand.Rand, q QType, w []byte, rowBytes, rows, nb int, xq [][
 	}
 }
 
-// TestTileBits: on every path with a Q8_0, Q4_0 or Q4_K tile kernel, Pack writes
+// TestTileBits: on every path with a Q8_0, Q4_0, Q4_K or Q5_K tile kernel, Pack writes
 // the Go twin's bytes and Mul gives the twin's bits, and the twin gives
 // each row the generic dot product's bits (so the layout is what the
 // kernels read), over block counts, padded row strides, unaligned slices
 // and extreme values.
 func TestTileBits(t *testing.T) {
 	r := rand.New(rand.NewSource(91))
-	twins := map[QType]*TileKernel{Q8_0: tileQ8_0Generic, Q4_0: tileQ4_0Generic, Q4_K: tileQ4_KGeneric}
-	for _, q := range []QType{Q8_0, Q4_0, Q4_K} {
+	twins := map[QType]*TileKernel{Q8_0: tileQ8_0Generic, Q4_0: tileQ4_0Generic, Q4_K: tileQ4_KGeneric, Q5_K: tileQ5_KGeneric}
+	for _, q := range []QType{Q8_0, Q4_0, Q4_K, Q5_K} {
 		for _, nb := range []int{1, 2, 3, 7, 64, 257} {
 			if q.BlockElems() == 256 && nb > 32 {
 				nb /= 8
@@ -144,7 +144,7 @@ func TestRowsQTiled(t *testing.T) {
 		if err := Use(k.Name); err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []QType{Q8_0, Q4_0, Q4_K} {
+		for _, q := range []QType{Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
 			for _, sh := range [][3]int{{0, 8, 2}, {3, 27, 64}, {16, 16, 5}, {8, 21, 0}} {
 				lo, hi, nb := sh[0], sh[1], sh[2]
 				n, rowBytes := nb*q.BlockElems(), nb*q.BlockBytes()+3

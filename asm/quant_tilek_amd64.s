@@ -65,8 +65,8 @@
 	VPMADDWD Y12, Y10, Y6 \
 	VPMADDWD Y12, Y11, Y7
 
-#define TK_SUB(j) \
-	TK_SUB_VALUES(j) \
+// TK_SCALE_ADD: Y4..Y7 += the int16 sums Y8..Y11 times the scale pairs Y12.
+#define TK_SCALE_ADD \
 	VPMADDWD Y12, Y8, Y8 \
 	VPMADDWD Y12, Y9, Y9 \
 	VPMADDWD Y12, Y10, Y10 \
@@ -75,6 +75,10 @@
 	VPADDD   Y9, Y5, Y5 \
 	VPADDD   Y10, Y6, Y6 \
 	VPADDD   Y11, Y7, Y7
+
+#define TK_SUB(j) \
+	TK_SUB_VALUES(j) \
+	TK_SCALE_ADD
 
 // TK_MIN(j, XP, M): M += the rows' min_j · (bsum 2j + bsum 2j+1) of the
 // vector at XP.
@@ -186,5 +190,122 @@ kpblock:
 	ADDQ $2592, DI
 	DECQ CX
 	JNZ  kpblock
+	VZEROUPPER
+	RET
+
+// Q5_K tiles have the Q4_K layout with values 0..31, whose VPMADDUBSW pairs
+// reach 2·31·127: four chunks still add in int16 (31496), eight would not,
+// so each sub-block is two halves of four chunks, each scaled on its own.
+// Same arithmetic (dotQ5_KGeneric's), same bits.
+
+// TK5_HALF(j, h): chunks 4h..4h+3 of sub-block j into Y8..Y11, the scale
+// pairs of sub-block j in Y12.
+#define TK5_HALF(j, h) \
+	TK_CHUNK_FIRST(544+256*j+128*h, 4+32*j+16*h) \
+	TK_CHUNK(544+256*j+128*h+32, 4+32*j+16*h+4) \
+	TK_CHUNK(544+256*j+128*h+64, 4+32*j+16*h+8) \
+	TK_CHUNK(544+256*j+128*h+96, 4+32*j+16*h+12) \
+	VMOVDQU 32+32*j(SI), Y12
+
+#define TK5_SUB(j) \
+	TK5_HALF(j, 0) \
+	TK_SCALE_ADD \
+	TK5_HALF(j, 1) \
+	TK_SCALE_ADD
+
+// func tileQ5_Kx8x4AVX2(tile *byte, nb int, x0, x1, x2, x3 *byte, y *[32]float32)
+// y[8v+r] = row r of the packed Q5_K tile · x_v over nb >= 1 super-blocks.
+TEXT ·tileQ5_Kx8x4AVX2(SB), NOSPLIT, $0-56
+	TILE_MUL_PROLOGUE
+
+k5block:
+	TK5_HALF(0, 0)
+	VPMADDWD Y12, Y8, Y4
+	VPMADDWD Y12, Y9, Y5
+	VPMADDWD Y12, Y10, Y6
+	VPMADDWD Y12, Y11, Y7
+	TK5_HALF(0, 1)
+	TK_SCALE_ADD
+	TK5_SUB(1)
+	TK5_SUB(2)
+	TK5_SUB(3)
+	TK5_SUB(4)
+	TK5_SUB(5)
+	TK5_SUB(6)
+	TK5_SUB(7)
+	VCVTPH2PS 0(SI), Y14
+	VCVTPH2PS 16(SI), Y15
+	TK_FINISH(DI, Y4, Y0)
+	TK_FINISH(R8, Y5, Y1)
+	TK_FINISH(R9, Y6, Y2)
+	TK_FINISH(R10, Y7, Y3)
+	TILE_MUL_STEP(2592, 292, k5block)
+
+	TILE_MUL_STORE
+
+// TK5_VALUES(src, qh, YR, SHIFT, HOP, HS): YR = the 32 values of one row's
+// sub-block: the nibbles of the bytes at src (shifted right by SHIFT), each
+// ORed with its fifth bit, bit j of the qh byte at qh, moved to bit 4 by
+// HOP $HS (VPSLLW by 4-j, or VPSRLW by j-4) and masked. Y15 = 0x0F bytes,
+// Y14 = 0x10 bytes, Y13 scratch.
+#define TK5_VALUES(src, qh, YR, SHIFT, HOP, HS) \
+	VMOVDQU src, YR \
+	VPSRLW  $SHIFT, YR, YR \
+	VPAND   Y15, YR, YR \
+	VMOVDQU qh, Y13 \
+	HOP     $HS, Y13, Y13 \
+	VPAND   Y14, Y13, Y13 \
+	VPOR    Y13, YR, YR
+
+// TK5_LOAD8(off, SHIFT, HOP, HS): Y0..Y7 = one sub-block of rows 0..7, its
+// nibbles from the 32 bytes at off of each row (TK_LOAD8's registers).
+#define TK5_LOAD8(off, SHIFT, HOP, HS) \
+	VPBROADCASTD qkLow4<>(SB), Y15 \
+	VPBROADCASTD qkBit4<>(SB), Y14 \
+	TK5_VALUES(off(SI), 16(SI), Y0, SHIFT, HOP, HS) \
+	TK5_VALUES(off(SI)(BX*1), 16(SI)(BX*1), Y1, SHIFT, HOP, HS) \
+	TK5_VALUES(off(SI)(BX*2), 16(SI)(BX*2), Y2, SHIFT, HOP, HS) \
+	TK5_VALUES(off(SI)(DX*1), 16(SI)(DX*1), Y3, SHIFT, HOP, HS) \
+	TK5_VALUES(off(R8), 16(R8), Y4, SHIFT, HOP, HS) \
+	TK5_VALUES(off(R8)(BX*1), 16(R8)(BX*1), Y5, SHIFT, HOP, HS) \
+	TK5_VALUES(off(R8)(BX*2), 16(R8)(BX*2), Y6, SHIFT, HOP, HS) \
+	TK5_VALUES(off(R8)(DX*1), 16(R8)(DX*1), Y7, SHIFT, HOP, HS)
+
+// func packQ5_Kx8ValuesAVX2(dst, w *byte, rowBytes, nb int)
+// packQ4_Kx8ValuesAVX2 for Q5_K rows (qh @16, qs @48): sub-block j's
+// values are qs's nibbles with bit j of qh as their fifth bit.
+TEXT ·packQ5_Kx8ValuesAVX2(SB), NOSPLIT, $0-32
+	TILE_PACK_PROLOGUE
+
+k5pblock:
+	TK5_LOAD8(48, 0, VPSLLW, 4)
+	LEAQ 544(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK5_LOAD8(48, 4, VPSLLW, 3)
+	LEAQ 800(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK5_LOAD8(80, 0, VPSLLW, 2)
+	LEAQ 1056(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK5_LOAD8(80, 4, VPSLLW, 1)
+	LEAQ 1312(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK5_LOAD8(112, 0, VPSRLW, 0)
+	LEAQ 1568(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK5_LOAD8(112, 4, VPSRLW, 1)
+	LEAQ 1824(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK5_LOAD8(144, 0, VPSRLW, 2)
+	LEAQ 2080(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	TK5_LOAD8(144, 4, VPSRLW, 3)
+	LEAQ 2336(DI), R9
+	TILE_TRANSPOSE_STORE(R9)
+	ADDQ $176, SI
+	ADDQ $176, R8
+	ADDQ $2592, DI
+	DECQ CX
+	JNZ  k5pblock
 	VZEROUPPER
 	RET

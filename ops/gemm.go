@@ -56,9 +56,9 @@ func gemmKC(K int) int {
 // row of X is quantized once and every output is an integer dot product
 // (gemmQuant): the one the matvec computes, so a prefill gives, row for
 // row, the logits of token-by-token decoding; or, from tileMinVectors rows
-// of X on a path with packed tiles for W's type (asm.HasTile: Q8_0, Q4_0
-// and Q4_K on AVX2), the generic twin's, which for Q4_0 is the matvec's
-// too and for Q8_0 and Q4_K differs from the AVX2 matvec's in rounding
+// of X on a path with packed tiles for W's type (asm.HasTile: Q8_0, Q4_0,
+// Q4_K and Q5_K on AVX2), the generic twin's, which for Q4_0 is the
+// matvec's too and for the others differs from the AVX2 matvec's in rounding
 // only. An F32, F16 or BF16 W is widened to
 // float32 panel by panel (once per call, or once per 512 rows of X for larger m) in
 // per-worker scratch reused across calls, so nothing allocates in steady
