@@ -212,7 +212,7 @@ func RowsQMulti(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]flo
 	}
 }
 
-// checkRowsMulti panics with a message naming fn where the arguments of
+// checkRowsQMulti panics with a message naming fn where the arguments of
 // RowsQMulti or RowsQTiled do not fit together; it returns the block count
 // and whether there is nothing to compute.
 func checkRowsQMulti(fn string, q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]float32, lo, hi int) (nb int, empty bool) {

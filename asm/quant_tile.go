@@ -1,6 +1,9 @@
 package asm
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // Packed weight tiles for prefill: a kernel path may multiply a
 // block-quantized matrix TileRows rows at a time from a packed copy of
@@ -59,14 +62,17 @@ func TileScratchBytes(q QType, n int) int {
 // rows of [lo, hi) that do not fill a tile run the generic twin. A path
 // with no tile kernel for q runs RowsQMulti instead.
 func RowsQTiled(q QType, w []byte, rowBytes int, xqs [][]byte, n int, ys [][]float32, lo, hi int, scratch []byte) {
-	tk := active.TileQ[q]
-	if !q.valid() || tk == nil {
+	if !HasTile(q) {
 		RowsQMulti(q, w, rowBytes, xqs, n, ys, lo, hi)
 		return
 	}
+	tk := active.TileQ[q]
 	nb, empty := checkRowsQMulti("RowsQTiled", q, w, rowBytes, xqs, n, ys, lo, hi)
 	if empty {
 		return
+	}
+	if len(scratch) < nb*tk.Bytes {
+		panic(fmt.Sprintf("asm: RowsQTiled scratch of %d bytes for %v rows of %d values, need %d", len(scratch), q, n, nb*tk.Bytes))
 	}
 	need := nb * q.BlockBytes()
 	if nb == 0 {

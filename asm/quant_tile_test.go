@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 )
 
@@ -178,4 +179,22 @@ func TestRowsQTiled(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRowsQTiledShortScratch: a scratch shorter than TileScratchBytes is a
+// panic that says so, not a slice error inside the packer.
+func TestRowsQTiledShortScratch(t *testing.T) {
+	if !HasTile(Q8_0) {
+		t.Skip("no Q8_0 tiles on this path")
+	}
+	const n = 64
+	w := randRowsQ(rand.New(rand.NewSource(93)), Q8_0, TileRows, n/32, n/32*34, 0)
+	xq := [][]byte{make([]byte, ActBytes(Q8_0, n))}
+	ys := [][]float32{make([]float32, TileRows)}
+	defer func() {
+		if msg, _ := recover().(string); !strings.Contains(msg, "scratch") {
+			t.Fatalf("panic %q, want one about the scratch", msg)
+		}
+	}()
+	RowsQTiled(Q8_0, w, n/32*34, xq, n, ys, 0, TileRows, make([]byte, TileScratchBytes(Q8_0, n)-1))
 }
